@@ -1,0 +1,16 @@
+//! cubie: a batch ODE integration engine.
+//!
+//! One system of ordinary differential equations, integrated for many runs
+//! at once, each with its own initial values and parameters. Kernels are
+//! composed from small components (algorithm step, solvers, step
+//! controller, time loop, outputs, the user's model), and every component
+//! declares its working memory with one central buffer registry
+//! ([`memory::BufferRegistry`]).
+
+pub mod controllers;
+pub mod memory;
+pub mod precision;
+pub mod step;
+pub mod system;
+
+pub use precision::{Precision, Real};

@@ -1,0 +1,4 @@
+//! The user's model: equations in text, parsed into a symbolic expression
+//! DAG, differentiated, and lowered to native code.
+
+pub mod expr;

@@ -35,6 +35,10 @@ pub enum Symbol {
     Parameter(u32),
     /// The i-th driver (time-varying input).
     Driver(u32),
+    /// The time derivative of the i-th driver (used by `df/dt`).
+    DriverRate(u32),
+    /// The i-th component of the direction `v` of a Jacobian-vector product.
+    Direction(u32),
 }
 
 /// Functions of one argument.
@@ -640,6 +644,8 @@ impl fmt::Display for ExprDisplay<'_> {
             Node::Symbol(Symbol::State(i)) => write!(f, "state[{i}]"),
             Node::Symbol(Symbol::Parameter(i)) => write!(f, "param[{i}]"),
             Node::Symbol(Symbol::Driver(i)) => write!(f, "driver[{i}]"),
+            Node::Symbol(Symbol::DriverRate(i)) => write!(f, "driver_rate[{i}]"),
+            Node::Symbol(Symbol::Direction(i)) => write!(f, "v[{i}]"),
             Node::Unary(UnaryOp::Neg, a) => write!(f, "(-{})", sub(a)),
             Node::Unary(op, a) => write!(f, "{}({})", op.name(), sub(a)),
             Node::Binary(op, a, b) if op.is_infix() => {

@@ -2,3 +2,6 @@
 //! DAG, differentiated, and lowered to native code.
 
 pub mod expr;
+pub mod functions;
+
+pub use functions::{SystemFunction, SystemFunctions};

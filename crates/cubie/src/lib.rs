@@ -7,9 +7,11 @@
 //! declares its working memory with one central buffer registry
 //! ([`memory::BufferRegistry`]).
 
+pub mod batch;
 pub mod controllers;
 pub mod memory;
 pub mod precision;
+pub mod results;
 pub mod step;
 pub mod system;
 

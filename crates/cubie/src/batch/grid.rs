@@ -1,0 +1,274 @@
+//! Combining sweeps into runs.
+
+use crate::Precision;
+
+use super::{BatchError, Sweep};
+
+/// How several sweeps combine into runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GridKind {
+    /// Every combination of the sweeps' values (the first sweep varies
+    /// slowest).
+    #[default]
+    Combinatorial,
+    /// The sweeps zipped together; all must have the same length.
+    Verbatim,
+}
+
+impl std::str::FromStr for GridKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "combinatorial" => Ok(GridKind::Combinatorial),
+            "verbatim" => Ok(GridKind::Verbatim),
+            other => Err(format!(
+                "unknown grid `{other}`: expected `combinatorial` or `verbatim`"
+            )),
+        }
+    }
+}
+
+/// The variables a batch can set per run, with their defaults.
+#[derive(Debug, Clone, Copy)]
+pub struct InputSpace<'a> {
+    /// State names, in model order.
+    pub state_names: &'a [String],
+    /// Default initial value of each state.
+    pub state_defaults: &'a [f64],
+    /// Parameter names, in model order.
+    pub parameter_names: &'a [String],
+    /// Default value of each parameter.
+    pub parameter_defaults: &'a [f64],
+}
+
+/// Where a variable lives in a run's inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Slot {
+    State(usize),
+    Parameter(usize),
+}
+
+impl InputSpace<'_> {
+    pub(crate) fn slot(&self, name: &str, context: &str) -> Result<Slot, BatchError> {
+        if let Some(i) = self.state_names.iter().position(|n| n == name) {
+            return Ok(Slot::State(i));
+        }
+        if let Some(i) = self.parameter_names.iter().position(|n| n == name) {
+            return Ok(Slot::Parameter(i));
+        }
+        let valid: Vec<&str> = self
+            .state_names
+            .iter()
+            .chain(self.parameter_names)
+            .map(String::as_str)
+            .collect();
+        Err(BatchError::UnknownName {
+            name: name.to_string(),
+            context: context.to_string(),
+            valid: valid.join(", "),
+        })
+    }
+
+    pub(crate) fn default_run(&self, precision: Precision) -> (Vec<f64>, Vec<f64>) {
+        let round = |v: &[f64]| v.iter().map(|x| precision.round(*x)).collect();
+        (round(self.state_defaults), round(self.parameter_defaults))
+    }
+}
+
+/// Each run's initial values and parameters, row-major, in the solve's
+/// precision (stored as f64).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchInputs {
+    /// Number of runs.
+    pub n_runs: usize,
+    /// Number of states (columns of `initial_values`).
+    pub n_states: usize,
+    /// Number of parameters (columns of `parameters`).
+    pub n_parameters: usize,
+    /// `(n_runs, n_states)`.
+    pub initial_values: Vec<f64>,
+    /// `(n_runs, n_parameters)`.
+    pub parameters: Vec<f64>,
+}
+
+impl BatchInputs {
+    /// One run's initial values.
+    pub fn initial_values_of(&self, run: usize) -> &[f64] {
+        &self.initial_values[run * self.n_states..(run + 1) * self.n_states]
+    }
+
+    /// One run's parameters.
+    pub fn parameters_of(&self, run: usize) -> &[f64] {
+        &self.parameters[run * self.n_parameters..(run + 1) * self.n_parameters]
+    }
+
+    pub(crate) fn with_capacity(space: &InputSpace<'_>, runs: usize) -> Self {
+        BatchInputs {
+            n_runs: 0,
+            n_states: space.state_names.len(),
+            n_parameters: space.parameter_names.len(),
+            initial_values: Vec::with_capacity(runs * space.state_names.len()),
+            parameters: Vec::with_capacity(runs * space.parameter_names.len()),
+        }
+    }
+
+    pub(crate) fn push(&mut self, states: &[f64], parameters: &[f64]) {
+        self.initial_values.extend_from_slice(states);
+        self.parameters.extend_from_slice(parameters);
+        self.n_runs += 1;
+    }
+}
+
+/// Builds the runs of a grid of sweeps over the model's defaults. With no
+/// sweeps the batch is one run of the defaults.
+pub fn build_grid(
+    space: &InputSpace<'_>,
+    sweeps: &[Sweep],
+    kind: GridKind,
+    precision: Precision,
+) -> Result<BatchInputs, BatchError> {
+    let mut slots = Vec::with_capacity(sweeps.len());
+    for (i, sweep) in sweeps.iter().enumerate() {
+        if sweeps[..i].iter().any(|s| s.name == sweep.name) {
+            return Err(BatchError::DuplicateSweep(sweep.name.clone()));
+        }
+        if sweep.values.is_empty() {
+            return Err(BatchError::BadSweep {
+                text: sweep.name.clone(),
+                reason: "no values".into(),
+            });
+        }
+        slots.push(space.slot(&sweep.name, "--sweep")?);
+    }
+    let n_runs = match kind {
+        GridKind::Combinatorial => sweeps.iter().map(|s| s.values.len()).product(),
+        GridKind::Verbatim => {
+            let len = sweeps.first().map_or(1, |s| s.values.len());
+            if sweeps.iter().any(|s| s.values.len() != len) {
+                let details = sweeps
+                    .iter()
+                    .map(|s| format!("`{}` has {}", s.name, s.values.len()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(BatchError::UnequalLengths { details });
+            }
+            len
+        }
+    };
+    let (mut states, mut params) = space.default_run(precision);
+    let mut inputs = BatchInputs::with_capacity(space, n_runs);
+    for run in 0..n_runs {
+        let mut rest = run;
+        // Combinatorial: the last sweep varies fastest, like itertools.product.
+        for (sweep, slot) in sweeps.iter().zip(&slots).rev() {
+            let index = match kind {
+                GridKind::Verbatim => run,
+                GridKind::Combinatorial => {
+                    let i = rest % sweep.values.len();
+                    rest /= sweep.values.len();
+                    i
+                }
+            };
+            let value = precision.round(sweep.values[index]);
+            match *slot {
+                Slot::State(i) => states[i] = value,
+                Slot::Parameter(i) => params[i] = value,
+            }
+        }
+        inputs.push(&states, &params);
+    }
+    Ok(inputs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn combinatorial_grid_covers_every_combination_in_product_order() {
+        let (sn, pn) = (names(&["x", "y"]), names(&["a"]));
+        let space = InputSpace {
+            state_names: &sn,
+            state_defaults: &[1.0, 2.0],
+            parameter_names: &pn,
+            parameter_defaults: &[5.0],
+        };
+        let sweeps = [
+            Sweep::new("a", vec![10.0, 20.0]),
+            Sweep::new("y", vec![0.1, 0.2, 0.3]),
+        ];
+        let b = build_grid(&space, &sweeps, GridKind::Combinatorial, Precision::F64).unwrap();
+        assert_eq!(b.n_runs, 6);
+        assert_eq!(b.parameters, vec![10.0, 10.0, 10.0, 20.0, 20.0, 20.0]);
+        let ys: Vec<f64> = (0..6).map(|r| b.initial_values_of(r)[1]).collect();
+        assert_eq!(ys, vec![0.1, 0.2, 0.3, 0.1, 0.2, 0.3]);
+        assert!((0..6).all(|r| b.initial_values_of(r)[0] == 1.0));
+    }
+
+    #[test]
+    fn verbatim_grid_zips_and_rejects_unequal_lengths() {
+        let (sn, pn) = (names(&["x"]), names(&["a", "b"]));
+        let space = InputSpace {
+            state_names: &sn,
+            state_defaults: &[0.0],
+            parameter_names: &pn,
+            parameter_defaults: &[0.0, 0.0],
+        };
+        let sweeps = [
+            Sweep::new("a", vec![1.0, 2.0]),
+            Sweep::new("b", vec![3.0, 4.0]),
+        ];
+        let b = build_grid(&space, &sweeps, GridKind::Verbatim, Precision::F64).unwrap();
+        assert_eq!(b.parameters, vec![1.0, 3.0, 2.0, 4.0]);
+        let uneven = [Sweep::new("a", vec![1.0, 2.0]), Sweep::new("b", vec![3.0])];
+        let err = build_grid(&space, &uneven, GridKind::Verbatim, Precision::F64).unwrap_err();
+        assert!(matches!(err, BatchError::UnequalLengths { .. }), "{err}");
+    }
+
+    #[test]
+    fn unknown_and_duplicate_names_are_errors() {
+        let (sn, pn) = (names(&["x"]), names(&["rho"]));
+        let space = InputSpace {
+            state_names: &sn,
+            state_defaults: &[0.0],
+            parameter_names: &pn,
+            parameter_defaults: &[0.0],
+        };
+        let err = build_grid(
+            &space,
+            &[Sweep::new("rh0", vec![1.0])],
+            GridKind::Combinatorial,
+            Precision::F64,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown variable `rh0` in --sweep: valid names are x, rho"
+        );
+        let dup = [Sweep::new("x", vec![1.0]), Sweep::new("x", vec![2.0])];
+        assert_eq!(
+            build_grid(&space, &dup, GridKind::Combinatorial, Precision::F64).unwrap_err(),
+            BatchError::DuplicateSweep("x".into())
+        );
+    }
+
+    #[test]
+    fn values_are_rounded_to_the_solve_precision() {
+        let (sn, pn) = (names(&["x"]), names(&["rho"]));
+        let space = InputSpace {
+            state_names: &sn,
+            state_defaults: &[0.1],
+            parameter_names: &pn,
+            parameter_defaults: &[0.0],
+        };
+        let sweeps = [Sweep::linspace("rho", 0.0, 21.0, 1024)];
+        let b = build_grid(&space, &sweeps, GridKind::Combinatorial, Precision::F32).unwrap();
+        assert_eq!(b.parameters[1], (21.0f64 / 1023.0) as f32 as f64);
+        assert_eq!(b.initial_values[0], 0.1f32 as f64);
+    }
+}

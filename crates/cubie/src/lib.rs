@@ -12,7 +12,9 @@ pub mod controllers;
 pub mod memory;
 pub mod precision;
 pub mod results;
+pub mod settings;
 pub mod step;
+pub mod time_loop;
 pub mod system;
 
 pub use precision::{Precision, Real};

@@ -1,0 +1,5 @@
+//! The time loop: save cadence, settling time, status word, counters.
+
+mod status;
+
+pub use status::Status;

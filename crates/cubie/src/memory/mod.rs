@@ -1,1 +1,91 @@
-//! placeholder
+//! The buffer registry: every component's working memory, declared by name
+//! and laid out in one place.
+//!
+//! ```
+//! use cubie::Precision;
+//! use cubie::memory::{BufferRegistry, BufferSpec};
+//!
+//! # fn main() -> Result<(), cubie::memory::RegistryError> {
+//! let n = 3;
+//! let mut reg = BufferRegistry::new(Precision::F64);
+//! let kernel = reg.add_component("kernel", None)?;
+//! let step = reg.add_component("step", Some(kernel))?;
+//! let newton = reg.add_component("newton", Some(step))?;
+//!
+//! reg.register(step, BufferSpec::shared("solver_scratch", 2 * n))?;
+//! reg.register(step, BufferSpec::local("increment_cache", n).persistent().aliasing("solver_scratch"))?;
+//! reg.register(newton, BufferSpec::shared("delta", n))?;
+//! reg.register(newton, BufferSpec::local("residual", n))?;
+//!
+//! // The kernel hosts the step, which hosts Newton: offsets compose.
+//! assert_eq!(reg.shared_elements(kernel)?, 3 * n);
+//! assert_eq!(reg.arena_range(newton, "delta")?, 2 * n..3 * n);
+//! assert_eq!(reg.cuda_declaration(step, "increment_cache")?, "double* increment_cache = solver_scratch + 0;");
+//!
+//! // Resolve once at build time; the hot loop only slices the arena.
+//! let delta = reg.cpu_allocator::<f64>(newton, "delta")?;
+//! let arena = reg.new_arena::<f64>(kernel)?;
+//! delta.view(&arena)[0].set(1.0);
+//!
+//! println!("{}", reg.report()?);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! The registry is a plain value owned by the build of one kernel. Each
+//! component is a node of an explicit tree ([`ComponentId`]); it registers
+//! its buffers ([`BufferSpec`]) when built, and asks the registry, never its
+//! own arithmetic, for its totals, each buffer's [`Placement`], a CPU
+//! handle ([`CpuAllocator`]) or a CUDA declaration.
+//!
+//! # Layout, per component
+//! 1. unaliased shared buffers: consecutive slices of its shared region, in
+//!    registration order; then its children's `<child>_shared` entries;
+//! 2. unaliased persistent (local) buffers: consecutive slices of its
+//!    persistent region; then its children's `<child>_persistent` entries;
+//! 3. unaliased plain local buffers: a local array each, `max(n, 1)`;
+//! 4. aliases, in registration order: overlaid on the parent when the parent
+//!    is shared and has room left after its earlier aliases, otherwise
+//!    placed as if unaliased (after everything above).
+//!
+//! Layouts are cached per component; any change drops the cache of the
+//! component and its ancestors, so totals roll up on the next query.
+//!
+//! # Choosing an alias target by location
+//! A component whose best alias depends on where other buffers ended up
+//! registers those first, applies the user's `<buffer>_location` settings,
+//! then asks the registry ([`BufferRegistry::first_shared`] or
+//! [`BufferRegistry::location`]) and registers the alias accordingly:
+//!
+//! ```
+//! # use cubie::{Precision, memory::*};
+//! # fn main() -> Result<(), RegistryError> {
+//! # let n = 4;
+//! let mut reg = BufferRegistry::new(Precision::F64);
+//! let erk = reg.add_component("erk", None)?;
+//! reg.register(erk, BufferSpec::local("stage_rhs", n))?;
+//! reg.register(erk, BufferSpec::shared("stage_accumulator", 3 * n))?;
+//! let mut cache = BufferSpec::local("stage_cache", n).persistent();
+//! if let Some(target) = reg.first_shared(erk, &["stage_rhs", "stage_accumulator"])? {
+//!     cache = cache.aliasing(target);
+//! }
+//! reg.register(erk, cache)?;
+//! assert_eq!(reg.buffer(erk, "stage_cache")?.aliases.as_deref(), Some("stage_accumulator"));
+//! # Ok(())
+//! # }
+//! ```
+
+mod arena;
+mod cuda;
+mod error;
+mod layout;
+mod locations;
+mod registry;
+mod report;
+
+pub use arena::{ArenaLayout, CpuAllocator, RunArena};
+pub use error::RegistryError;
+pub use layout::{Aliasing, Placement};
+pub use locations::{Location, ParseLocationError, Region};
+pub use registry::{Buffer, BufferRegistry, BufferSpec, ComponentId};
+pub use report::{LayoutReport, ReportRow, RunTotals};

@@ -38,8 +38,6 @@ pub trait ValueSlice<T: Copy>: sealed::Sealed {
     }
     /// Address of the first value (dangling but aligned when empty).
     fn as_ptr(&self) -> *const T;
-    /// The value at `index`; panics when out of bounds, like indexing.
-    fn get(&self, index: usize) -> T;
 }
 
 impl<T: Copy> ValueSlice<T> for [T] {
@@ -48,9 +46,6 @@ impl<T: Copy> ValueSlice<T> for [T] {
     }
     fn as_ptr(&self) -> *const T {
         <[T]>::as_ptr(self)
-    }
-    fn get(&self, index: usize) -> T {
-        self[index]
     }
 }
 
@@ -62,9 +57,6 @@ impl<T: Copy> ValueSlice<T> for [Cell<T>] {
         // `Cell<T>` has the same in-memory representation as `T`.
         <[Cell<T>]>::as_ptr(self).cast()
     }
-    fn get(&self, index: usize) -> T {
-        self[index].get()
-    }
 }
 
 impl<T: Copy> ValueSlice<T> for Vec<T> {
@@ -74,9 +66,6 @@ impl<T: Copy> ValueSlice<T> for Vec<T> {
     fn as_ptr(&self) -> *const T {
         Vec::as_ptr(self)
     }
-    fn get(&self, index: usize) -> T {
-        self[index]
-    }
 }
 
 impl<T: Copy, const N: usize> ValueSlice<T> for [T; N] {
@@ -85,9 +74,6 @@ impl<T: Copy, const N: usize> ValueSlice<T> for [T; N] {
     }
     fn as_ptr(&self) -> *const T {
         <[T]>::as_ptr(self)
-    }
-    fn get(&self, index: usize) -> T {
-        self[index]
     }
 }
 

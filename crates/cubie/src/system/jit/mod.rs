@@ -14,7 +14,8 @@
 //!
 //! Exactness against the [evaluator](crate::system::eval): results are
 //! bit-identical in `f32` and `f64` (NaN payloads aside), except that an
-//! expanded integer power may differ from `powf` by a few ulps. With
+//! expanded integer power `x^n` may differ from `powf` by up to `|n|` ulps
+//! (`x^2`, `x^3`, `x^-1`, `x^-2`: at most 1 ulp). With
 //! [`JitOptions::expand_integer_powers`] off, everything is bit-identical.
 //!
 //! [`SystemFunction`]: crate::system::SystemFunction
@@ -37,7 +38,7 @@ pub use native::NativeSystem;
 pub struct JitOptions {
     /// Expand `x^n` for a literal integer `|n| <=` [`MAX_EXPANDED_POWER`]
     /// into multiplications (and `1 / x^|n|` for negative `n`) instead of
-    /// calling `powf`: much faster, within a few ulps of `powf`.
+    /// calling `powf`: much faster, within `|n|` ulps of `powf`.
     pub expand_integer_powers: bool,
 }
 

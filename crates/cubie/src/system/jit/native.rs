@@ -73,14 +73,14 @@ impl<T: JitReal> std::fmt::Debug for NativeSystem<T> {
     }
 }
 
-const EMPTY_LEN: usize = 0;
-
 fn parts<T: Copy, S: ValueSlice<T> + ?Sized>(s: &S) -> (*const T, usize) {
     (s.as_ptr(), s.len())
 }
 
+/// An array the wrapper does not pass: empty, so the length check rejects
+/// it for any function that reads it.
 fn empty<T>() -> (*const T, usize) {
-    (NonNull::dangling().as_ptr(), EMPTY_LEN)
+    (NonNull::dangling().as_ptr(), 0)
 }
 
 impl<T: JitReal> NativeSystem<T> {

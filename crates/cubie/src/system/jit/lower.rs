@@ -1,0 +1,352 @@
+//! Lowering of one scheduled function to Cranelift IR.
+//!
+//! The body is one basic block: every input symbol is loaded once at the
+//! top, then each scheduled node becomes one SSA value (in schedule order,
+//! so shared subexpressions are computed once), and the roots are stored to
+//! `out` at the end. Because all loads precede all stores, an `out` that
+//! aliases an input sees the inputs' values from before the call.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::condcodes::FloatCC;
+use cranelift_codegen::ir::{
+    AbiParam, FuncRef, Function, InstBuilder, MemFlagsData, Signature, Value,
+};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::JITModule;
+use cranelift_module::{FuncId, Linkage, Module};
+
+use super::JitError;
+use super::JitOptions;
+use super::math::{JitReal, binary_symbol, unary_symbol};
+use crate::system::expr::{BinaryOp, ExprGraph, ExprId, Node, UnaryOp};
+use crate::system::schedule::{FunctionSchedule, InputArray};
+
+/// The largest `|n|` for which `x^n` is expanded into multiplications.
+pub const MAX_EXPANDED_POWER: f64 = 16.0;
+
+/// The signature every generated function has:
+/// `(t, state, parameters, drivers, driver_rates, direction, out)`.
+pub(crate) fn entry_signature<T: JitReal>(module: &JITModule) -> Signature {
+    let pointer = module.target_config().pointer_type();
+    let mut sig = module.make_signature();
+    sig.params.push(AbiParam::new(T::IR_TYPE));
+    for _ in 0..6 {
+        sig.params.push(AbiParam::new(pointer));
+    }
+    sig
+}
+
+/// Shim functions imported into the module, declared on first use.
+#[derive(Default)]
+pub(crate) struct ShimImports {
+    ids: HashMap<String, FuncId>,
+}
+
+impl ShimImports {
+    fn declare<T: JitReal>(
+        &mut self,
+        module: &mut JITModule,
+        name: String,
+        arity: usize,
+    ) -> Result<FuncId, JitError> {
+        if let Some(&id) = self.ids.get(&name) {
+            return Ok(id);
+        }
+        let mut sig = module.make_signature();
+        for _ in 0..arity {
+            sig.params.push(AbiParam::new(T::IR_TYPE));
+        }
+        sig.returns.push(AbiParam::new(T::IR_TYPE));
+        let id = module.declare_function(&name, Linkage::Import, &sig)?;
+        self.ids.insert(name, id);
+        Ok(id)
+    }
+}
+
+/// Emits the body of `schedule` into `func` (whose signature must be
+/// [`entry_signature`]).
+pub(crate) fn lower_function<T: JitReal>(
+    module: &mut JITModule,
+    shims: &mut ShimImports,
+    graph: &ExprGraph,
+    schedule: &FunctionSchedule,
+    options: &JitOptions,
+    func: &mut Function,
+    func_ctx: &mut FunctionBuilderContext,
+) -> Result<(), JitError> {
+    let mut b = FunctionBuilder::new(func, func_ctx);
+    let block = b.create_block();
+    b.append_block_params_for_function_params(block);
+    b.switch_to_block(block);
+    b.seal_block(block);
+    let params = b.block_params(block).to_vec();
+    let (t, arrays, out) = (params[0], &params[1..6], params[6]);
+
+    let mut lower = Lowerer::<T> {
+        b,
+        module,
+        shims,
+        refs: HashMap::new(),
+        values: vec![None; graph.len()],
+        options,
+        _real: std::marker::PhantomData,
+    };
+    for &(id, symbol) in schedule.inputs() {
+        let value = match InputArray::of(symbol) {
+            None => t,
+            Some((array, index)) => {
+                let offset = byte_offset::<T>(index as usize)?;
+                lower.b.ins().load(
+                    T::IR_TYPE,
+                    MemFlagsData::trusted(),
+                    arrays[array.index()],
+                    offset,
+                )
+            }
+        };
+        lower.values[id.index()] = Some(value);
+    }
+    for &id in schedule.nodes() {
+        let value = match *graph.node(id) {
+            Node::Symbol(_) => continue,
+            Node::Const(bits) => lower.constant(f64::from_bits(bits)),
+            Node::Unary(op, a) => {
+                let a = lower.value(a)?;
+                lower.unary(op, a)?
+            }
+            Node::Binary(op, a, b) => {
+                let exponent = graph.const_value(b);
+                let (a, b) = (lower.value(a)?, lower.value(b)?);
+                lower.binary(op, a, b, exponent)?
+            }
+            Node::Select(c, a, b) => {
+                let (c, a, b) = (lower.value(c)?, lower.value(a)?, lower.value(b)?);
+                let zero = lower.constant(0.0);
+                let cond = lower.b.ins().fcmp(FloatCC::NotEqual, c, zero);
+                lower.b.ins().select(cond, a, b)
+            }
+        };
+        lower.values[id.index()] = Some(value);
+    }
+    for (k, &root) in schedule.roots().iter().enumerate() {
+        let value = lower.value(root)?;
+        let offset = byte_offset::<T>(k)?;
+        lower
+            .b
+            .ins()
+            .store(MemFlagsData::trusted(), value, out, offset);
+    }
+    lower.b.ins().return_(&[]);
+    let config = lower.module.target_config();
+    lower.b.finalize(config);
+    Ok(())
+}
+
+fn byte_offset<T: JitReal>(index: usize) -> Result<i32, JitError> {
+    index
+        .checked_mul(size_of::<T>())
+        .and_then(|o| i32::try_from(o).ok())
+        .ok_or(JitError::TooLarge { index })
+}
+
+/// State of the lowering of one function.
+struct Lowerer<'a, 'f, T> {
+    b: FunctionBuilder<'f>,
+    module: &'a mut JITModule,
+    shims: &'a mut ShimImports,
+    refs: HashMap<FuncId, FuncRef>,
+    values: Vec<Option<Value>>,
+    options: &'a JitOptions,
+    _real: std::marker::PhantomData<T>,
+}
+
+impl<T: JitReal> Lowerer<'_, '_, T> {
+    fn value(&self, id: ExprId) -> Result<Value, JitError> {
+        self.values[id.index()].ok_or(JitError::Internal("operand lowered after its user"))
+    }
+
+    /// A literal, rounded to `T` as the evaluator rounds it.
+    fn constant(&mut self, x: f64) -> Value {
+        let x = T::from_f64(x).to_f64();
+        if T::IR_TYPE == cranelift_codegen::ir::types::F32 {
+            self.b.ins().f32const(x as f32)
+        } else {
+            self.b.ins().f64const(x)
+        }
+    }
+
+    /// 1.0 where the `i8` condition holds, else 0.0.
+    fn bool_value(&mut self, cond: Value) -> Value {
+        let (one, zero) = (self.constant(1.0), self.constant(0.0));
+        self.b.ins().select(cond, one, zero)
+    }
+
+    fn call(&mut self, name: String, args: &[Value]) -> Result<Value, JitError> {
+        let id = self.shims.declare::<T>(self.module, name, args.len())?;
+        let func_ref = match self.refs.get(&id) {
+            Some(&r) => r,
+            None => {
+                let r = self.module.declare_func_in_func(id, self.b.func);
+                self.refs.insert(id, r);
+                r
+            }
+        };
+        let inst = self.b.ins().call(func_ref, args);
+        self.b
+            .inst_results(inst)
+            .first()
+            .copied()
+            .ok_or(JitError::Internal("shim call without result"))
+    }
+
+    fn unary(&mut self, op: UnaryOp, x: Value) -> Result<Value, JitError> {
+        Ok(match op {
+            UnaryOp::Neg => self.b.ins().fneg(x),
+            UnaryOp::Abs => self.b.ins().fabs(x),
+            UnaryOp::Sqrt => self.b.ins().sqrt(x),
+            UnaryOp::Floor => self.b.ins().floor(x),
+            UnaryOp::Ceil => self.b.ins().ceil(x),
+            UnaryOp::Sign => {
+                // x > 0 ? 1 : (x < 0 ? -1 : x), so that NaN and ±0 pass through.
+                let (zero, one, minus_one) =
+                    (self.constant(0.0), self.constant(1.0), self.constant(-1.0));
+                let gt = self.b.ins().fcmp(FloatCC::GreaterThan, x, zero);
+                let lt = self.b.ins().fcmp(FloatCC::LessThan, x, zero);
+                let rest = self.b.ins().select(lt, minus_one, x);
+                self.b.ins().select(gt, one, rest)
+            }
+            UnaryOp::Heaviside => {
+                // x > 0 ? 1 : (x < 0 ? 0 : (x == 0 ? 0.5 : x)), NaN passes.
+                let (zero, one, half) =
+                    (self.constant(0.0), self.constant(1.0), self.constant(0.5));
+                let gt = self.b.ins().fcmp(FloatCC::GreaterThan, x, zero);
+                let lt = self.b.ins().fcmp(FloatCC::LessThan, x, zero);
+                let eq = self.b.ins().fcmp(FloatCC::Equal, x, zero);
+                let at_zero = self.b.ins().select(eq, half, x);
+                let rest = self.b.ins().select(lt, zero, at_zero);
+                self.b.ins().select(gt, one, rest)
+            }
+            UnaryOp::Not => {
+                let zero = self.constant(0.0);
+                let eq = self.b.ins().fcmp(FloatCC::Equal, x, zero);
+                self.bool_value(eq)
+            }
+            UnaryOp::Exp
+            | UnaryOp::Expm1
+            | UnaryOp::Ln
+            | UnaryOp::Log1p
+            | UnaryOp::Log10
+            | UnaryOp::Log2
+            | UnaryOp::Cbrt
+            | UnaryOp::Sin
+            | UnaryOp::Cos
+            | UnaryOp::Tan
+            | UnaryOp::Asin
+            | UnaryOp::Acos
+            | UnaryOp::Atan
+            | UnaryOp::Sinh
+            | UnaryOp::Cosh
+            | UnaryOp::Tanh
+            | UnaryOp::Asinh
+            | UnaryOp::Acosh
+            | UnaryOp::Atanh => self.call(unary_symbol::<T>(op), &[x])?,
+        })
+    }
+
+    /// `exponent` is the literal value of `b`, if it is one.
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        a: Value,
+        b: Value,
+        exponent: Option<f64>,
+    ) -> Result<Value, JitError> {
+        let compare = |s: &mut Self, cc: FloatCC| {
+            let c = s.b.ins().fcmp(cc, a, b);
+            s.bool_value(c)
+        };
+        Ok(match op {
+            BinaryOp::Add => self.b.ins().fadd(a, b),
+            BinaryOp::Sub => self.b.ins().fsub(a, b),
+            BinaryOp::Mul => self.b.ins().fmul(a, b),
+            BinaryOp::Div => self.b.ins().fdiv(a, b),
+            BinaryOp::Pow => match exponent.and_then(|e| self.expandable_power(e)) {
+                Some(n) => self.integer_power(a, n),
+                None => self.call(binary_symbol::<T>(op), &[a, b])?,
+            },
+            BinaryOp::Atan2 | BinaryOp::Hypot => self.call(binary_symbol::<T>(op), &[a, b])?,
+            // Rust's `min`/`max`: a NaN operand yields the other operand, and
+            // on a tie (±0) the first operand is returned, as Rust does on
+            // x86-64. Cranelift's fmin/fmax would propagate NaN instead.
+            BinaryOp::Min | BinaryOp::Max => {
+                let cc = if op == BinaryOp::Min {
+                    FloatCC::LessThan
+                } else {
+                    FloatCC::GreaterThan
+                };
+                let b_wins = self.b.ins().fcmp(cc, b, a);
+                let a_nan = self.b.ins().fcmp(FloatCC::Unordered, a, a);
+                let otherwise = self.b.ins().select(a_nan, b, a);
+                self.b.ins().select(b_wins, b, otherwise)
+            }
+            // Ordered comparisons are false on NaN and `NotEqual` is true,
+            // as in Rust.
+            BinaryOp::Lt => compare(self, FloatCC::LessThan),
+            BinaryOp::Le => compare(self, FloatCC::LessThanOrEqual),
+            BinaryOp::Gt => compare(self, FloatCC::GreaterThan),
+            BinaryOp::Ge => compare(self, FloatCC::GreaterThanOrEqual),
+            BinaryOp::Eq => compare(self, FloatCC::Equal),
+            BinaryOp::Ne => compare(self, FloatCC::NotEqual),
+            BinaryOp::And | BinaryOp::Or => {
+                let zero = self.constant(0.0);
+                let a_true = self.b.ins().fcmp(FloatCC::NotEqual, a, zero);
+                let b_true = self.b.ins().fcmp(FloatCC::NotEqual, b, zero);
+                let both = if op == BinaryOp::And {
+                    self.b.ins().band(a_true, b_true)
+                } else {
+                    self.b.ins().bor(a_true, b_true)
+                };
+                self.bool_value(both)
+            }
+        })
+    }
+
+    /// The exponent as an integer when `x^e` should be expanded.
+    fn expandable_power(&self, e: f64) -> Option<i32> {
+        let e = T::from_f64(e).to_f64();
+        (self.options.expand_integer_powers && e.fract() == 0.0 && e.abs() <= MAX_EXPANDED_POWER)
+            .then_some(e as i32)
+    }
+
+    /// `x^n` by binary exponentiation; `1 / x^|n|` for negative `n`.
+    fn integer_power(&mut self, x: Value, n: i32) -> Value {
+        if n == 0 {
+            // powf(x, 0) is 1 for every x, NaN included.
+            return self.constant(1.0);
+        }
+        let mut remaining = n.unsigned_abs();
+        let mut base = x;
+        let mut result: Option<Value> = None;
+        loop {
+            if remaining & 1 == 1 {
+                result = Some(match result {
+                    None => base,
+                    Some(r) => self.b.ins().fmul(r, base),
+                });
+            }
+            remaining >>= 1;
+            if remaining == 0 {
+                break;
+            }
+            base = self.b.ins().fmul(base, base);
+        }
+        let positive = result.unwrap_or(x);
+        if n < 0 {
+            let one = self.constant(1.0);
+            self.b.ins().fdiv(one, positive)
+        } else {
+            positive
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Native code for a model's functions, generated at run time with
+//! Cranelift (no C compiler needed).
+//!
+//! [`NativeSystem::compile`] lowers every [`SystemFunction`] of a
+//! [`SystemFunctions`] in one precision, following the backend-neutral
+//! [`Schedule`](crate::system::schedule::Schedule):
+//!
+//! - `+ - * /`, `abs`, `sqrt`, `floor`, `ceil`, negation, comparisons,
+//!   `and`/`or`/`not`, `min`/`max`, `sign`, `heaviside` and `if` are inline
+//!   instructions; `x^n` with a literal integer `|n| <= 16` is expanded into
+//!   multiplications (see [`JitOptions`]);
+//! - every other function calls an `extern "C"` shim around Rust's own
+//!   implementation for the precision (see [`math`]).
+//!
+//! Exactness against the [evaluator](crate::system::eval): results are
+//! bit-identical in `f32` and `f64` (NaN payloads aside), except that an
+//! expanded integer power `x^n` may differ from `powf` by up to `|n|` ulps
+//! (`x^2`, `x^3`, `x^-1`, `x^-2`: at most 1 ulp). With
+//! [`JitOptions::expand_integer_powers`] off, everything is bit-identical.
+//!
+//! [`SystemFunction`]: crate::system::SystemFunction
+//! [`SystemFunctions`]: crate::system::SystemFunctions
+
+mod lower;
+pub mod math;
+mod native;
+
+use thiserror::Error;
+
+use crate::system::schedule::ScheduleError;
+
+pub use lower::MAX_EXPANDED_POWER;
+pub use math::JitReal;
+pub use native::NativeSystem;
+
+/// Choices of the native lowering.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JitOptions {
+    /// Expand `x^n` for a literal integer `|n| <=` [`MAX_EXPANDED_POWER`]
+    /// into multiplications (and `1 / x^|n|` for negative `n`) instead of
+    /// calling `powf`: much faster, within `|n|` ulps of `powf`.
+    pub expand_integer_powers: bool,
+}
+
+impl Default for JitOptions {
+    fn default() -> Self {
+        Self {
+            expand_integer_powers: true,
+        }
+    }
+}
+
+/// Why a model could not be compiled to native code.
+#[derive(Debug, Error)]
+pub enum JitError {
+    /// The functions are inconsistent with their declared sizes.
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    /// The host machine or its code-generation settings are unsupported.
+    #[error("native code generation is not available on this host: {0}")]
+    Host(String),
+    /// Cranelift rejected a declaration or definition.
+    #[error("native code generation failed: {0}")]
+    Module(Box<cranelift_module::ModuleError>),
+    /// An input or output index is too large to address.
+    #[error("index {index} is too large for native code")]
+    TooLarge {
+        /// The offending index.
+        index: usize,
+    },
+    /// A bug in the lowering.
+    #[error("internal error in native lowering: {0}")]
+    Internal(&'static str),
+}
+
+impl From<cranelift_module::ModuleError> for JitError {
+    fn from(e: cranelift_module::ModuleError) -> Self {
+        JitError::Module(Box::new(e))
+    }
+}

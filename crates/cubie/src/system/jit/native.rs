@@ -1,0 +1,422 @@
+//! [`NativeSystem`]: a model's functions compiled to machine code, behind
+//! a safe, allocation-free calling interface.
+
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
+
+use cranelift_codegen::ir::UserFuncName;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::FunctionBuilderContext;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{Linkage, Module};
+
+use super::lower::{ShimImports, entry_signature, lower_function};
+use super::math::{JitReal, all_shims};
+use super::{JitError, JitOptions};
+use crate::system::args::{ArgumentSpec, Inputs, LengthError, OutSlice, ValueSlice};
+use crate::system::functions::{SystemFunction, SystemFunctions};
+use crate::system::schedule::{Schedule, slot};
+
+/// The machine-code signature of every generated function:
+/// `(t, state, parameters, drivers, driver_rates, direction, out)`.
+type RawFn<T> = unsafe extern "C" fn(T, *const T, *const T, *const T, *const T, *const T, *mut T);
+
+/// One compiled function and the argument lengths it accepts.
+#[derive(Clone, Copy)]
+struct Entry<T> {
+    code: RawFn<T>,
+    spec: ArgumentSpec,
+}
+
+/// Owns the executable memory of the generated code; frees it on drop.
+struct OwnedModule(ManuallyDrop<JITModule>);
+
+// SAFETY: after `finalize_definitions` the module is never used again except
+// to be freed in `drop`, which has exclusive access. No `&self` method is
+// ever called on it, so sharing `&OwnedModule` between threads permits
+// nothing, and moving it to another thread only moves where the
+// (process-wide) executable memory is eventually freed.
+unsafe impl Send for OwnedModule {}
+// SAFETY: see `Send` above: a shared reference gives no access at all.
+unsafe impl Sync for OwnedModule {}
+
+impl Drop for OwnedModule {
+    fn drop(&mut self) {
+        // SAFETY: `self.0` is taken exactly once, here. The code pointers
+        // into this memory live in the same `NativeSystem` (or were never
+        // handed out when compilation failed), are only called through
+        // `&NativeSystem`, and so cannot be running or called after this.
+        unsafe { ManuallyDrop::take(&mut self.0).free_memory() };
+    }
+}
+
+/// A model's functions compiled to native code for precision `T`.
+///
+/// Cheap to share: `NativeSystem` is `Send + Sync`, and a call takes
+/// `&self`, checks argument lengths and allocates nothing. Inputs may be
+/// any [`ValueSlice`] (`&[T]`, `&[Cell<T>]`, ...), outputs any
+/// [`OutSlice`] (`&mut [T]`, `&[Cell<T>]`); an input array the function
+/// does not read may be empty.
+pub struct NativeSystem<T: JitReal> {
+    entries: [Entry<T>; 5],
+    schedule: Schedule,
+    // Declared last: dropped after the code pointers above.
+    _module: OwnedModule,
+}
+
+impl<T: JitReal> std::fmt::Debug for NativeSystem<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NativeSystem")
+            .field("precision", &T::PRECISION)
+            .field("sizes", &self.schedule.sizes())
+            .finish_non_exhaustive()
+    }
+}
+
+fn parts<T: Copy, S: ValueSlice<T> + ?Sized>(s: &S) -> (*const T, usize) {
+    (s.as_ptr(), s.len())
+}
+
+/// An array the wrapper does not pass: empty, so the length check rejects
+/// it for any function that reads it.
+fn empty<T>() -> (*const T, usize) {
+    (NonNull::dangling().as_ptr(), 0)
+}
+
+impl<T: JitReal> NativeSystem<T> {
+    /// Compiles every function of `functions` with default options.
+    pub fn compile(functions: &SystemFunctions) -> Result<Self, JitError> {
+        Self::compile_with(functions, &JitOptions::default())
+    }
+
+    /// Compiles every function of `functions`.
+    pub fn compile_with(
+        functions: &SystemFunctions,
+        options: &JitOptions,
+    ) -> Result<Self, JitError> {
+        Self::compile_with_symbols(functions, options, &[])
+    }
+
+    /// Compiles, replacing the named shims by other functions (tests use
+    /// this to count calls).
+    pub(crate) fn compile_with_symbols(
+        functions: &SystemFunctions,
+        options: &JitOptions,
+        overrides: &[(&str, *const u8)],
+    ) -> Result<Self, JitError> {
+        let schedule = Schedule::new(functions)?;
+        let mut builder =
+            JITBuilder::with_isa(host_isa()?, cranelift_module::default_libcall_names());
+        for (name, address) in all_shims::<T>() {
+            builder.symbol(name, address);
+        }
+        for &(name, address) in overrides {
+            builder.symbol(name, address);
+        }
+        // Owned from the start so that a failure below frees the memory.
+        let mut owned = OwnedModule(ManuallyDrop::new(JITModule::new(builder)));
+        let module: &mut JITModule = &mut owned.0;
+
+        let signature = entry_signature::<T>(module);
+        let mut ctx = module.make_context();
+        let mut func_ctx = FunctionBuilderContext::new();
+        let mut shims = ShimImports::default();
+        let mut ids = Vec::with_capacity(SystemFunction::ALL.len());
+        for plan in schedule.iter() {
+            let name = format!("cubie_{}_{}", plan.function().name(), T::SUFFIX);
+            let id = module.declare_function(&name, Linkage::Local, &signature)?;
+            ctx.func.signature = signature.clone();
+            ctx.func.name = UserFuncName::user(0, id.as_u32());
+            lower_function::<T>(
+                module,
+                &mut shims,
+                &functions.graph,
+                plan,
+                options,
+                &mut ctx.func,
+                &mut func_ctx,
+            )?;
+            module.define_function(id, &mut ctx)?;
+            module.clear_context(&mut ctx);
+            ids.push(id);
+        }
+        module.finalize_definitions()?;
+
+        let entry = |i: usize| {
+            let address = module.get_finalized_function(ids[i]);
+            // SAFETY: the function was defined with `entry_signature::<T>`
+            // (one `T`, six pointers, no result) in the host's default
+            // calling convention, which is the platform C ABI that
+            // `extern "C"` names; its memory is finalized and executable.
+            let code = unsafe { std::mem::transmute::<*const u8, RawFn<T>>(address) };
+            let spec =
+                ArgumentSpec::new(schedule.function(SystemFunction::ALL[i]), schedule.sizes());
+            Entry { code, spec }
+        };
+        let entries = std::array::from_fn(entry);
+        Ok(Self {
+            entries,
+            schedule,
+            _module: owned,
+        })
+    }
+
+    /// The plan each function was compiled from.
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    /// Number of output values of `function`.
+    pub fn n_outputs(&self, function: SystemFunction) -> usize {
+        self.entries[slot(function)].spec.n_outputs()
+    }
+
+    #[inline]
+    fn invoke(
+        &self,
+        function: SystemFunction,
+        t: T,
+        inputs: [(*const T, usize); 5],
+        mut out: impl OutSlice<T>,
+    ) -> Result<(), LengthError> {
+        let entry = &self.entries[slot(function)];
+        entry.spec.check(inputs.map(|(_, len)| len), out.len())?;
+        let out = out.as_mut_ptr();
+        let [s, p, d, r, v] = inputs.map(|(ptr, _)| ptr);
+        // SAFETY: `Schedule::new` checked that the code reads only indices
+        // below each array's declared length, and `check` just verified
+        // that every array the code reads has exactly that length (arrays
+        // it does not read may be empty; their pointer is never used). It
+        // writes `n_outputs` values to `out`, whose length was checked. All
+        // pointers come from live, aligned slices borrowed for this call.
+        // An `out` aliasing an input is only possible through `Cell`s and is
+        // fine: the code loads every input before its first store.
+        unsafe { (entry.code)(t, s, p, d, r, v, out) };
+        Ok(())
+    }
+
+    /// Any function, with all inputs given as plain slices.
+    pub fn call(
+        &self,
+        function: SystemFunction,
+        inputs: &Inputs<'_, T>,
+        out: impl OutSlice<T>,
+    ) -> Result<(), LengthError> {
+        let arrays = inputs.arrays().map(|a| parts(a));
+        self.invoke(function, inputs.t, arrays, out)
+    }
+
+    /// `dx/dt = f(t, x)`: one value per state.
+    #[inline]
+    pub fn dxdt<S, P, D>(
+        &self,
+        t: T,
+        state: &S,
+        parameters: &P,
+        drivers: &D,
+        out: impl OutSlice<T>,
+    ) -> Result<(), LengthError>
+    where
+        S: ValueSlice<T> + ?Sized,
+        P: ValueSlice<T> + ?Sized,
+        D: ValueSlice<T> + ?Sized,
+    {
+        let inputs = [
+            parts(state),
+            parts(parameters),
+            parts(drivers),
+            empty(),
+            empty(),
+        ];
+        self.invoke(SystemFunction::Dxdt, t, inputs, out)
+    }
+
+    /// The observables: one value per observable.
+    #[inline]
+    pub fn observables<S, P, D>(
+        &self,
+        t: T,
+        state: &S,
+        parameters: &P,
+        drivers: &D,
+        out: impl OutSlice<T>,
+    ) -> Result<(), LengthError>
+    where
+        S: ValueSlice<T> + ?Sized,
+        P: ValueSlice<T> + ?Sized,
+        D: ValueSlice<T> + ?Sized,
+    {
+        let inputs = [
+            parts(state),
+            parts(parameters),
+            parts(drivers),
+            empty(),
+            empty(),
+        ];
+        self.invoke(SystemFunction::Observables, t, inputs, out)
+    }
+
+    /// The dense Jacobian `df_i/dx_j`, row-major (`n_states * n_states`).
+    #[inline]
+    pub fn jacobian<S, P, D>(
+        &self,
+        t: T,
+        state: &S,
+        parameters: &P,
+        drivers: &D,
+        out: impl OutSlice<T>,
+    ) -> Result<(), LengthError>
+    where
+        S: ValueSlice<T> + ?Sized,
+        P: ValueSlice<T> + ?Sized,
+        D: ValueSlice<T> + ?Sized,
+    {
+        let inputs = [
+            parts(state),
+            parts(parameters),
+            parts(drivers),
+            empty(),
+            empty(),
+        ];
+        self.invoke(SystemFunction::Jacobian, t, inputs, out)
+    }
+
+    /// The Jacobian-vector product `J(t, x) * direction`: one value per
+    /// state.
+    #[inline]
+    pub fn jvp<S, P, D, V>(
+        &self,
+        t: T,
+        state: &S,
+        parameters: &P,
+        drivers: &D,
+        direction: &V,
+        out: impl OutSlice<T>,
+    ) -> Result<(), LengthError>
+    where
+        S: ValueSlice<T> + ?Sized,
+        P: ValueSlice<T> + ?Sized,
+        D: ValueSlice<T> + ?Sized,
+        V: ValueSlice<T> + ?Sized,
+    {
+        let inputs = [
+            parts(state),
+            parts(parameters),
+            parts(drivers),
+            empty(),
+            parts(direction),
+        ];
+        self.invoke(SystemFunction::Jvp, t, inputs, out)
+    }
+
+    /// `df/dt` at fixed state (drivers through `driver_rates`): one value
+    /// per state.
+    #[inline]
+    pub fn dfdt<S, P, D, R>(
+        &self,
+        t: T,
+        state: &S,
+        parameters: &P,
+        drivers: &D,
+        driver_rates: &R,
+        out: impl OutSlice<T>,
+    ) -> Result<(), LengthError>
+    where
+        S: ValueSlice<T> + ?Sized,
+        P: ValueSlice<T> + ?Sized,
+        D: ValueSlice<T> + ?Sized,
+        R: ValueSlice<T> + ?Sized,
+    {
+        let inputs = [
+            parts(state),
+            parts(parameters),
+            parts(drivers),
+            parts(driver_rates),
+            empty(),
+        ];
+        self.invoke(SystemFunction::Dfdt, t, inputs, out)
+    }
+}
+
+/// The host's instruction set, tuned for speed.
+fn host_isa() -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
+    let host = |e: &dyn std::fmt::Display| JitError::Host(e.to_string());
+    let mut flags = settings::builder();
+    for (name, value) in [
+        ("opt_level", "speed"),
+        // cranelift-jit needs absolute, long-range relocations.
+        ("use_colocated_libcalls", "false"),
+        ("is_pic", "false"),
+    ] {
+        flags.set(name, value).map_err(|e| host(&e))?;
+    }
+    cranelift_native::builder()
+        .map_err(|e| host(&e))?
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| host(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::system::expr::{ExprGraph, Symbol, UnaryOp};
+    use crate::system::jit::math::unary_symbol;
+
+    static COSH_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+    extern "C" fn counting_cosh(x: f64) -> f64 {
+        COSH_CALLS.fetch_add(1, Ordering::Relaxed);
+        x.cosh()
+    }
+
+    #[test]
+    fn a_shared_subexpression_is_computed_once() {
+        let mut g = ExprGraph::new();
+        let x = g.symbol(Symbol::State(0));
+        let y = g.symbol(Symbol::State(1));
+        let xy = g.mul(x, y);
+        let c = g.unary(UnaryOp::Cosh, xy);
+        // `c` is used three times, by three different outputs and within one.
+        let a = g.add(c, x);
+        let b = g.mul(c, y);
+        let s = g.sub(a, c);
+        let functions = SystemFunctions {
+            graph: g,
+            n_states: 2,
+            dxdt: vec![a, b],
+            observables: vec![s],
+            ..Default::default()
+        };
+        let name = unary_symbol::<f64>(UnaryOp::Cosh);
+        let native = NativeSystem::<f64>::compile_with_symbols(
+            &functions,
+            &JitOptions::default(),
+            &[(&name, counting_cosh as *const u8)],
+        )
+        .expect("compiles");
+        let state = [0.3, 0.7];
+        let mut out = [0.0; 2];
+        let before = COSH_CALLS.load(Ordering::Relaxed);
+        native
+            .dxdt(0.0, &state, &[], &[], &mut out[..])
+            .expect("lengths");
+        assert_eq!(COSH_CALLS.load(Ordering::Relaxed) - before, 1);
+        let c = (0.3f64 * 0.7).cosh();
+        assert_eq!(out, [c + 0.3, c * 0.7]);
+        let mut obs = [0.0];
+        native
+            .observables(0.0, &state, &[], &[], &mut obs[..])
+            .expect("lengths");
+        assert_eq!(COSH_CALLS.load(Ordering::Relaxed) - before, 2);
+        assert_eq!(obs, [(c + 0.3) - c]);
+    }
+
+    #[test]
+    fn native_system_is_send_and_sync() {
+        fn check<S: Send + Sync>() {}
+        check::<NativeSystem<f32>>();
+        check::<NativeSystem<f64>>();
+    }
+}

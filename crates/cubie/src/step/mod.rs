@@ -1,9 +1,35 @@
-//! Algorithm steps. This module holds, so far, the explicit Runge–Kutta
-//! tableau data ([`ButcherTableau`] and the named tableaus) that the ERK
-//! step is built from.
+//! Algorithm steps: each takes one attempt from `t` to `t + dt` and, when
+//! it can, estimates its local error. Explicit Runge–Kutta steps are driven
+//! by a [`ButcherTableau`]; [`algorithms`] lists every algorithm.
 
+mod catalogue;
+mod cpu;
+mod erk;
 pub mod erk_tableaus;
 pub mod tableau;
 
+pub use catalogue::{Algorithm, StepFamily, algorithms, find_algorithm};
+pub use cpu::{CpuStep, StepIo, StepReport, SystemCall};
+pub use erk::{ErkCpu, ErkStep};
 pub use erk_tableaus::{UnknownTableau, erk_tableau, erk_tableau_names, erk_tableaus};
 pub use tableau::{ButcherTableau, EmbeddedWeights, TableauShapeError, dop853_combined_error};
+
+use thiserror::Error;
+
+use crate::memory::RegistryError;
+
+/// What can go wrong choosing or building a step.
+#[derive(Debug, Error)]
+pub enum StepError {
+    /// No algorithm has this name.
+    #[error("unknown algorithm `{name}`; valid algorithms: {valid}")]
+    UnknownAlgorithm {
+        /// The name as given.
+        name: String,
+        /// Comma-separated canonical names.
+        valid: String,
+    },
+    /// The registry refused a buffer.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}

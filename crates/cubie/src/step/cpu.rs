@@ -1,0 +1,72 @@
+//! What every step's CPU form provides to the time loop.
+
+use std::cell::Cell;
+
+use crate::memory::RunArena;
+use crate::system::jit::{JitReal, NativeSystem};
+use crate::time_loop::Status;
+
+/// The model as a step sees it: compiled functions plus this run's
+/// parameters and drivers.
+#[derive(Debug, Clone, Copy)]
+pub struct SystemCall<'a, T: JitReal> {
+    /// The compiled model.
+    pub system: &'a NativeSystem<T>,
+    /// This run's parameters.
+    pub parameters: &'a [Cell<T>],
+    /// Driver values (constant until driver interpolation is wired in).
+    pub drivers: &'a [Cell<T>],
+}
+
+impl<T: JitReal> SystemCall<'_, T> {
+    /// `out = f(t, state)`.
+    #[inline]
+    pub fn dxdt(&self, t: f64, state: &[Cell<T>], out: &[Cell<T>]) {
+        self.system
+            .dxdt(T::from_f64(t), state, self.parameters, self.drivers, out)
+            .expect("registry buffers are sized from the model");
+    }
+}
+
+/// The arrays a step reads and writes, owned by the loop.
+#[derive(Debug)]
+pub struct StepIo<'a, T: JitReal> {
+    /// Time at the start of the step.
+    pub t: f64,
+    /// Step size.
+    pub dt: T,
+    /// State at `t` (read only).
+    pub state: &'a [Cell<T>],
+    /// Receives the state at `t + dt`.
+    pub proposed: &'a [Cell<T>],
+    /// Receives the local error estimate (empty for a fixed-step method).
+    pub error: &'a [Cell<T>],
+    /// True when the previous step was accepted and left `f(t, state)` in
+    /// the step's first-same-as-last cache.
+    pub first_stage_cached: bool,
+}
+
+/// What one step attempt did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StepReport {
+    /// Solver flags raised (Newton or linear-solver limits); success if none.
+    pub status: Status,
+    /// Derivative evaluations made.
+    pub evaluations: u32,
+}
+
+/// A step's CPU form: one attempt from `t` to `t + dt`.
+pub trait CpuStep<T: JitReal>: Send + Sync + std::fmt::Debug {
+    /// Takes one step; writes `proposed` and `error`.
+    fn step(&self, sys: &SystemCall<'_, T>, arena: &RunArena<T>, io: &StepIo<'_, T>) -> StepReport;
+
+    /// A second error estimate to combine with the first (DOP853 only).
+    fn secondary_error<'a>(&self, _arena: &'a RunArena<T>) -> Option<&'a [Cell<T>]> {
+        None
+    }
+
+    /// True when an accepted step leaves the next step's first stage cached.
+    fn caches_first_stage(&self) -> bool {
+        false
+    }
+}

@@ -14,7 +14,7 @@ pub mod precision;
 pub mod results;
 pub mod settings;
 pub mod step;
-pub mod time_loop;
 pub mod system;
+pub mod time_loop;
 
 pub use precision::{Precision, Real};

@@ -139,7 +139,10 @@ mod tests {
     #[test]
     fn known_keys_are_read_and_unknown_keys_listed() {
         let map = SettingsMap::from_pairs(&["max_steps=100", "kp=0.5", "typo=1"]).unwrap();
-        assert_eq!(map.get::<u64>("max_steps", "a whole number").unwrap(), Some(100));
+        assert_eq!(
+            map.get::<u64>("max_steps", "a whole number").unwrap(),
+            Some(100)
+        );
         assert_eq!(map.get_f64("kp").unwrap(), Some(0.5));
         assert_eq!(map.get_f64("ki").unwrap(), None);
         let err = map.check_all_known().unwrap_err();
@@ -152,7 +155,10 @@ mod tests {
     #[test]
     fn bad_values_and_pairs_are_errors() {
         let map = SettingsMap::from_pairs(&["kp=fast"]).unwrap();
-        assert!(matches!(map.get_f64("kp"), Err(SettingsError::BadValue { .. })));
+        assert!(matches!(
+            map.get_f64("kp"),
+            Err(SettingsError::BadValue { .. })
+        ));
         assert_eq!(
             SettingsMap::from_pairs(&["kp"]).unwrap_err(),
             SettingsError::Malformed("kp".into())

@@ -191,15 +191,15 @@ impl<T: JitReal> CpuStep<T> for ErkCpu<T> {
             if self.b[j] != T::zero() {
                 axpy(dt * self.b[j], k, io.proposed);
             }
-            if let Some(&w) = self.error_weights.get(j) {
-                if w != T::zero() {
-                    axpy(dt * w, k, io.error);
-                }
+            if let Some(&w) = self.error_weights.get(j)
+                && w != T::zero()
+            {
+                axpy(dt * w, k, io.error);
             }
-            if let Some(&w) = self.secondary_weights.get(j) {
-                if w != T::zero() {
-                    axpy(dt * w, k, secondary);
-                }
+            if let Some(&w) = self.secondary_weights.get(j)
+                && w != T::zero()
+            {
+                axpy(dt * w, k, secondary);
             }
         }
         // The last stage was evaluated at (t + dt, y_new): keep it for the

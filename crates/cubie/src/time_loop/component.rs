@@ -70,10 +70,10 @@ impl LoopSettings {
         if self.settling_time < 0.0 {
             return Err(LoopError::SettlingTime(self.settling_time));
         }
-        if let Some(every) = self.save_every {
-            if !(every.is_finite() && every > 0.0) {
-                return Err(LoopError::SaveEvery(every));
-            }
+        if let Some(every) = self.save_every
+            && !(every.is_finite() && every > 0.0)
+        {
+            return Err(LoopError::SaveEvery(every));
         }
         if self.max_steps == 0 {
             return Err(LoopError::MaxSteps);

@@ -1,12 +1,28 @@
 //! The `cubie` command line.
 
-use clap::Parser;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
 
 /// cubie: batch ODE integration on CPU cores or an NVIDIA GPU.
 #[derive(Debug, Parser)]
 #[command(name = "cubie", version, about, long_about = None)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() {
-    let _cli = Cli::parse();
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check a model file and print a summary of it.
+    Check(commands::check::CheckArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => commands::check::run(&args),
+    }
 }

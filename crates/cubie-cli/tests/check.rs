@@ -1,0 +1,81 @@
+//! `cubie check` end to end.
+
+use std::process::{Command, Output};
+
+fn cubie(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cubie"))
+        .args(args)
+        .output()
+        .expect("the cubie binary runs")
+}
+
+fn example(name: &str) -> String {
+    format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn check_prints_a_summary() {
+    let out = cubie(&["check", &example("lorenz.toml")]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    assert!(stdout.contains("model `lorenz` (f64)"), "{stdout}");
+    assert!(
+        stdout.contains("states (3):       x = 1, y = 0, z = 0"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("parameters (1):   rho = 21"), "{stdout}");
+    assert!(stdout.contains("observables (1):  energy"), "{stdout}");
+    assert!(
+        stdout.contains("jacobian:         8 of 9 entries non-zero"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("is a valid model"), "{stdout}");
+}
+
+#[test]
+fn check_json_is_the_summary() {
+    let out = cubie(&["check", "--json", &example("hodgkin_huxley.toml")]);
+    assert!(out.status.success(), "stderr: {}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(json["name"], "hodgkin_huxley");
+    let states: Vec<&str> = json["states"]
+        .as_array()
+        .expect("states array")
+        .iter()
+        .map(|s| s["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(states, ["V", "n", "m", "h"]);
+    assert_eq!(json["drivers"][0]["name"], "I_ext");
+    let dxdt = &json["operations"]["dxdt"];
+    assert!(dxdt["tree"].as_u64() >= dxdt["shared"].as_u64());
+}
+
+#[test]
+fn check_reports_errors_with_file_line_and_column() {
+    let path = format!("{}/tests/data/typo.toml", env!("CARGO_MANIFEST_DIR"));
+    let out = cubie(&["check", &path]);
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.starts_with(&format!(
+            "{path}:3:6: unknown symbol `sigmaa` (did you mean `sigma`?)"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("3 | dx = sigmaa * (y - x)\n  |      ^^^^^^"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_fails_on_a_missing_file() {
+    let out = cubie(&["check", "no-such-model.toml"]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("no-such-model.toml: cannot read model file"));
+}

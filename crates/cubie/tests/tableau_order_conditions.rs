@@ -85,7 +85,11 @@ fn residuals(t: &ButcherTableau, weights: &[f64], trees: &[Tree]) -> Vec<f64> {
         .enumerate()
         .map(|(k, tree)| {
             let phi: f64 = weights.iter().zip(&g[k]).map(|(w, x)| w * x).sum();
-            let scale: f64 = weights.iter().zip(&g_abs[k]).map(|(w, x)| (w * x).abs()).sum();
+            let scale: f64 = weights
+                .iter()
+                .zip(&g_abs[k])
+                .map(|(w, x)| (w * x).abs())
+                .sum();
             let target = 1.0 / tree.gamma;
             (phi - target).abs() / target.max(scale)
         })
@@ -234,7 +238,11 @@ fn observed_order(t: &ButcherTableau, p: u32) -> f64 {
     let (n1, n2) = step_counts(p);
     let e1 = solve_error(t, t.b(), n1);
     let e2 = solve_error(t, t.b(), n2);
-    assert!(e2 > 1e-13, "{}: error {e2:e} too close to round-off", t.name());
+    assert!(
+        e2 > 1e-13,
+        "{}: error {e2:e} too close to round-off",
+        t.name()
+    );
     (e1 / e2).log2() / ((n2 as f64) / (n1 as f64)).log2()
 }
 
@@ -306,4 +314,3 @@ fn dop853_combined_estimate_behaves_like_order_seven() {
     assert!((slope - 8.0).abs() <= 0.3, "combined slope {slope:.3}");
     assert_eq!(dop853_combined_error(0.0f64, 0.0), 0.0);
 }
-

@@ -151,10 +151,7 @@ impl ButcherTableau {
         if s < 2 || self.c[s - 1] != 1.0 || self.b[s - 1] != 0.0 {
             return false;
         }
-        self.a[s - 1]
-            .iter()
-            .zip(self.b)
-            .all(|(a, b)| a == b)
+        self.a[s - 1].iter().zip(self.b).all(|(a, b)| a == b)
     }
 
     /// Checks that the arrays fit together (each row of `a` has its index

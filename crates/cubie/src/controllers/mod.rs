@@ -1,1 +1,17 @@
-//! placeholder
+//! Step-size controllers: `fixed`, `i`, `pi`, `pid`, `gustafsson`.
+//!
+//! [`ControllerSettings`] holds what the user chooses (with OrdinaryDiffEq's
+//! per-algorithm defaults from [`ControllerSettings::for_algorithm`]);
+//! [`StepController`] is the validated, precision-specific controller the
+//! loop calls once per step attempt. It never allocates while stepping: its
+//! state between steps lives in a persistent registry buffer of
+//! [`StepController::memory_elements`] elements.
+
+mod settings;
+mod step_controller;
+
+pub use settings::{
+    ALGORITHM_DEFAULTS, AlgorithmDefaults, ControllerError, ControllerKind, ControllerSettings,
+    Tolerance, algorithm_defaults,
+};
+pub use step_controller::{StepController, StepDecision, scaled_rms_norm};

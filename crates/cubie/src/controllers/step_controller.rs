@@ -1,0 +1,418 @@
+//! The built controller: error norm, per-step decision and initial step,
+//! generic over the solve's precision.
+
+use std::cell::Cell;
+
+use crate::Real;
+
+use super::settings::{ControllerError, ControllerKind, ControllerSettings};
+
+/// What to do after a step attempt.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum StepDecision<T> {
+    /// Keep the step; try the next one with this `dt`.
+    Accept(T),
+    /// Discard the step; retry it with this `dt`.
+    Reject(T),
+    /// The step was rejected at (or below) `dt_min`: the run stops with the
+    /// "step too small" status.
+    TooSmall,
+}
+
+impl<T: Copy> StepDecision<T> {
+    /// Whether the step is kept.
+    pub fn accepted(&self) -> bool {
+        matches!(self, StepDecision::Accept(_))
+    }
+
+    /// The step to take next (accepted or retried), if any.
+    pub fn dt(&self) -> Option<T> {
+        match self {
+            StepDecision::Accept(dt) | StepDecision::Reject(dt) => Some(*dt),
+            StepDecision::TooSmall => None,
+        }
+    }
+}
+
+/// OrdinaryDiffEq's `qoldinit`: the "previous error" before any step was
+/// accepted, and the floor of the stored previous error.
+const QOLDINIT: f64 = 1e-4;
+
+/// Gustafsson's floor on the stored previous error (`erracc`).
+const ERRACC_MIN: f64 = 1e-2;
+
+/// A validated step-size controller, with its constants rounded to `T`.
+///
+/// It holds no per-run state: everything that persists between steps lives
+/// in the `memory` slice the loop passes to [`propose`](Self::propose)
+/// ([`memory_elements`](Self::memory_elements) long, all zeros at the start
+/// of a run).
+#[derive(Debug, Clone)]
+pub struct StepController<T: Real> {
+    kind: ControllerKind,
+    atol: Vec<T>,
+    rtol: Vec<T>,
+    dt0: Option<T>,
+    dt_min: T,
+    dt_max: T,
+    inv_qmin: T,
+    inv_qmax: T,
+    gamma: T,
+    kp: T,
+    ki: T,
+    kd: T,
+    qsteady_min: T,
+    qsteady_max: T,
+    order: u32,
+    newton_max_iters: Option<u32>,
+}
+
+/// Scaled RMS error norm as OrdinaryDiffEq computes it:
+/// `sqrt(mean_i (err_i / (atol_i + rtol_i · max(|y_prev_i|, |y_new_i|)))²)`.
+///
+/// `err`, `y_prev` and `y_new` have one element per state (the caller's
+/// buffers, sized by the registry); `atol` and `rtol` hold one value per
+/// state or a single value for all. An empty system has norm zero.
+pub fn scaled_rms_norm<T: Real>(
+    err: &[Cell<T>],
+    y_prev: &[Cell<T>],
+    y_new: &[Cell<T>],
+    atol: &[T],
+    rtol: &[T],
+) -> T {
+    let n = err.len();
+    if n == 0 {
+        return T::zero();
+    }
+    let tol = |v: &[T], i: usize| if v.len() == 1 { v[0] } else { v[i] };
+    let mut sum = T::zero();
+    for i in 0..n {
+        let scale = tol(atol, i) + y_prev[i].get().abs().max(y_new[i].get().abs()) * tol(rtol, i);
+        let r = err[i].get() / scale;
+        sum = sum + r * r;
+    }
+    (sum / T::from_f64(n as f64)).sqrt()
+}
+
+impl<T: Real> StepController<T> {
+    /// Builds a controller for a system of `n_states` states; validates the
+    /// settings first.
+    pub fn new(settings: &ControllerSettings, n_states: usize) -> Result<Self, ControllerError> {
+        settings.validate(n_states)?;
+        let r = T::from_f64;
+        let expand = |t: &super::Tolerance| t.expand(n_states).into_iter().map(r).collect();
+        Ok(StepController {
+            kind: settings.kind,
+            atol: expand(&settings.atol),
+            rtol: expand(&settings.rtol),
+            dt0: settings.dt0.map(r),
+            dt_min: r(settings.dt_min),
+            dt_max: r(settings.dt_max),
+            inv_qmin: r(1.0 / settings.min_gain),
+            inv_qmax: r(1.0 / settings.max_gain),
+            gamma: r(settings.safety),
+            kp: r(settings.kp),
+            ki: r(settings.ki),
+            kd: r(settings.kd),
+            qsteady_min: r(settings.qsteady_min),
+            qsteady_max: r(settings.qsteady_max),
+            order: settings.order,
+            newton_max_iters: settings.newton_max_iters,
+        })
+    }
+
+    /// Which controller this is.
+    pub fn kind(&self) -> ControllerKind {
+        self.kind
+    }
+
+    /// Whether the controller needs an error estimate.
+    pub fn is_adaptive(&self) -> bool {
+        self.kind.is_adaptive()
+    }
+
+    /// Persistent elements [`propose`](Self::propose) needs in `memory`.
+    pub fn memory_elements(&self) -> usize {
+        self.kind.memory_elements()
+    }
+
+    /// Puts `memory` in the state of a fresh run (all zeros).
+    pub fn reset_memory(&self, memory: &[Cell<T>]) {
+        for m in memory {
+            m.set(T::zero());
+        }
+    }
+
+    /// Smallest step.
+    pub fn dt_min(&self) -> T {
+        self.dt_min
+    }
+
+    /// Largest step.
+    pub fn dt_max(&self) -> T {
+        self.dt_max
+    }
+
+    /// Scaled RMS norm of an error estimate with this controller's
+    /// tolerances (see [`scaled_rms_norm`]).
+    pub fn error_norm(&self, err: &[Cell<T>], y_prev: &[Cell<T>], y_new: &[Cell<T>]) -> T {
+        scaled_rms_norm(err, y_prev, y_new, &self.atol, &self.rtol)
+    }
+
+    /// Decides on a step of size `dt` whose scaled error norm is `norm`,
+    /// updating `memory` (the controller's persistent buffer,
+    /// [`memory_elements`](Self::memory_elements) long) when the step is
+    /// accepted.
+    ///
+    /// Accepts when `norm <= 1`. An accepted step's next `dt` is clamped to
+    /// `[dt_min, dt_max]`; a rejected step is retried at no less than
+    /// `dt_min`, and a rejection at `dt <= dt_min` is
+    /// [`StepDecision::TooSmall`]. A non-finite norm rejects with
+    /// `dt · min_gain`. The fixed controller accepts every step and keeps
+    /// `dt`.
+    pub fn propose(&self, norm: T, dt: T, memory: &[Cell<T>]) -> StepDecision<T> {
+        self.decide(norm, dt, None, memory)
+    }
+
+    /// [`propose`](Self::propose) for an implicit step that needed
+    /// `newton_iters` Newton iterations (used by `gustafsson` when
+    /// `newton_max_iters` is set; the other kinds ignore it).
+    pub fn propose_with_newton(
+        &self,
+        norm: T,
+        dt: T,
+        newton_iters: u32,
+        memory: &[Cell<T>],
+    ) -> StepDecision<T> {
+        self.decide(norm, dt, Some(newton_iters), memory)
+    }
+
+    fn decide(&self, norm: T, dt: T, iters: Option<u32>, memory: &[Cell<T>]) -> StepDecision<T> {
+        if self.kind == ControllerKind::Fixed {
+            return StepDecision::Accept(dt);
+        }
+        if !norm.is_finite() {
+            return self.reject(dt, dt / self.inv_qmin);
+        }
+        let accept = norm <= T::one();
+        match self.kind {
+            ControllerKind::Fixed => StepDecision::Accept(dt),
+            ControllerKind::I => self.i_step(norm, dt, accept),
+            ControllerKind::Pi => self.pi_step(norm, dt, accept, memory),
+            ControllerKind::Pid => self.pid_step(norm, dt, accept, memory),
+            ControllerKind::Gustafsson => self.gustafsson_step(norm, dt, accept, iters, memory),
+        }
+    }
+
+    fn clamp_q(&self, q: T) -> T {
+        q.max(self.inv_qmax).min(self.inv_qmin)
+    }
+
+    fn deadband(&self, q: T) -> T {
+        if self.qsteady_min <= q && q <= self.qsteady_max {
+            T::one()
+        } else {
+            q
+        }
+    }
+
+    fn accept(&self, dt_next: T) -> StepDecision<T> {
+        StepDecision::Accept(dt_next.min(self.dt_max).max(self.dt_min))
+    }
+
+    fn reject(&self, dt: T, dt_retry: T) -> StepDecision<T> {
+        if dt_retry < self.dt_min && dt <= self.dt_min {
+            StepDecision::TooSmall
+        } else {
+            StepDecision::Reject(dt_retry.max(self.dt_min).min(self.dt_max))
+        }
+    }
+
+    /// OrdinaryDiffEq's `IController`.
+    fn i_step(&self, norm: T, dt: T, accept: bool) -> StepDecision<T> {
+        let q = if norm == T::zero() {
+            self.inv_qmax
+        } else {
+            self.clamp_q(norm.powf(self.kp) / self.gamma)
+        };
+        if accept {
+            self.accept(dt / self.deadband(q))
+        } else {
+            self.reject(dt, dt / q)
+        }
+    }
+
+    /// OrdinaryDiffEq's `PIController` with `beta1 = kp`, `beta2 = -ki`;
+    /// memory: `[errold]` (0 = none yet, read as `qoldinit`).
+    fn pi_step(&self, norm: T, dt: T, accept: bool, memory: &[Cell<T>]) -> StepDecision<T> {
+        let qoldinit = T::from_f64(QOLDINIT);
+        let errold = match memory[0].get() {
+            e if e > T::zero() => e,
+            _ => qoldinit,
+        };
+        let beta2 = -self.ki;
+        let q11 = norm.powf(self.kp);
+        let q = if norm == T::zero() {
+            self.inv_qmax
+        } else {
+            self.clamp_q(q11 / errold.powf(beta2) / self.gamma)
+        };
+        if accept {
+            memory[0].set(norm.max(qoldinit));
+            self.accept(dt / self.deadband(q))
+        } else {
+            self.reject(dt, dt / self.inv_qmin.min(q11 / self.gamma))
+        }
+    }
+
+    /// Söderlind's PID filter `q = E_n^kp · E_{n-1}^ki · E_{n-2}^kd / safety`,
+    /// clamped and deadbanded like the PI controller; a rejection uses the
+    /// current error only, as the PI controller does. Memory:
+    /// `[E_{n-1}, E_{n-2}]` (0 = none yet, read as 1, OrdinaryDiffEq's
+    /// initial history).
+    fn pid_step(&self, norm: T, dt: T, accept: bool, memory: &[Cell<T>]) -> StepDecision<T> {
+        // A zero error would make the negative-exponent terms infinite.
+        let e = norm.max(T::epsilon());
+        let hist = |m: &Cell<T>| match m.get() {
+            v if v > T::zero() => v,
+            _ => T::one(),
+        };
+        let (e1, e2) = (hist(&memory[0]), hist(&memory[1]));
+        let q11 = e.powf(self.kp);
+        let q = self.clamp_q(q11 * e1.powf(self.ki) * e2.powf(self.kd) / self.gamma);
+        if accept {
+            memory[1].set(memory[0].get());
+            memory[0].set(e);
+            self.accept(dt / self.deadband(q))
+        } else {
+            self.reject(dt, dt / self.inv_qmin.min(q11 / self.gamma))
+        }
+    }
+
+    /// OrdinaryDiffEq's `PredictiveController` (Gustafsson, as in Hairer's
+    /// Radau5) with exponent `kp`. Memory: `[dtacc, erracc]`, the last
+    /// accepted step and its error (`dtacc == 0`: none accepted yet).
+    fn gustafsson_step(
+        &self,
+        norm: T,
+        dt: T,
+        accept: bool,
+        iters: Option<u32>,
+        memory: &[Cell<T>],
+    ) -> StepDecision<T> {
+        let expo = self.kp;
+        let fac = match (self.newton_max_iters, iters) {
+            (Some(m), Some(it)) => {
+                let m = T::from_f64(m as f64);
+                let it = T::from_f64(it as f64);
+                let two = T::from_f64(2.0);
+                self.gamma
+                    .min((T::one() + two * m) * self.gamma / (it + two * m))
+            }
+            _ => self.gamma,
+        };
+        let q = if norm == T::zero() {
+            self.inv_qmax
+        } else {
+            self.clamp_q(norm.powf(expo) / fac)
+        };
+        let dtacc = memory[0].get();
+        let any_accepted = dtacc > T::zero();
+        if accept {
+            let qacc = if any_accepted {
+                let erracc = memory[1].get();
+                let qgus = (dtacc / dt) * (norm * norm / erracc).powf(expo);
+                q.max(self.clamp_q(qgus / self.gamma))
+            } else {
+                q
+            };
+            memory[0].set(dt);
+            memory[1].set(norm.max(T::from_f64(ERRACC_MIN)));
+            self.accept(dt / self.deadband(qacc))
+        } else if any_accepted {
+            self.reject(dt, dt / q)
+        } else {
+            // Hairer: before the first accepted step, shrink by 10.
+            self.reject(dt, dt * T::from_f64(0.1))
+        }
+    }
+
+    /// Scratch elements [`initial_step`](Self::initial_step) needs for a
+    /// system of `n_states` states.
+    pub fn initial_step_scratch_elements(n_states: usize) -> usize {
+        3 * n_states
+    }
+
+    /// `dt0` if set, else [`initial_step`](Self::initial_step).
+    pub fn initial_dt<F>(&self, f: F, t0: T, y0: &[Cell<T>], scratch: &[Cell<T>]) -> T
+    where
+        F: FnMut(T, &[Cell<T>], &[Cell<T>]),
+    {
+        match self.dt0 {
+            Some(dt) => dt,
+            None => self.initial_step(f, t0, y0, scratch),
+        }
+    }
+
+    /// Automatic first step: Hairer–Nørsett–Wanner I, II.4, as OrdinaryDiffEq's
+    /// `ode_determine_initdt` writes it (including its `93/83` factor and the
+    /// exponent `1/order`), clamped to `[dt_min, dt_max]`.
+    ///
+    /// `f(t, y, out)` writes `dy/dt` into `out`. `scratch` holds at least
+    /// [`initial_step_scratch_elements`](Self::initial_step_scratch_elements)
+    /// elements (`f0`, `y1`, `f1`).
+    pub fn initial_step<F>(&self, mut f: F, t0: T, y0: &[Cell<T>], scratch: &[Cell<T>]) -> T
+    where
+        F: FnMut(T, &[Cell<T>], &[Cell<T>]),
+    {
+        let n = y0.len();
+        let (f0, rest) = scratch.split_at(n);
+        let (y1, rest) = rest.split_at(n);
+        let f1 = &rest[..n];
+        let c = T::from_f64(93.0 / 83.0);
+        let small_dt = self.dt_min.max(c * T::from_f64(1e-6));
+        let sk = |i: usize| self.atol[i] + y0[i].get().abs() * self.rtol[i];
+        let rms = |g: &dyn Fn(usize) -> T| {
+            if n == 0 {
+                return T::zero();
+            }
+            let s: T = (0..n).map(|i| g(i) * g(i)).sum();
+            (s / T::from_f64(n as f64)).sqrt()
+        };
+        let clamp = |dt: T| dt.min(self.dt_max).max(self.dt_min);
+
+        let d0 = rms(&|i| y0[i].get() / sk(i));
+        f(t0, y0, f0);
+        let d1 = rms(&|i| f0[i].get() / sk(i) * c);
+        if d1.is_nan() {
+            return self.dt_min;
+        }
+        let tiny = T::from_f64(1e-5);
+        let mut dt0 = if d0 < tiny || d1 < tiny {
+            small_dt
+        } else {
+            c * (d0 / d1 / T::from_f64(100.0))
+        };
+        dt0 = dt0.min(self.dt_max);
+        if dt0 < T::from_f64(10.0) * T::epsilon() * c {
+            return clamp(small_dt);
+        }
+        for i in 0..n {
+            y1[i].set(y0[i].get() + dt0 * f0[i].get());
+        }
+        f(t0 + dt0, y1, f1);
+        if (0..n).all(|i| f0[i].get() == f1[i].get()) {
+            // Constant derivative: no curvature information.
+            return clamp(T::from_f64(100.0) * dt0);
+        }
+        let d2 = rms(&|i| (f1[i].get() - f0[i].get()) / sk(i) * c) / dt0 * c;
+        let m = d1.max(d2);
+        let dt1 = if m <= T::from_f64(1e-15) {
+            small_dt.max(dt0 * T::from_f64(1e-3))
+        } else {
+            let p = T::from_f64(self.order as f64);
+            c * T::from_f64(10.0).powf(-(T::from_f64(2.0) + m.log10()) / p)
+        };
+        clamp((T::from_f64(100.0) * dt0).min(dt1))
+    }
+}

@@ -18,11 +18,31 @@ struct Cli {
 enum Command {
     /// Check a model file and print a summary of it.
     Check(commands::check::CheckArgs),
+    /// Integrate a batch of runs of a model and write the results.
+    Solve(Box<commands::solve::SolveArgs>),
+    /// Print the buffer registry's memory layout of a solve's kernel.
+    Plan(commands::plan::PlanArgs),
+    /// List every algorithm with its family and orders.
+    Algorithms(commands::algorithms::AlgorithmsArgs),
+}
+
+/// Prints an error with its chain of causes.
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => commands::check::run(&args),
+        Command::Solve(args) => report(commands::solve::run(*args)),
+        Command::Plan(args) => report(commands::plan::run(args)),
+        Command::Algorithms(args) => report(commands::algorithms::run(args)),
     }
 }

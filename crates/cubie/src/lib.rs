@@ -9,12 +9,15 @@
 
 pub mod batch;
 pub mod controllers;
+pub mod kernel;
 pub mod memory;
 pub mod precision;
 pub mod results;
 pub mod settings;
+pub mod solver;
 pub mod step;
 pub mod system;
 pub mod time_loop;
 
 pub use precision::{Precision, Real};
+pub use solver::{SolveError, Solver, SolverSettings};

@@ -7,9 +7,11 @@
 //! state between steps lives in a persistent registry buffer of
 //! [`StepController::memory_elements`] elements.
 
+mod component;
 mod settings;
 mod step_controller;
 
+pub use component::{ControllerComponent, ControllerCpu, ControllerOptions};
 pub use settings::{
     ALGORITHM_DEFAULTS, AlgorithmDefaults, ControllerError, ControllerKind, ControllerSettings,
     Tolerance, algorithm_defaults,

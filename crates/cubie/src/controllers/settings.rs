@@ -135,6 +135,12 @@ impl From<Vec<f64>> for Tolerance {
 /// Invalid controller settings.
 #[derive(Debug, Clone, PartialEq, Error)]
 pub enum ControllerError {
+    /// A named controller setting that does not parse, or a missing step.
+    #[error("{0}")]
+    Setting(String),
+    /// The registry refused the controller's buffers.
+    #[error(transparent)]
+    Registry(#[from] crate::memory::RegistryError),
     /// Unknown controller name.
     #[error("unknown step controller `{name}`; valid names: {valid}")]
     UnknownKind {

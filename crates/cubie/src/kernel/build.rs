@@ -1,0 +1,196 @@
+//! Building the component tree and resolving its CPU form.
+
+use thiserror::Error;
+
+use crate::controllers::{ControllerComponent, ControllerError, ControllerOptions};
+use crate::memory::{ArenaLayout, BufferRegistry, ComponentId, LayoutReport, RegistryError};
+use crate::settings::{SettingsError, SettingsMap};
+use crate::step::{Algorithm, ErkStep, StepError, StepFamily};
+use crate::system::Model;
+use crate::system::jit::{JitError, JitReal, NativeSystem};
+use crate::time_loop::{LoopComponent, LoopCpu, LoopError, LoopSettings};
+
+/// What can stop a kernel from being built.
+#[derive(Debug, Error)]
+pub enum KernelError {
+    /// The registry refused a registration or a setting.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// A step could not be built.
+    #[error(transparent)]
+    Step(#[from] StepError),
+    /// Controller settings are invalid.
+    #[error(transparent)]
+    Controller(#[from] ControllerError),
+    /// Loop settings are invalid.
+    #[error(transparent)]
+    Loop(#[from] LoopError),
+    /// A named setting is unknown or malformed.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// The model could not be compiled.
+    #[error("compiling the model: {0}")]
+    Jit(#[from] JitError),
+    /// A `<buffer>_location` setting names no buffer, or one owned by
+    /// several components without saying which.
+    #[error("{0}")]
+    Location(String),
+}
+
+/// One solve's kernel: the registry of its component tree and the CPU
+/// forms resolved from it.
+#[derive(Debug)]
+pub struct BatchKernel<T: JitReal> {
+    pub(crate) registry: BufferRegistry,
+    pub(crate) arena: ArenaLayout,
+    pub(crate) cpu: LoopCpu<T>,
+    pub(crate) system: NativeSystem<T>,
+    pub(crate) n_states: usize,
+}
+
+impl<T: JitReal> BatchKernel<T> {
+    /// Builds the tree for `algorithm` on `model`, applies the named
+    /// settings (buffer locations included) and resolves the CPU form.
+    pub fn build(
+        model: &Model,
+        algorithm: &'static Algorithm,
+        loop_settings: LoopSettings,
+        controller: ControllerOptions,
+        settings: &SettingsMap,
+    ) -> Result<Self, KernelError> {
+        loop_settings.validate()?;
+        let n = model.n_states();
+        let mut registry = BufferRegistry::new(T::PRECISION);
+        let root = registry.add_component("kernel", None)?;
+        let loop_id = registry.add_component("loop", Some(root))?;
+        let step_id = registry.add_component("step", Some(loop_id))?;
+        let controller_id = registry.add_component("controller", Some(loop_id))?;
+
+        let adaptive_step = algorithm.adaptive;
+        LoopComponent::register(
+            &mut registry,
+            loop_id,
+            n,
+            model.n_parameters(),
+            model.n_drivers(),
+            adaptive_step,
+        )?;
+        let step = match algorithm.family {
+            StepFamily::Explicit => {
+                ErkStep::register(&mut registry, step_id, algorithm.tableau, n)?
+            }
+        };
+        let controller = ControllerComponent::register(
+            &mut registry,
+            controller_id,
+            controller,
+            algorithm,
+            n,
+            settings,
+        )?;
+
+        apply_locations(&mut registry, root, settings)?;
+        // Aliases follow the final locations of their hosts.
+        step.register_cache(&mut registry)?;
+        settings.check_all_known()?;
+
+        let cpu = LoopCpu {
+            save_times: loop_settings.save_times(),
+            settings: loop_settings,
+            state: registry.cpu_allocator(loop_id, "state")?,
+            proposed: registry.cpu_allocator(loop_id, "proposed_state")?,
+            error: registry.cpu_allocator(loop_id, "error")?,
+            parameters: registry.cpu_allocator(loop_id, "parameters")?,
+            drivers: registry.cpu_allocator(loop_id, "drivers")?,
+            driver_defaults: model
+                .driver_defaults()
+                .into_iter()
+                .map(T::from_f64)
+                .collect(),
+            step: Box::new(step.cpu::<T>(&registry)?),
+            controller: controller.cpu::<T>(&registry)?,
+        };
+        let arena = registry.arena_layout(root)?;
+        let system = NativeSystem::<T>::compile(model.functions())?;
+        Ok(BatchKernel {
+            registry,
+            arena,
+            cpu,
+            system,
+            n_states: n,
+        })
+    }
+
+    /// The registry's layout report of the whole tree.
+    pub fn report(&self) -> Result<LayoutReport, RegistryError> {
+        self.registry.report()
+    }
+
+    /// The registry of the tree.
+    pub fn registry(&self) -> &BufferRegistry {
+        &self.registry
+    }
+
+    /// One run's arena sizes.
+    pub fn arena_layout(&self) -> ArenaLayout {
+        self.arena
+    }
+}
+
+/// Applies every `<buffer>_location` (or `<component>.<buffer>_location`)
+/// setting to the component that owns the buffer.
+fn apply_locations(
+    registry: &mut BufferRegistry,
+    root: ComponentId,
+    settings: &SettingsMap,
+) -> Result<(), KernelError> {
+    let components = registry.subtree(root)?;
+    // Every valid key, so that unknown ones are reported with the list.
+    let mut owners: Vec<(String, ComponentId, String)> = Vec::new();
+    for &id in &components {
+        let component = registry.name(id)?.to_string();
+        for key in registry.location_settings(id)? {
+            owners.push((key, id, component.clone()));
+        }
+    }
+    let mut valid: Vec<String> = Vec::new();
+    for (key, _, component) in &owners {
+        let shared_by = owners.iter().filter(|(k, _, _)| k == key).count();
+        if shared_by == 1 {
+            valid.push(key.clone());
+        }
+        valid.push(format!("{component}.{key}"));
+    }
+    valid.sort();
+    valid.dedup();
+    settings.declare(valid.iter().cloned());
+
+    for (key, value) in settings.matching(|k| k.ends_with("_location")) {
+        let (component, buffer_key) = match key.split_once('.') {
+            Some((c, b)) => (Some(c), b),
+            None => (None, key),
+        };
+        let matches: Vec<&(String, ComponentId, String)> = owners
+            .iter()
+            .filter(|(k, _, c)| k == buffer_key && component.is_none_or(|want| want == c))
+            .collect();
+        match matches.as_slice() {
+            [(_, id, _)] => registry.apply_locations(*id, [(buffer_key, value)])?,
+            [] => {
+                return Err(KernelError::Location(format!(
+                    "unknown setting `{key}`: no buffer of this solve has that name; valid location settings: {}",
+                    valid.join(", ")
+                )));
+            }
+            several => {
+                let qualified: Vec<String> =
+                    several.iter().map(|(k, _, c)| format!("{c}.{k}")).collect();
+                return Err(KernelError::Location(format!(
+                    "setting `{key}` is ambiguous: say which component, one of {}",
+                    qualified.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(())
+}

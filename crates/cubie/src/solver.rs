@@ -1,0 +1,231 @@
+//! The public entry point: a [`Solver`] is one model compiled with one
+//! algorithm and set of settings, ready to integrate batches.
+
+use thiserror::Error;
+
+use crate::batch::{BatchError, BatchInputs, GridKind, InputSpace, Sweep, build_grid};
+use crate::controllers::ControllerOptions;
+use crate::kernel::{BatchKernel, KernelError};
+use crate::memory::{LayoutReport, RegistryError};
+use crate::results::SolveResult;
+use crate::settings::{SettingsError, SettingsMap};
+use crate::step::{Algorithm, StepError, find_algorithm};
+use crate::system::Model;
+use crate::system::jit::JitReal;
+use crate::time_loop::LoopSettings;
+use crate::{Precision, kernel};
+
+/// Everything that can go wrong between settings and results.
+#[derive(Debug, Error)]
+pub enum SolveError {
+    /// The algorithm is unknown.
+    #[error(transparent)]
+    Step(#[from] StepError),
+    /// The kernel could not be built from the settings.
+    #[error(transparent)]
+    Kernel(#[from] KernelError),
+    /// A named setting is malformed.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// The batch's inputs are invalid.
+    #[error(transparent)]
+    Batch(#[from] BatchError),
+    /// The registry could not answer.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// Inputs built for another model.
+    #[error("inputs have {got} {what} per run, the model has {expected}")]
+    InputShape {
+        /// States or parameters.
+        what: &'static str,
+        /// In the inputs.
+        got: usize,
+        /// In the model.
+        expected: usize,
+    },
+    /// The worker pool could not be created.
+    #[error("cannot start {threads} worker threads: {reason}")]
+    Threads {
+        /// Requested threads.
+        threads: usize,
+        /// Why not.
+        reason: String,
+    },
+}
+
+/// How to integrate: algorithm, precision, times, step control and any
+/// named setting.
+#[derive(Debug, Clone)]
+pub struct SolverSettings {
+    /// Algorithm name or alias (see [`crate::step::algorithms`]).
+    pub algorithm: String,
+    /// Precision; the model's own when `None`.
+    pub precision: Option<Precision>,
+    /// Start, duration, settling time, save cadence, step budget.
+    pub time: LoopSettings,
+    /// Step size and error control.
+    pub control: ControllerOptions,
+    /// Named settings (`KEY=VALUE`): controller gains, `max_steps`,
+    /// `<buffer>_location`, ...
+    pub named: Vec<String>,
+    /// Worker threads; all cores when `None`.
+    pub threads: Option<usize>,
+}
+
+impl Default for SolverSettings {
+    fn default() -> Self {
+        SolverSettings {
+            algorithm: "dormand-prince-54".into(),
+            precision: None,
+            time: LoopSettings::default(),
+            control: ControllerOptions::default(),
+            named: Vec::new(),
+            threads: None,
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Kernel {
+    F32(BatchKernel<f32>),
+    F64(BatchKernel<f64>),
+}
+
+/// A model compiled for one algorithm and set of settings.
+#[derive(Debug)]
+pub struct Solver {
+    algorithm: &'static Algorithm,
+    precision: Precision,
+    threads: Option<usize>,
+    state_names: Vec<String>,
+    state_defaults: Vec<f64>,
+    parameter_names: Vec<String>,
+    parameter_defaults: Vec<f64>,
+    kernel: Kernel,
+}
+
+impl Solver {
+    /// Builds the kernel: registry, buffer layout, compiled model.
+    pub fn new(model: &Model, settings: &SolverSettings) -> Result<Self, SolveError> {
+        let algorithm = find_algorithm(&settings.algorithm)?;
+        let precision = settings.precision.unwrap_or(model.precision());
+        let mut named = SettingsMap::from_pairs(&settings.named)?;
+        let mut time = settings.time.clone();
+        if let Some(max_steps) = named.get::<u64>("max_steps", "a whole number")? {
+            time.max_steps = max_steps;
+        }
+        let control = settings.control.clone();
+        let kernel = match precision {
+            Precision::F32 => Kernel::F32(build(model, algorithm, time, control, &mut named)?),
+            Precision::F64 => Kernel::F64(build(model, algorithm, time, control, &mut named)?),
+        };
+        let names = |v: &[crate::system::NamedValue]| v.iter().map(|x| x.name.clone()).collect();
+        Ok(Solver {
+            algorithm,
+            precision,
+            threads: settings.threads,
+            state_names: names(model.states()),
+            state_defaults: model.state_defaults(),
+            parameter_names: names(model.parameters()),
+            parameter_defaults: model.parameter_defaults(),
+            kernel,
+        })
+    }
+
+    /// The algorithm it integrates with.
+    pub fn algorithm(&self) -> &'static Algorithm {
+        self.algorithm
+    }
+
+    /// The precision it runs in.
+    pub fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    /// The variables a batch can set per run, with their defaults.
+    pub fn input_space(&self) -> InputSpace<'_> {
+        InputSpace {
+            state_names: &self.state_names,
+            state_defaults: &self.state_defaults,
+            parameter_names: &self.parameter_names,
+            parameter_defaults: &self.parameter_defaults,
+        }
+    }
+
+    /// Runs from sweeps over the model's defaults, rounded to the solve's
+    /// precision.
+    pub fn grid(&self, sweeps: &[Sweep], kind: GridKind) -> Result<BatchInputs, SolveError> {
+        Ok(build_grid(
+            &self.input_space(),
+            sweeps,
+            kind,
+            self.precision,
+        )?)
+    }
+
+    /// The registry's layout of the whole kernel.
+    pub fn plan(&self) -> Result<LayoutReport, SolveError> {
+        Ok(match &self.kernel {
+            Kernel::F32(k) => k.report()?,
+            Kernel::F64(k) => k.report()?,
+        })
+    }
+
+    /// Integrates every run.
+    pub fn solve(&self, inputs: &BatchInputs) -> Result<SolveResult, SolveError> {
+        self.solve_with_progress(inputs, None)
+    }
+
+    /// Integrates every run, reporting the number of finished runs.
+    pub fn solve_with_progress(
+        &self,
+        inputs: &BatchInputs,
+        progress: Option<&(dyn Fn(usize) + Sync)>,
+    ) -> Result<SolveResult, SolveError> {
+        for (what, got, expected) in [
+            ("states", inputs.n_states, self.state_names.len()),
+            (
+                "parameters",
+                inputs.n_parameters,
+                self.parameter_names.len(),
+            ),
+        ] {
+            if got != expected {
+                return Err(SolveError::InputShape {
+                    what,
+                    got,
+                    expected,
+                });
+            }
+        }
+        if inputs.n_runs == 0 {
+            return Err(BatchError::Empty.into());
+        }
+        let labels = kernel::Labels {
+            states: self.state_names.clone(),
+            parameters: self.parameter_names.clone(),
+        };
+        let mut pool = rayon::ThreadPoolBuilder::new();
+        if let Some(threads) = self.threads {
+            pool = pool.num_threads(threads);
+        }
+        let pool = pool.build().map_err(|e| SolveError::Threads {
+            threads: self.threads.unwrap_or(0),
+            reason: e.to_string(),
+        })?;
+        Ok(pool.install(|| match &self.kernel {
+            Kernel::F32(k) => k.pack(inputs, k.run_batch(inputs, progress), &labels),
+            Kernel::F64(k) => k.pack(inputs, k.run_batch(inputs, progress), &labels),
+        }))
+    }
+}
+
+fn build<T: JitReal>(
+    model: &Model,
+    algorithm: &'static Algorithm,
+    time: LoopSettings,
+    control: ControllerOptions,
+    named: &mut SettingsMap,
+) -> Result<BatchKernel<T>, KernelError> {
+    BatchKernel::build(model, algorithm, time, control, named)
+}

@@ -171,6 +171,15 @@ impl Solver {
         })
     }
 
+    /// Every buffer-location setting this solve accepts, one per buffer
+    /// (`<buffer>_location`, qualified by component where needed).
+    pub fn location_settings(&self) -> Vec<String> {
+        match &self.kernel {
+            Kernel::F32(k) => k.location_keys().to_vec(),
+            Kernel::F64(k) => k.location_keys().to_vec(),
+        }
+    }
+
     /// Integrates every run.
     pub fn solve(&self, inputs: &BatchInputs) -> Result<SolveResult, SolveError> {
         self.solve_with_progress(inputs, None)

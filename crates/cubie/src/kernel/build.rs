@@ -46,6 +46,7 @@ pub struct BatchKernel<T: JitReal> {
     pub(crate) cpu: LoopCpu<T>,
     pub(crate) system: NativeSystem<T>,
     pub(crate) n_states: usize,
+    pub(crate) location_keys: Vec<String>,
 }
 
 impl<T: JitReal> BatchKernel<T> {
@@ -89,7 +90,7 @@ impl<T: JitReal> BatchKernel<T> {
             settings,
         )?;
 
-        apply_locations(&mut registry, root, settings)?;
+        let location_keys = apply_locations(&mut registry, root, settings)?;
         // Aliases follow the final locations of their hosts.
         step.register_cache(&mut registry)?;
         settings.check_all_known()?;
@@ -118,6 +119,7 @@ impl<T: JitReal> BatchKernel<T> {
             cpu,
             system,
             n_states: n,
+            location_keys,
         })
     }
 
@@ -131,6 +133,12 @@ impl<T: JitReal> BatchKernel<T> {
         &self.registry
     }
 
+    /// Every valid `<buffer>_location` setting of this tree (qualified as
+    /// `<component>.<buffer>_location` where a name is not unique).
+    pub fn location_keys(&self) -> &[String] {
+        &self.location_keys
+    }
+
     /// One run's arena sizes.
     pub fn arena_layout(&self) -> ArenaLayout {
         self.arena
@@ -138,12 +146,13 @@ impl<T: JitReal> BatchKernel<T> {
 }
 
 /// Applies every `<buffer>_location` (or `<component>.<buffer>_location`)
-/// setting to the component that owns the buffer.
+/// setting to the component that owns the buffer; returns the keys that
+/// name exactly one buffer.
 fn apply_locations(
     registry: &mut BufferRegistry,
     root: ComponentId,
     settings: &SettingsMap,
-) -> Result<(), KernelError> {
+) -> Result<Vec<String>, KernelError> {
     let components = registry.subtree(root)?;
     // Every valid key, so that unknown ones are reported with the list.
     let mut owners: Vec<(String, ComponentId, String)> = Vec::new();
@@ -154,10 +163,14 @@ fn apply_locations(
         }
     }
     let mut valid: Vec<String> = Vec::new();
+    let mut unambiguous: Vec<String> = Vec::new();
     for (key, _, component) in &owners {
         let shared_by = owners.iter().filter(|(k, _, _)| k == key).count();
         if shared_by == 1 {
             valid.push(key.clone());
+            unambiguous.push(key.clone());
+        } else {
+            unambiguous.push(format!("{component}.{key}"));
         }
         valid.push(format!("{component}.{key}"));
     }
@@ -192,5 +205,5 @@ fn apply_locations(
             }
         }
     }
-    Ok(())
+    Ok(unambiguous)
 }

@@ -192,7 +192,7 @@ pub enum ControllerError {
     },
     /// `dt0` not positive, or outside the step bounds of an adaptive
     /// controller.
-    #[error("dt0 = {dt0} is invalid: {reason}")]
+    #[error("dt = {dt0} is invalid: {reason}")]
     InvalidDt0 {
         /// The value.
         dt0: f64,

@@ -1,0 +1,213 @@
+//! `cubie solve`, `cubie plan` and `cubie algorithms` from the outside:
+//! real solves write their files; bad input is a clear error, a non-zero
+//! exit and no output file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn cubie(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cubie"))
+        .args(args)
+        .output()
+        .expect("the cubie binary runs")
+}
+
+fn example(name: &str) -> String {
+    format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cubie-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn entries(dir: &Path) -> usize {
+    std::fs::read_dir(dir).unwrap().count()
+}
+
+#[test]
+fn solve_writes_npz_and_csv() {
+    let dir = scratch("ok");
+    let npz = dir.join("lorenz.npz");
+    let model = example("lorenz.toml");
+    let out = cubie(&[
+        "solve",
+        &model,
+        "--algorithm",
+        "tsit5",
+        "--sweep",
+        "rho=0:21:8",
+        "--save-every",
+        "0.25",
+        "--out",
+        npz.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("8 runs with tsit5"),
+        "{}",
+        text(&out.stdout)
+    );
+    let mut archive = npyz::npz::NpzArchive::open(&npz).unwrap();
+    let shape = archive.by_name("state").unwrap().unwrap().shape().to_vec();
+    assert_eq!(shape, vec![8, 5, 3]);
+    let time = archive
+        .by_name("time")
+        .unwrap()
+        .unwrap()
+        .into_vec::<f64>()
+        .unwrap();
+    assert_eq!(time, vec![0.0, 0.25, 0.5, 0.75, 1.0]);
+    let status = archive
+        .by_name("status")
+        .unwrap()
+        .unwrap()
+        .into_vec::<i32>()
+        .unwrap();
+    assert_eq!(status, vec![0; 8]);
+
+    let csv = dir.join("runs.csv");
+    let out = cubie(&[
+        "solve",
+        &model,
+        "--algorithm",
+        "rk4",
+        "--dt",
+        "0.01",
+        "--precision",
+        "f32",
+        "--sweep",
+        "rho=1,2,3",
+        "--out",
+        csv.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stdout.is_empty(), "--quiet prints nothing");
+    let table = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(table.lines().count(), 4);
+    assert!(table.starts_with("run,status,rho,x_initial"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn solve_reads_runs_from_csv() {
+    let dir = scratch("inputs");
+    let runs = dir.join("runs.csv");
+    std::fs::write(&runs, "rho,x\n0,1\n28,2\n").unwrap();
+    let out = cubie(&[
+        "solve",
+        &example("lorenz.toml"),
+        "--inputs",
+        runs.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("2 runs"),
+        "{}",
+        text(&out.stdout)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn bad_input_fails_clearly_and_writes_nothing() {
+    let dir = scratch("bad");
+    let model = example("lorenz.toml");
+    let bad_csv = dir.join("bad.csv");
+    std::fs::write(&bad_csv, "rho,x\n0,1\n2,oops\n").unwrap();
+    let out_file = dir.join("out.npz");
+    let out_path = out_file.to_str().unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--algorithm", "rk99"], "unknown algorithm `rk99`"),
+        (vec!["--sweep", "rhoo=1,2"], "unknown variable `rhoo`"),
+        (
+            vec![
+                "--grid", "verbatim", "--sweep", "rho=1,2", "--sweep", "x=1,2,3",
+            ],
+            "equal length",
+        ),
+        (vec!["--inputs", bad_csv.to_str().unwrap()], "line 3"),
+        (vec!["--duration", "-1"], "duration must be positive"),
+        (vec!["--algorithm", "rk4", "--dt", "0"], "dt"),
+        (vec!["--algorithm", "rk4", "--dt", "-0.1"], "dt"),
+        (vec!["--algorithm", "rk4"], "needs a step size"),
+        (vec!["--set", "kpp=1"], "unknown setting `kpp`"),
+        (
+            vec!["--controller", "pi", "--algorithm", "rk4", "--dt", "0.1"],
+            "error estimate",
+        ),
+        (vec!["--sweep", "rho=1:2"], "bad sweep"),
+    ];
+    for (extra, expected) in cases {
+        let mut args = vec!["solve", model.as_str(), "--out", out_path];
+        args.extend(extra.iter().copied());
+        let out = cubie(&args);
+        let stderr = text(&out.stderr);
+        assert!(!out.status.success(), "{extra:?} should fail");
+        assert!(
+            stderr.to_lowercase().contains(&expected.to_lowercase()),
+            "{extra:?}: stderr `{stderr}` lacks `{expected}`"
+        );
+        assert!(stderr.starts_with("error:"), "{extra:?}: {stderr}");
+        assert!(!out_file.exists(), "{extra:?} left an output file");
+    }
+    // Only the CSV written by this test is in the folder.
+    assert_eq!(entries(&dir), 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn plan_shows_the_registry_layout() {
+    let model = example("lorenz.toml");
+    let out = cubie(&["plan", &model, "--algorithm", "tsit5"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(table.contains("kernel/loop/step"), "{table}");
+    assert!(table.contains("stage_cache"), "{table}");
+    let out = cubie(&[
+        "plan",
+        &model,
+        "--json",
+        "--set",
+        "stage_rhs_location=local",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    let stage_rhs = rows.iter().find(|r| r["name"] == "stage_rhs").unwrap();
+    assert_eq!(stage_rhs["location"], "local");
+}
+
+#[test]
+fn algorithms_lists_every_algorithm_as_json() {
+    let out = cubie(&["algorithms", "--json"]);
+    assert!(out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let all = json.as_array().unwrap();
+    let tsit5 = all.iter().find(|a| a["name"] == "tsit5").unwrap();
+    assert_eq!(tsit5["order"], 5);
+    assert_eq!(tsit5["adaptive"], true);
+    assert_eq!(tsit5["family"], "explicit");
+    let rk45 = all
+        .iter()
+        .find(|a| a["name"] == "dormand-prince-54")
+        .unwrap();
+    assert!(
+        rk45["aliases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "rk45")
+    );
+    for a in all {
+        for key in ["name", "aliases", "family", "order", "adaptive"] {
+            assert!(a.get(key).is_some(), "{a} lacks {key}");
+        }
+    }
+}

@@ -76,32 +76,49 @@ impl ErkStep {
     pub fn cpu<T: JitReal>(&self, registry: &BufferRegistry) -> Result<ErkCpu<T>, StepError> {
         let tab = self.tableau;
         let s = tab.stages();
-        let t = T::from_f64;
         let alloc = |name| registry.cpu_allocator::<T>(self.id, name);
         let stage_rhs = alloc("stage_rhs")?;
         let stage_cache = alloc("stage_cache")?;
+        let error_weights = tab.error_weights().unwrap_or_default();
+        let secondary_weights: Vec<f64> = tab
+            .secondary_embedded()
+            .map(|e| tab.b().iter().zip(e.weights).map(|(b, h)| b - h).collect())
+            .unwrap_or_default();
+
+        // Every non-zero coefficient becomes one contribution of a stage's
+        // derivative to a later stage state, the solution or an error
+        // estimate; the first contribution to a target also initialises it.
+        let mut plan: Vec<Vec<Contribution<T>>> = vec![Vec::new(); s];
+        let mut started = vec![false; s + 3];
+        let mut add = |j: usize, target: Target, weight: f64, slot: usize| {
+            if weight != 0.0 {
+                let first = !std::mem::replace(&mut started[slot], true);
+                plan[j].push(Contribution {
+                    target,
+                    weight: T::from_f64(weight),
+                    first,
+                });
+            }
+        };
+        for j in 0..s {
+            for i in j + 1..s {
+                add(j, Target::Stage(i - 1), tab.a(i, j), i);
+            }
+            add(j, Target::Solution, tab.b()[j], 0);
+            if let Some(&w) = error_weights.get(j) {
+                add(j, Target::Error, w, s + 1);
+            }
+            if let Some(&w) = secondary_weights.get(j) {
+                add(j, Target::Secondary, w, s + 2);
+            }
+        }
+        let stage_reads_state = (0..s).map(|i| i == 0 || !started[i]).collect();
         Ok(ErkCpu {
             n: self.n,
-            stages: s,
-            a: (0..s)
-                .map(|i| (0..i).map(|j| t(tab.a(i, j))).collect())
-                .collect(),
-            b: tab.b().iter().map(|&x| t(x)).collect(),
             c: tab.c().to_vec(),
-            error_weights: tab
-                .error_weights()
-                .map(|w| w.into_iter().map(t).collect())
-                .unwrap_or_default(),
-            secondary_weights: tab
-                .secondary_embedded()
-                .map(|e| {
-                    tab.b()
-                        .iter()
-                        .zip(e.weights)
-                        .map(|(b, h)| t(b - h))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            plan,
+            stage_reads_state,
+            has_secondary: !secondary_weights.is_empty(),
             fsal: tab.fsal(),
             cache_is_rhs: stage_cache.range() == stage_rhs.range(),
             stage_rhs,
@@ -112,16 +129,39 @@ impl ErkStep {
     }
 }
 
-/// The ERK step's CPU form.
+/// Where a stage derivative is accumulated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// The stage state of stage `i + 1` (accumulator slot `i`).
+    Stage(usize),
+    /// The proposed solution.
+    Solution,
+    /// The error estimate.
+    Error,
+    /// DOP853's second error estimate.
+    Secondary,
+}
+
+/// `target (=|+=) dt * weight * k_j`, with `=` also adding the base value
+/// (the state for stage states and the solution, zero for errors).
+#[derive(Debug, Clone, Copy)]
+struct Contribution<T> {
+    target: Target,
+    weight: T,
+    first: bool,
+}
+
+/// The ERK step's CPU form: the tableau unrolled into, per stage, the
+/// list of places its derivative contributes to.
 #[derive(Debug, Clone)]
 pub struct ErkCpu<T: JitReal> {
     n: usize,
-    stages: usize,
-    a: Vec<Vec<T>>,
-    b: Vec<T>,
     c: Vec<f64>,
-    error_weights: Vec<T>,
-    secondary_weights: Vec<T>,
+    plan: Vec<Vec<Contribution<T>>>,
+    /// Stages evaluated at the step's start state (no earlier stage feeds
+    /// them).
+    stage_reads_state: Vec<bool>,
+    has_secondary: bool,
     fsal: bool,
     cache_is_rhs: bool,
     stage_rhs: CpuAllocator<T>,
@@ -136,20 +176,13 @@ fn copy<T: Copy>(from: &[Cell<T>], to: &[Cell<T>]) {
     }
 }
 
-/// `acc += w * k`, element-wise.
-#[inline]
-fn axpy<T: JitReal>(w: T, k: &[Cell<T>], acc: &[Cell<T>]) {
-    for (a, k) in acc.iter().zip(k) {
-        a.set(a.get() + w * k.get());
-    }
-}
-
 impl<T: JitReal> CpuStep<T> for ErkCpu<T> {
     fn step(&self, sys: &SystemCall<'_, T>, arena: &RunArena<T>, io: &StepIo<'_, T>) -> StepReport {
         let n = self.n;
         let k = self.stage_rhs.view(arena);
         let acc = self.stage_accumulator.view(arena);
         let cache = self.stage_cache.view(arena);
+        let secondary = self.secondary_error.view(arena);
         let dt = io.dt;
         let dt64 = dt.to_f64();
         let mut evaluations = 0;
@@ -164,42 +197,41 @@ impl<T: JitReal> CpuStep<T> for ErkCpu<T> {
             sys.dxdt(io.t, io.state, k);
             evaluations += 1;
         }
-        copy(io.state, io.proposed);
-        for e in io.error {
-            e.set(T::zero());
-        }
-        let secondary = self.secondary_error.view(arena);
-        for e in secondary {
-            e.set(T::zero());
-        }
-        for i in 1..self.stages {
-            copy(io.state, &acc[(i - 1) * n..i * n]);
-        }
-
-        for j in 0..self.stages {
+        for (j, contributions) in self.plan.iter().enumerate() {
             if j > 0 {
-                let stage_state = &acc[(j - 1) * n..j * n];
+                let stage_state = if self.stage_reads_state[j] {
+                    io.state
+                } else {
+                    &acc[(j - 1) * n..j * n]
+                };
                 sys.dxdt(io.t + self.c[j] * dt64, stage_state, k);
                 evaluations += 1;
             }
-            for i in j + 1..self.stages {
-                let a = self.a[i][j];
-                if a != T::zero() {
-                    axpy(dt * a, k, &acc[(i - 1) * n..i * n]);
+            for c in contributions {
+                let (target, base) = match c.target {
+                    Target::Stage(i) => (&acc[i * n..(i + 1) * n], Some(io.state)),
+                    Target::Solution => (io.proposed, Some(io.state)),
+                    Target::Error => (io.error, None),
+                    Target::Secondary => (secondary, None),
+                };
+                let w = dt * c.weight;
+                match (c.first, base) {
+                    (false, _) => {
+                        for (t, k) in target.iter().zip(k) {
+                            t.set(t.get() + w * k.get());
+                        }
+                    }
+                    (true, Some(base)) => {
+                        for ((t, y), k) in target.iter().zip(base).zip(k) {
+                            t.set(y.get() + w * k.get());
+                        }
+                    }
+                    (true, None) => {
+                        for (t, k) in target.iter().zip(k) {
+                            t.set(w * k.get());
+                        }
+                    }
                 }
-            }
-            if self.b[j] != T::zero() {
-                axpy(dt * self.b[j], k, io.proposed);
-            }
-            if let Some(&w) = self.error_weights.get(j)
-                && w != T::zero()
-            {
-                axpy(dt * w, k, io.error);
-            }
-            if let Some(&w) = self.secondary_weights.get(j)
-                && w != T::zero()
-            {
-                axpy(dt * w, k, secondary);
             }
         }
         // The last stage was evaluated at (t + dt, y_new): keep it for the
@@ -214,7 +246,7 @@ impl<T: JitReal> CpuStep<T> for ErkCpu<T> {
     }
 
     fn secondary_error<'a>(&self, arena: &'a RunArena<T>) -> Option<&'a [Cell<T>]> {
-        (!self.secondary_weights.is_empty()).then(|| self.secondary_error.view(arena))
+        self.has_secondary.then(|| self.secondary_error.view(arena))
     }
 
     fn caches_first_stage(&self) -> bool {

@@ -9,12 +9,15 @@
 
 pub mod batch;
 pub mod controllers;
+/// Implicit method tableaus (moves under `step` at merge).
+pub mod implicit_tableaus;
 pub mod memory;
 pub mod precision;
 pub mod results;
 pub mod settings;
+pub mod solvers;
 pub mod step;
-pub mod time_loop;
 pub mod system;
+pub mod time_loop;
 
 pub use precision::{Precision, Real};

@@ -15,6 +15,7 @@ pub mod precision;
 pub mod results;
 pub mod settings;
 pub mod solver;
+pub mod solvers;
 pub mod step;
 pub mod system;
 pub mod time_loop;

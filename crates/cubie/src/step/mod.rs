@@ -6,6 +6,7 @@ mod catalogue;
 mod cpu;
 mod erk;
 pub mod erk_tableaus;
+pub mod implicit_tableaus;
 pub mod tableau;
 
 pub use catalogue::{Algorithm, StepFamily, algorithms, find_algorithm};

@@ -1,0 +1,262 @@
+//! Matrix-free linear solvers for the Newton correction `A δ = r`, where
+//! `A = M − h·γ·J` (M = I) is given only as an operator
+//! ([`LinearOperator`]).
+//!
+//! A solver is a registry component ([`LinearSolverComponent`]): it
+//! registers its work vectors by name when configured, and resolves them
+//! into [`CpuAllocator`] handles once ([`LinearSolverComponent::build`]); a
+//! solve then only views the run's [`RunArena`].
+//!
+//! | kind | buffers (shared by default, each `n` unless noted) |
+//! | --- | --- |
+//! | `minimal_residual`, `steepest_descent` | `preconditioned_vec`, `temp` |
+//! | `bicgstab` | `bicg_r0_hat`, `bicg_p`, `bicg_v`, `bicg_tmp`, `bicg_s_hat` |
+//! | `lu` | `lu_matrix` (`n²`), `pivots` |
+//!
+//! plus `jacobi_diagonal` for an iterative kind with the `jacobi`
+//! preconditioner. Every buffer can be moved with `<buffer>_location`.
+
+mod bicgstab;
+mod lu;
+mod preconditioner;
+mod projection;
+mod settings;
+
+use std::cell::Cell;
+
+use crate::memory::{BufferRegistry, BufferSpec, ComponentId, CpuAllocator, RunArena};
+use crate::precision::Real;
+use crate::solvers::error::SolverError;
+
+pub use settings::{LinearSolverKind, LinearSolverSettings, PreconditionerKind};
+
+use bicgstab::Bicgstab;
+use lu::Lu;
+use preconditioner::Preconditioner;
+use projection::Projection;
+
+/// The linear operator `A` of a solve, applied matrix-free.
+///
+/// The implicit steps implement it from the model's Jacobian-vector
+/// product (`out = v − h·γ·J·v`) and the symbolic Jacobian. Slices are
+/// arena views or caller vectors of length `n`; `out` never overlaps `v`.
+pub trait LinearOperator<T: Real> {
+    /// `out ← A v`.
+    fn apply(&self, v: &[Cell<T>], out: &[Cell<T>]);
+
+    /// `out ← diag(A)` (used by the `jacobi` preconditioner).
+    fn diagonal(&self, out: &[Cell<T>]);
+
+    /// `out ← A`, row-major `n × n` (used by `lu`).
+    fn dense(&self, out: &[Cell<T>]);
+}
+
+/// How a linear solve ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LinearOutcome {
+    /// The residual norm reached the tolerance (`lu`: the factorisation
+    /// succeeded and the solution is finite). `false` after the iteration
+    /// limit, a breakdown or a non-finite value: the caller raises its
+    /// max-linear-iterations status flag.
+    pub converged: bool,
+    /// Iterations taken (`lu`: 1).
+    pub iterations: u32,
+}
+
+/// The linear solver's node in the buffer registry and its settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearSolverComponent {
+    id: ComponentId,
+    n: usize,
+    settings: LinearSolverSettings,
+}
+
+impl LinearSolverComponent {
+    /// The component's name in the owner tree.
+    pub const NAME: &'static str = "linear_solver";
+
+    /// Adds a `linear_solver` component under `parent` (or as a root) for
+    /// systems of `n` unknowns and registers its buffers.
+    pub fn register(
+        reg: &mut BufferRegistry,
+        parent: Option<ComponentId>,
+        n: usize,
+        settings: LinearSolverSettings,
+    ) -> Result<Self, SolverError> {
+        settings.validate()?;
+        if n == 0 {
+            return Err(SolverError::EmptySystem);
+        }
+        let id = reg.add_component(Self::NAME, parent)?;
+        let component = LinearSolverComponent { id, n, settings };
+        component.register_buffers(reg)?;
+        Ok(component)
+    }
+
+    /// Switches to new settings: drops the old registrations and registers
+    /// the new kind's buffers (locations return to their defaults), so the
+    /// hosting parents' totals follow.
+    pub fn reconfigure(
+        &mut self,
+        reg: &mut BufferRegistry,
+        settings: LinearSolverSettings,
+    ) -> Result<(), SolverError> {
+        settings.validate()?;
+        self.settings = settings;
+        reg.clear(self.id)?;
+        self.register_buffers(reg)
+    }
+
+    /// The buffers `settings` needs for `n` unknowns, in registration order.
+    pub fn buffers(n: usize, settings: &LinearSolverSettings) -> Vec<(&'static str, usize)> {
+        let mut out = match settings.kind {
+            LinearSolverKind::MinimalResidual | LinearSolverKind::SteepestDescent => {
+                vec![("preconditioned_vec", n), ("temp", n)]
+            }
+            LinearSolverKind::Bicgstab => {
+                vec![
+                    ("bicg_r0_hat", n),
+                    ("bicg_p", n),
+                    ("bicg_v", n),
+                    ("bicg_tmp", n),
+                    ("bicg_s_hat", n),
+                ]
+            }
+            LinearSolverKind::Lu => return vec![("lu_matrix", n * n), ("pivots", n)],
+        };
+        if settings.preconditioner == PreconditionerKind::Jacobi {
+            out.push(("jacobi_diagonal", n));
+        }
+        out
+    }
+
+    fn register_buffers(&self, reg: &mut BufferRegistry) -> Result<(), SolverError> {
+        for (name, size) in Self::buffers(self.n, &self.settings) {
+            reg.register(self.id, BufferSpec::shared(name, size))?;
+        }
+        Ok(())
+    }
+
+    /// Its registry id.
+    pub fn id(&self) -> ComponentId {
+        self.id
+    }
+
+    /// Unknowns per system.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// Its settings.
+    pub fn settings(&self) -> &LinearSolverSettings {
+        &self.settings
+    }
+
+    /// Resolves the buffers into handles on the run arena of the tree.
+    /// Call it once the whole tree is registered and located.
+    pub fn build<T: Real>(&self, reg: &BufferRegistry) -> Result<LinearSolver<T>, SolverError> {
+        let id = self.id;
+        let s = &self.settings;
+        let handle = |name: &str| reg.cpu_allocator::<T>(id, name);
+        let precond = Preconditioner {
+            kind: s.preconditioner,
+            order: s.preconditioner_order,
+            diagonal: match s.preconditioner {
+                PreconditionerKind::Jacobi if s.kind != LinearSolverKind::Lu => {
+                    Some(handle("jacobi_diagonal")?)
+                }
+                _ => None,
+            },
+        };
+        let algorithm = match s.kind {
+            LinearSolverKind::MinimalResidual | LinearSolverKind::SteepestDescent => {
+                Algorithm::Projection(Projection {
+                    steepest_descent: s.kind == LinearSolverKind::SteepestDescent,
+                    preconditioned: handle("preconditioned_vec")?,
+                    temp: handle("temp")?,
+                })
+            }
+            LinearSolverKind::Bicgstab => Algorithm::Bicgstab(Bicgstab {
+                r0_hat: handle("bicg_r0_hat")?,
+                p: handle("bicg_p")?,
+                v: handle("bicg_v")?,
+                tmp: handle("bicg_tmp")?,
+                s_hat: handle("bicg_s_hat")?,
+            }),
+            LinearSolverKind::Lu => Algorithm::Lu(Lu {
+                matrix: handle("lu_matrix")?,
+                pivots: handle("pivots")?,
+            }),
+        };
+        Ok(LinearSolver {
+            n: self.n,
+            tolerance: T::from_f64(s.krylov_tolerance),
+            max_iters: s.krylov_max_iters,
+            precond,
+            algorithm,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Algorithm<T> {
+    Projection(Projection<T>),
+    Bicgstab(Bicgstab<T>),
+    Lu(Lu<T>),
+}
+
+/// A built linear solver: settings as constants, buffers resolved. `Copy`,
+/// so a worker holds it by value.
+#[derive(Debug, Clone, Copy)]
+pub struct LinearSolver<T> {
+    n: usize,
+    tolerance: T,
+    max_iters: u32,
+    precond: Preconditioner<T>,
+    algorithm: Algorithm<T>,
+}
+
+impl<T: Real> LinearSolver<T> {
+    /// Unknowns per system.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// Solves `A x = rhs` in `arena`. `x` holds the initial guess (ignored
+    /// by `lu`) and receives the solution; `rhs` is used as work space and
+    /// holds the last residual (`lu`: the solution) afterwards, as in CuBIE.
+    /// Both have length `n` and must not overlap this solver's buffers.
+    pub fn solve<O: LinearOperator<T> + ?Sized>(
+        &self,
+        op: &O,
+        rhs: &[Cell<T>],
+        x: &[Cell<T>],
+        arena: &RunArena<T>,
+    ) -> LinearOutcome {
+        let (rhs, x) = (&rhs[..self.n], &x[..self.n]);
+        match &self.algorithm {
+            Algorithm::Projection(p) => p.solve(
+                op,
+                &self.precond,
+                rhs,
+                x,
+                arena,
+                self.tolerance,
+                self.max_iters,
+            ),
+            Algorithm::Bicgstab(b) => b.solve(
+                op,
+                &self.precond,
+                rhs,
+                x,
+                arena,
+                self.tolerance,
+                self.max_iters,
+            ),
+            Algorithm::Lu(l) => l.solve(op, rhs, x, arena),
+        }
+    }
+}
+
+/// Handle type re-exported for the algorithm files.
+type Handle<T> = CpuAllocator<T>;

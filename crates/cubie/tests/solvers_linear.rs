@@ -1,0 +1,364 @@
+//! Linear solvers × preconditioners on deterministic SPD and
+//! non-symmetric diagonally dominant systems of the form `A = I + E`
+//! (as `I − hγJ` is), in f64 and f32; LU to round-off; iteration limits.
+
+// Dense-matrix index arithmetic reads clearer as index loops.
+#![allow(clippy::needless_range_loop)]
+
+use std::cell::Cell;
+
+use cubie::Precision;
+use cubie::Real;
+use cubie::memory::BufferRegistry;
+use cubie::solvers::{
+    LinearOperator, LinearSolverComponent, LinearSolverKind, LinearSolverSettings,
+    PreconditionerKind, SolverError,
+};
+
+/// A dense matrix behind the matrix-free interface.
+struct Dense<T> {
+    n: usize,
+    a: Vec<T>,
+}
+
+impl<T: Real> LinearOperator<T> for Dense<T> {
+    fn apply(&self, v: &[Cell<T>], out: &[Cell<T>]) {
+        for i in 0..self.n {
+            let s = (0..self.n).fold(T::zero(), |s, j| s + self.a[i * self.n + j] * v[j].get());
+            out[i].set(s);
+        }
+    }
+    fn diagonal(&self, out: &[Cell<T>]) {
+        for i in 0..self.n {
+            out[i].set(self.a[i * self.n + i]);
+        }
+    }
+    fn dense(&self, out: &[Cell<T>]) {
+        for (o, a) in out.iter().zip(&self.a) {
+            o.set(*a);
+        }
+    }
+}
+
+/// Deterministic uniform numbers in [0, 1).
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// `A = I + E`, `E` with diagonal in [0.05, 0.45] and off-diagonal entries
+/// of at most 0.35/(n−1) in size: strictly diagonally dominant, ‖E‖∞ < 0.8
+/// (so the Neumann series converges). Symmetric (hence SPD) on request.
+fn matrix(n: usize, seed: u64, symmetric: bool) -> Vec<f64> {
+    let mut rng = Lcg(seed);
+    let off = 0.35 / (n - 1) as f64;
+    let mut a = vec![0.0; n * n];
+    for i in 0..n {
+        for j in 0..n {
+            a[i * n + j] = if i == j {
+                1.0 + 0.05 + 0.4 * rng.next()
+            } else {
+                off * (2.0 * rng.next() - 1.0)
+            };
+        }
+    }
+    if symmetric {
+        for i in 0..n {
+            for j in 0..i {
+                let m = 0.5 * (a[i * n + j] + a[j * n + i]);
+                a[i * n + j] = m;
+                a[j * n + i] = m;
+            }
+        }
+    }
+    a
+}
+
+fn cells<T: Real>(v: &[f64]) -> Vec<Cell<T>> {
+    v.iter().map(|&x| Cell::new(T::from_f64(x))).collect()
+}
+
+/// Solves `A x = A x_true` from x = 0; returns (outcome, max |x − x_true|,
+/// true residual norm computed in f64).
+fn solve<T: Real>(
+    settings: LinearSolverSettings,
+    a: &[f64],
+    n: usize,
+    seed: u64,
+) -> (cubie::solvers::LinearOutcome, f64, f64) {
+    let mut reg = BufferRegistry::new(T::PRECISION);
+    let comp = LinearSolverComponent::register(&mut reg, None, n, settings).expect("register");
+    let solver = comp.build::<T>(&reg).expect("build");
+    let arena = reg.new_arena::<T>(comp.id()).expect("arena");
+    let mut rng = Lcg(seed ^ 0xABCD);
+    let x_true: Vec<f64> = (0..n).map(|_| 2.0 * rng.next() - 1.0).collect();
+    let b: Vec<f64> = (0..n)
+        .map(|i| (0..n).map(|j| a[i * n + j] * x_true[j]).sum())
+        .collect();
+    let op = Dense {
+        n,
+        a: a.iter().map(|&x| T::from_f64(x)).collect(),
+    };
+    let rhs = cells::<T>(&b);
+    let x = cells::<T>(&vec![0.0; n]);
+    let out = solver.solve(&op, &rhs, &x, &arena);
+    let xs: Vec<f64> = x.iter().map(|c| c.get().to_f64()).collect();
+    let err = xs
+        .iter()
+        .zip(&x_true)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    let res = (0..n)
+        .map(|i| {
+            let ax: f64 = (0..n).map(|j| a[i * n + j] * xs[j]).sum();
+            (b[i] - ax).powi(2)
+        })
+        .sum::<f64>()
+        .sqrt();
+    (out, err, res)
+}
+
+const KINDS: [LinearSolverKind; 3] = [
+    LinearSolverKind::MinimalResidual,
+    LinearSolverKind::SteepestDescent,
+    LinearSolverKind::Bicgstab,
+];
+const PRECONDS: [PreconditionerKind; 3] = [
+    PreconditionerKind::None,
+    PreconditionerKind::Jacobi,
+    PreconditionerKind::Neumann,
+];
+
+fn iterative_to_tolerance<T: Real>(tol: f64) {
+    for kind in KINDS {
+        for preconditioner in PRECONDS {
+            for order in [1, 3] {
+                if order > 1 && preconditioner != PreconditionerKind::Neumann {
+                    continue;
+                }
+                let settings = LinearSolverSettings {
+                    kind,
+                    preconditioner,
+                    preconditioner_order: order,
+                    krylov_tolerance: tol,
+                    krylov_max_iters: 500,
+                };
+                for n in 3..=8 {
+                    for symmetric in [true, false] {
+                        let seed = 17 * n as u64 + symmetric as u64;
+                        let a = matrix(n, seed, symmetric);
+                        let (out, err, res) = solve::<T>(settings, &a, n, seed);
+                        let what = format!(
+                            "{kind}/{preconditioner}({order}) n={n} sym={symmetric} {:?}",
+                            T::PRECISION
+                        );
+                        assert!(out.converged, "{what}: {out:?}");
+                        assert!(out.iterations >= 1, "{what}: started converged");
+                        // The solver's own residual check, re-done in f64
+                        // (f32 rounding of A and b allows a small excess).
+                        assert!(res <= 3.0 * tol, "{what}: residual {res}");
+                        // ‖A⁻¹‖ ≤ 1/(1 − 0.8) bounds the error by 5·residual.
+                        assert!(err <= 5.0 * 3.0 * tol, "{what}: error {err}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn iterative_solvers_f64() {
+    iterative_to_tolerance::<f64>(1e-10);
+}
+
+#[test]
+fn iterative_solvers_f32() {
+    iterative_to_tolerance::<f32>(1e-5);
+}
+
+#[test]
+fn preconditioning_reduces_iterations() {
+    let n = 8;
+    let a = matrix(n, 5, false);
+    let iters = |preconditioner, preconditioner_order| {
+        let s = LinearSolverSettings {
+            kind: LinearSolverKind::MinimalResidual,
+            preconditioner,
+            preconditioner_order,
+            krylov_tolerance: 1e-12,
+            krylov_max_iters: 1000,
+        };
+        solve::<f64>(s, &a, n, 5).0.iterations
+    };
+    let plain = iters(PreconditionerKind::None, 1);
+    let neumann4 = iters(PreconditionerKind::Neumann, 4);
+    assert!(neumann4 < plain, "neumann(4) {neumann4} vs none {plain}");
+}
+
+#[test]
+fn lu_is_exact_to_round_off() {
+    for n in 3..=8 {
+        for symmetric in [true, false] {
+            let a = matrix(n, 3 * n as u64, symmetric);
+            let s = LinearSolverSettings {
+                kind: LinearSolverKind::Lu,
+                ..Default::default()
+            };
+            let (out, err, _) = solve::<f64>(s, &a, n, 1);
+            assert_eq!(
+                out,
+                cubie::solvers::LinearOutcome {
+                    converged: true,
+                    iterations: 1
+                }
+            );
+            assert!(err < 1e-14, "n={n}: {err}");
+            let (out, err, _) = solve::<f32>(s, &a, n, 1);
+            assert!(out.converged && err < 2e-6, "f32 n={n}: {err}");
+        }
+    }
+}
+
+#[test]
+fn lu_pivots_and_reports_singular_matrices() {
+    // A zero leading entry needs a row swap.
+    let a = vec![0.0, 2.0, 1.0, 3.0, 1.0, 0.0, 1.0, 0.0, 4.0];
+    let s = LinearSolverSettings {
+        kind: LinearSolverKind::Lu,
+        ..Default::default()
+    };
+    let (out, err, _) = solve::<f64>(s, &a, 3, 9);
+    assert!(out.converged && err < 1e-14, "{err}");
+    let singular = vec![1.0, 2.0, 3.0, 2.0, 4.0, 6.0, 1.0, 0.0, 1.0];
+    let (out, _, _) = solve::<f64>(s, &singular, 3, 9);
+    assert!(!out.converged);
+}
+
+#[test]
+fn iteration_limit_reports_non_convergence() {
+    let n = 8;
+    let a = matrix(n, 11, false);
+    for kind in KINDS {
+        let s = LinearSolverSettings {
+            kind,
+            preconditioner: PreconditionerKind::None,
+            preconditioner_order: 1,
+            krylov_tolerance: 1e-14,
+            krylov_max_iters: 2,
+        };
+        let (out, _, res) = solve::<f64>(s, &a, n, 11);
+        assert_eq!(out.iterations, 2, "{kind}");
+        assert!(!out.converged && res > 1e-14, "{kind}: {res}");
+    }
+}
+
+#[test]
+fn settings_parse_validate_and_list_keys() {
+    use cubie::settings::SettingsMap;
+    let map = SettingsMap::from_pairs(&[
+        "linear_solver=bicgstab",
+        "preconditioner=jacobi",
+        "krylov_tolerance=1e-8",
+        "krylov_max_iters=50",
+    ])
+    .expect("pairs");
+    let s = LinearSolverSettings::from_settings(&map).expect("settings");
+    assert_eq!(
+        s,
+        LinearSolverSettings {
+            kind: LinearSolverKind::Bicgstab,
+            preconditioner: PreconditionerKind::Jacobi,
+            preconditioner_order: 1,
+            krylov_tolerance: 1e-8,
+            krylov_max_iters: 50,
+        }
+    );
+    map.check_all_known().expect("all keys known");
+    let d = LinearSolverSettings::default();
+    assert_eq!(
+        (
+            d.kind,
+            d.preconditioner,
+            d.preconditioner_order,
+            d.krylov_tolerance,
+            d.krylov_max_iters
+        ),
+        (
+            LinearSolverKind::MinimalResidual,
+            PreconditionerKind::Neumann,
+            1,
+            1e-3,
+            100
+        )
+    );
+    let err = "gmres".parse::<LinearSolverKind>().expect_err("unknown");
+    assert_eq!(
+        err.to_string(),
+        "unknown linear solver `gmres`; valid: minimal_residual, steepest_descent, bicgstab, lu"
+    );
+    assert!(matches!(
+        "ilu".parse::<PreconditionerKind>(),
+        Err(SolverError::UnknownKind {
+            what: "preconditioner",
+            ..
+        })
+    ));
+    for (key, value) in [
+        ("preconditioner_order", "0"),
+        ("krylov_tolerance", "-1"),
+        ("krylov_max_iters", "0"),
+    ] {
+        let map = SettingsMap::from_pairs(&[format!("{key}={value}")]).expect("pair");
+        assert!(
+            matches!(LinearSolverSettings::from_settings(&map), Err(SolverError::InvalidSetting { key: k, .. }) if k == key),
+            "{key}"
+        );
+    }
+    let map = SettingsMap::from_pairs(&["krylov_max_iters=many"]).expect("pair");
+    assert!(matches!(
+        LinearSolverSettings::from_settings(&map),
+        Err(SolverError::Settings(_))
+    ));
+    let mut reg = BufferRegistry::new(Precision::F64);
+    assert_eq!(
+        LinearSolverComponent::register(&mut reg, None, 0, LinearSolverSettings::default()),
+        Err(SolverError::EmptySystem)
+    );
+}
+
+#[test]
+fn buffers_follow_the_kind() {
+    let mut reg = BufferRegistry::new(Precision::F64);
+    let n = 4;
+    let mut comp =
+        LinearSolverComponent::register(&mut reg, None, n, LinearSolverSettings::default())
+            .expect("register");
+    let id = comp.id();
+    assert_eq!(reg.shared_elements(id), Ok(2 * n));
+    assert_eq!(
+        reg.location_settings(id),
+        Ok(vec![
+            "preconditioned_vec_location".into(),
+            "temp_location".into()
+        ])
+    );
+    let mut s = LinearSolverSettings {
+        kind: LinearSolverKind::Bicgstab,
+        ..Default::default()
+    };
+    comp.reconfigure(&mut reg, s).expect("bicgstab");
+    assert_eq!(reg.shared_elements(id), Ok(5 * n));
+    s.preconditioner = PreconditionerKind::Jacobi;
+    comp.reconfigure(&mut reg, s).expect("jacobi");
+    assert_eq!(reg.shared_elements(id), Ok(6 * n));
+    s.kind = LinearSolverKind::Lu;
+    comp.reconfigure(&mut reg, s).expect("lu");
+    assert_eq!(reg.shared_elements(id), Ok(n * n + n));
+    assert_eq!(reg.buffer(id, "lu_matrix").map(|b| b.size), Ok(n * n));
+}

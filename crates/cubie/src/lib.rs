@@ -42,6 +42,7 @@
 
 pub mod batch;
 pub mod controllers;
+pub mod drivers;
 pub mod kernel;
 pub mod memory;
 pub mod precision;

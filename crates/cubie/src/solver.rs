@@ -5,13 +5,13 @@ use thiserror::Error;
 
 use crate::batch::{BatchError, BatchInputs, GridKind, InputSpace, Sweep, build_grid};
 use crate::controllers::ControllerOptions;
+use crate::drivers::DriverSeries;
 use crate::kernel::{BatchKernel, KernelError};
 use crate::memory::{LayoutReport, RegistryError};
 use crate::results::SolveResult;
 use crate::settings::{SettingsError, SettingsMap};
 use crate::step::{Algorithm, StepError, find_algorithm};
 use crate::system::Model;
-use crate::system::jit::JitReal;
 use crate::time_loop::LoopSettings;
 use crate::{Precision, kernel};
 
@@ -70,6 +70,8 @@ pub struct SolverSettings {
     pub named: Vec<String>,
     /// Worker threads; all cores when `None`.
     pub threads: Option<usize>,
+    /// Sampled driver series; the model's default values when `None`.
+    pub drivers: Option<DriverSeries>,
 }
 
 impl Default for SolverSettings {
@@ -81,6 +83,7 @@ impl Default for SolverSettings {
             control: ControllerOptions::default(),
             named: Vec::new(),
             threads: None,
+            drivers: None,
         }
     }
 }
@@ -109,15 +112,23 @@ impl Solver {
     pub fn new(model: &Model, settings: &SolverSettings) -> Result<Self, SolveError> {
         let algorithm = find_algorithm(&settings.algorithm)?;
         let precision = settings.precision.unwrap_or(model.precision());
-        let mut named = SettingsMap::from_pairs(&settings.named)?;
+        let named = SettingsMap::from_pairs(&settings.named)?;
         let mut time = settings.time.clone();
         if let Some(max_steps) = named.get::<u64>("max_steps", "a whole number")? {
             time.max_steps = max_steps;
         }
         let control = settings.control.clone();
+        let drivers = match &settings.drivers {
+            Some(series) => series.clone(),
+            None => DriverSeries::constant(model.drivers()),
+        };
         let kernel = match precision {
-            Precision::F32 => Kernel::F32(build(model, algorithm, time, control, &mut named)?),
-            Precision::F64 => Kernel::F64(build(model, algorithm, time, control, &mut named)?),
+            Precision::F32 => Kernel::F32(BatchKernel::build(
+                model, algorithm, time, control, &named, &drivers,
+            )?),
+            Precision::F64 => Kernel::F64(BatchKernel::build(
+                model, algorithm, time, control, &named, &drivers,
+            )?),
         };
         let names = |v: &[crate::system::NamedValue]| v.iter().map(|x| x.name.clone()).collect();
         Ok(Solver {
@@ -227,14 +238,4 @@ impl Solver {
             Kernel::F64(k) => k.pack(inputs, k.run_batch(inputs, progress), &labels),
         }))
     }
-}
-
-fn build<T: JitReal>(
-    model: &Model,
-    algorithm: &'static Algorithm,
-    time: LoopSettings,
-    control: ControllerOptions,
-    named: &mut SettingsMap,
-) -> Result<BatchKernel<T>, KernelError> {
-    BatchKernel::build(model, algorithm, time, control, named)
 }

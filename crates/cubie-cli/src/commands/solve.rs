@@ -8,6 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use cubie::batch::{GridKind, Sweep, runs_from_csv};
 use cubie::controllers::ControllerOptions;
+use cubie::drivers::DriverSeries;
 use cubie::time_loop::{LoopSettings, Status};
 use cubie::{Precision, Solver, SolverSettings};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -64,6 +65,10 @@ pub struct SolveArgs {
     /// A CSV of runs (header = state and parameter names) instead of sweeps.
     #[arg(long, conflicts_with = "sweeps")]
     pub inputs: Option<PathBuf>,
+    /// Driver time series: a CSV with a `t` column and one column per driver
+    /// (drivers not in it keep the model's default value).
+    #[arg(long)]
+    pub drivers: Option<PathBuf>,
     /// Any setting by name (controller gains, max_steps, <buffer>_location, ...).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -157,6 +162,11 @@ pub fn run(args: SolveArgs) -> Result<()> {
         },
         named: args.set.clone(),
         threads: args.threads,
+        drivers: args
+            .drivers
+            .as_ref()
+            .map(|path| DriverSeries::from_csv_file(model.drivers(), path))
+            .transpose()?,
     };
     let solver = Solver::new(&model, &settings)?;
     let inputs = match &args.inputs {

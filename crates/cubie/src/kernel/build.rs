@@ -1,8 +1,11 @@
 //! Building the component tree and resolving its CPU form.
 
+use std::sync::Arc;
+
 use thiserror::Error;
 
 use crate::controllers::{ControllerComponent, ControllerError, ControllerOptions};
+use crate::drivers::{DriverError, DriverInterpolant, DriverSeries, DriverSettings};
 use crate::memory::{ArenaLayout, BufferRegistry, ComponentId, LayoutReport, RegistryError};
 use crate::settings::{SettingsError, SettingsMap};
 use crate::step::{Algorithm, ErkStep, StepError, StepFamily};
@@ -28,6 +31,9 @@ pub enum KernelError {
     /// A named setting is unknown or malformed.
     #[error(transparent)]
     Settings(#[from] SettingsError),
+    /// The drivers' series or interpolation settings are invalid.
+    #[error(transparent)]
+    Drivers(#[from] DriverError),
     /// The model could not be compiled.
     #[error("compiling the model: {0}")]
     Jit(#[from] JitError),
@@ -58,8 +64,10 @@ impl<T: JitReal> BatchKernel<T> {
         loop_settings: LoopSettings,
         controller: ControllerOptions,
         settings: &SettingsMap,
+        drivers: &DriverSeries,
     ) -> Result<Self, KernelError> {
         loop_settings.validate()?;
+        let driver_settings = DriverSettings::from_settings(settings)?;
         let n = model.n_states();
         let mut registry = BufferRegistry::new(T::PRECISION);
         let root = registry.add_component("kernel", None)?;
@@ -103,11 +111,8 @@ impl<T: JitReal> BatchKernel<T> {
             error: registry.cpu_allocator(loop_id, "error")?,
             parameters: registry.cpu_allocator(loop_id, "parameters")?,
             drivers: registry.cpu_allocator(loop_id, "drivers")?,
-            driver_defaults: model
-                .driver_defaults()
-                .into_iter()
-                .map(T::from_f64)
-                .collect(),
+            driver_rates: registry.cpu_allocator(loop_id, "driver_rates")?,
+            interpolant: Arc::new(DriverInterpolant::new(drivers, &driver_settings)?),
             step: Box::new(step.cpu::<T>(&registry)?),
             controller: controller.cpu::<T>(&registry)?,
         };

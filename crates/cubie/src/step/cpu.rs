@@ -2,29 +2,97 @@
 
 use std::cell::Cell;
 
+use crate::drivers::DriverInterpolant;
 use crate::memory::RunArena;
 use crate::system::jit::{JitReal, NativeSystem};
 use crate::time_loop::Status;
 
 /// The model as a step sees it: compiled functions plus this run's
-/// parameters and drivers.
+/// parameters and drivers. Every call first sets the drivers to their
+/// values at the call's time, so stages see forcing at their own times.
 #[derive(Debug, Clone, Copy)]
 pub struct SystemCall<'a, T: JitReal> {
     /// The compiled model.
     pub system: &'a NativeSystem<T>,
     /// This run's parameters.
     pub parameters: &'a [Cell<T>],
-    /// Driver values (constant until driver interpolation is wired in).
+    /// Driver values (set by each call).
     pub drivers: &'a [Cell<T>],
+    /// Driver time derivatives (set by [`dfdt`](Self::dfdt)).
+    pub driver_rates: &'a [Cell<T>],
+    /// The batch's driver interpolant.
+    pub interpolant: &'a DriverInterpolant<T>,
 }
 
+const SIZED: &str = "registry buffers are sized from the model";
+
 impl<T: JitReal> SystemCall<'_, T> {
+    /// Sets the drivers to their values at `t` (nothing to do for
+    /// constant drivers, which the loop loads once per run).
+    #[inline]
+    pub fn drivers_at(&self, t: f64) {
+        if !self.interpolant.is_constant() {
+            self.interpolant.evaluate(t, self.drivers);
+        }
+    }
+
     /// `out = f(t, state)`.
     #[inline]
     pub fn dxdt(&self, t: f64, state: &[Cell<T>], out: &[Cell<T>]) {
+        self.drivers_at(t);
         self.system
             .dxdt(T::from_f64(t), state, self.parameters, self.drivers, out)
-            .expect("registry buffers are sized from the model");
+            .expect(SIZED);
+    }
+
+    /// The observables at `(t, state)`.
+    #[inline]
+    pub fn observables(&self, t: f64, state: &[Cell<T>], out: &[Cell<T>]) {
+        self.drivers_at(t);
+        self.system
+            .observables(T::from_f64(t), state, self.parameters, self.drivers, out)
+            .expect(SIZED);
+    }
+
+    /// `out = J(t, state) v`.
+    #[inline]
+    pub fn jvp(&self, t: f64, state: &[Cell<T>], v: &[Cell<T>], out: &[Cell<T>]) {
+        self.drivers_at(t);
+        self.system
+            .jvp(T::from_f64(t), state, self.parameters, self.drivers, v, out)
+            .expect(SIZED);
+    }
+
+    /// The dense Jacobian at `(t, state)`, row-major.
+    #[inline]
+    pub fn jacobian(&self, t: f64, state: &[Cell<T>], out: &[Cell<T>]) {
+        self.drivers_at(t);
+        self.system
+            .jacobian(T::from_f64(t), state, self.parameters, self.drivers, out)
+            .expect(SIZED);
+    }
+
+    /// `df/dt` at `(t, state)`, the drivers' rates included.
+    #[inline]
+    pub fn dfdt(&self, t: f64, state: &[Cell<T>], out: &[Cell<T>]) {
+        if self.interpolant.is_constant() {
+            for r in self.driver_rates {
+                r.set(T::zero());
+            }
+        } else {
+            self.interpolant
+                .evaluate_with_rates(t, self.drivers, self.driver_rates);
+        }
+        self.system
+            .dfdt(
+                T::from_f64(t),
+                state,
+                self.parameters,
+                self.drivers,
+                self.driver_rates,
+                out,
+            )
+            .expect(SIZED);
     }
 }
 

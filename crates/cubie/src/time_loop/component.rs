@@ -135,6 +135,7 @@ impl LoopComponent {
         )?;
         registry.register(id, BufferSpec::local("parameters", n_parameters))?;
         registry.register(id, BufferSpec::local("drivers", n_drivers))?;
+        registry.register(id, BufferSpec::local("driver_rates", n_drivers))?;
         Ok(LoopComponent { id })
     }
 }

@@ -3,7 +3,10 @@
 
 use std::cell::Cell;
 
+use std::sync::Arc;
+
 use crate::controllers::{ControllerCpu, StepDecision};
+use crate::drivers::DriverInterpolant;
 use crate::memory::{CpuAllocator, RunArena};
 use crate::step::{CpuStep, StepIo, SystemCall};
 use crate::system::jit::{JitReal, NativeSystem};
@@ -40,7 +43,8 @@ pub struct LoopCpu<T: JitReal> {
     pub(crate) error: CpuAllocator<T>,
     pub(crate) parameters: CpuAllocator<T>,
     pub(crate) drivers: CpuAllocator<T>,
-    pub(crate) driver_defaults: Vec<T>,
+    pub(crate) driver_rates: CpuAllocator<T>,
+    pub(crate) interpolant: Arc<DriverInterpolant<T>>,
     pub(crate) step: Box<dyn CpuStep<T>>,
     pub(crate) controller: ControllerCpu<T>,
 }
@@ -74,11 +78,12 @@ impl<T: JitReal> LoopCpu<T> {
         let drivers = self.drivers.view(arena);
         load(state, slot.initial_values);
         load(parameters, slot.parameters);
-        load(drivers, &self.driver_defaults);
         let sys = SystemCall {
             system,
             parameters,
             drivers,
+            driver_rates: self.driver_rates.view(arena),
+            interpolant: &self.interpolant,
         };
 
         let s = &self.settings;
@@ -88,6 +93,8 @@ impl<T: JitReal> LoopCpu<T> {
         let mut status = Status::SUCCESS;
         let mut counters = [0i64; 3];
         let mut t = s.t0;
+        // Constant drivers are loaded once; time-varying ones at every call.
+        self.interpolant.evaluate(t, drivers);
         let (mut dt, evaluations) = self.controller.initial_dt(&sys, arena, t, state);
         counters[2] += evaluations as i64;
         let mut next_save = 0usize;

@@ -11,6 +11,7 @@ pub mod batch;
 pub mod controllers;
 pub mod kernel;
 pub mod memory;
+pub mod outputs;
 pub mod precision;
 pub mod results;
 pub mod settings;

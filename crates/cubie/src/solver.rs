@@ -8,6 +8,7 @@ use crate::controllers::ControllerOptions;
 use crate::drivers::DriverSeries;
 use crate::kernel::{BatchKernel, KernelError};
 use crate::memory::{LayoutReport, RegistryError};
+use crate::outputs::OutputSettings;
 use crate::results::SolveResult;
 use crate::settings::{SettingsError, SettingsMap};
 use crate::step::{Algorithm, StepError, find_algorithm};
@@ -72,6 +73,8 @@ pub struct SolverSettings {
     pub threads: Option<usize>,
     /// Sampled driver series; the model's default values when `None`.
     pub drivers: Option<DriverSeries>,
+    /// What to write: time series, summaries, counters.
+    pub outputs: OutputSettings,
 }
 
 impl Default for SolverSettings {
@@ -84,6 +87,7 @@ impl Default for SolverSettings {
             named: Vec::new(),
             threads: None,
             drivers: None,
+            outputs: OutputSettings::default(),
         }
     }
 }
@@ -104,6 +108,7 @@ pub struct Solver {
     state_defaults: Vec<f64>,
     parameter_names: Vec<String>,
     parameter_defaults: Vec<f64>,
+    observable_names: Vec<String>,
     kernel: Kernel,
 }
 
@@ -124,10 +129,22 @@ impl Solver {
         };
         let kernel = match precision {
             Precision::F32 => Kernel::F32(BatchKernel::build(
-                model, algorithm, time, control, &named, &drivers,
+                model,
+                algorithm,
+                time,
+                control,
+                &named,
+                &drivers,
+                &settings.outputs,
             )?),
             Precision::F64 => Kernel::F64(BatchKernel::build(
-                model, algorithm, time, control, &named, &drivers,
+                model,
+                algorithm,
+                time,
+                control,
+                &named,
+                &drivers,
+                &settings.outputs,
             )?),
         };
         let names = |v: &[crate::system::NamedValue]| v.iter().map(|x| x.name.clone()).collect();
@@ -139,6 +156,7 @@ impl Solver {
             state_defaults: model.state_defaults(),
             parameter_names: names(model.parameters()),
             parameter_defaults: model.parameter_defaults(),
+            observable_names: model.observables().to_vec(),
             kernel,
         })
     }
@@ -224,6 +242,7 @@ impl Solver {
         let labels = kernel::Labels {
             states: self.state_names.clone(),
             parameters: self.parameter_names.clone(),
+            observables: self.observable_names.clone(),
         };
         let mut pool = rayon::ThreadPoolBuilder::new();
         if let Some(threads) = self.threads {
@@ -233,9 +252,10 @@ impl Solver {
             threads: self.threads.unwrap_or(0),
             reason: e.to_string(),
         })?;
-        Ok(pool.install(|| match &self.kernel {
+        let result = pool.install(|| match &self.kernel {
             Kernel::F32(k) => k.pack(inputs, k.run_batch(inputs, progress), &labels),
             Kernel::F64(k) => k.pack(inputs, k.run_batch(inputs, progress), &labels),
-        }))
+        });
+        Ok(result.map_err(KernelError::from)?)
     }
 }

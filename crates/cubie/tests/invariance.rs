@@ -1,14 +1,15 @@
 //! Results do not depend on where the registry puts buffers, nor on the
 //! number of threads: the same solve with every buffer shared, every buffer
 //! local, or on one thread instead of many gives bit-identical output, for
-//! every algorithm.
-
-mod common;
+//! every algorithm and every kind of output (state and observable series,
+//! summaries, counters).
 
 use cubie::batch::{GridKind, Sweep};
 use cubie::controllers::ControllerOptions;
+use cubie::outputs::OutputSettings;
 use cubie::results::SolveResult;
 use cubie::step::algorithms;
+use cubie::system::Model;
 use cubie::time_loop::LoopSettings;
 use cubie::{Precision, Solver, SolverSettings};
 
@@ -34,13 +35,43 @@ fn settings(algorithm: &str, adaptive: bool) -> SolverSettings {
                 ..ControllerOptions::default()
             }
         },
+        outputs: OutputSettings {
+            outputs: Some(
+                [
+                    "state",
+                    "observables",
+                    "time",
+                    "counters",
+                    "mean_std_rms",
+                    "extrema",
+                    "peaks[2]",
+                    "dxdt_extrema",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ),
+            summarise_every: Some(0.1),
+            ..OutputSettings::default()
+        },
         ..SolverSettings::default()
     }
 }
 
+fn model() -> Model {
+    Model::builder(
+        "dx = sigma * (y - x)\ndy = x * (rho - z) - y\ndz = x * y - beta * z\n\
+         energy = x^2 + y^2 + z^2",
+    )
+    .states([("x", 1.0), ("y", 0.0), ("z", 0.0)])
+    .parameters([("rho", 21.0)])
+    .constants([("sigma", 10.0), ("beta", 8.0 / 3.0)])
+    .observable("energy")
+    .build()
+    .expect("model")
+}
+
 fn solve(settings: &SolverSettings) -> SolveResult {
-    let model = common::lorenz(Precision::F64);
-    let solver = Solver::new(&model, settings).expect("solver builds");
+    let solver = Solver::new(&model(), settings).expect("solver builds");
     let inputs = solver
         .grid(
             &[
@@ -54,8 +85,7 @@ fn solve(settings: &SolverSettings) -> SolveResult {
 }
 
 fn with_every_location(base: &SolverSettings, location: &str) -> SolverSettings {
-    let model = common::lorenz(Precision::F64);
-    let keys = Solver::new(&model, base)
+    let keys = Solver::new(&model(), base)
         .expect("solver builds")
         .location_settings();
     assert!(!keys.is_empty());
@@ -92,7 +122,9 @@ fn every_algorithm_is_bit_identical_with_all_buffers_shared_or_local() {
             "{}",
             algorithm.name
         );
-        assert!(shared.get("state").is_some());
+        for name in ["state", "observables", "summary_peaks", "counters"] {
+            assert!(shared.get(name).is_some(), "{name} missing");
+        }
         assert_identical(
             &shared,
             &local,
@@ -123,7 +155,7 @@ fn every_algorithm_is_bit_identical_on_one_thread_and_many() {
 
 #[test]
 fn a_location_setting_moves_the_buffer_in_the_plan() {
-    let model = common::lorenz(Precision::F64);
+    let model = model();
     let base = settings("tsit5", true);
     let plan = |s: &SolverSettings| Solver::new(&model, s).unwrap().plan().unwrap();
     let mut local = base.clone();

@@ -66,7 +66,7 @@ fn value(i: usize, v: usize) -> f64 {
         value(i - 1, v)
     } else if (i + v) % 9 == 4 {
         0.0
-    } else if (i + 2 * v) % 13 == 0 {
+    } else if (i + 2 * v).is_multiple_of(13) {
         -2.5
     } else {
         3.0 * (0.9 * i as f64 + 1.3 * v as f64).sin() - 0.5 * v as f64

@@ -9,6 +9,7 @@ use clap::Args;
 use cubie::batch::{GridKind, Sweep, runs_from_csv};
 use cubie::controllers::ControllerOptions;
 use cubie::drivers::DriverSeries;
+use cubie::outputs::OutputSettings;
 use cubie::time_loop::{LoopSettings, Status};
 use cubie::{Precision, Solver, SolverSettings};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -56,6 +57,23 @@ pub struct SolveArgs {
     /// absent).
     #[arg(long)]
     pub save_every: Option<f64>,
+    /// Outputs to write (comma-separated): state, observables, time,
+    /// counters and summary metrics (mean, max, peaks[3], ...). Default: the
+    /// time series --save-every asks for, plus counters.
+    #[arg(long, value_delimiter = ',')]
+    pub outputs: Option<Vec<String>>,
+    /// States and observables saved in the time series (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub save_variables: Option<Vec<String>>,
+    /// States and observables summarised (default: all).
+    #[arg(long, value_delimiter = ',')]
+    pub summarise_variables: Option<Vec<String>>,
+    /// Interval between summary samples (default: --save-every, else --dt).
+    #[arg(long)]
+    pub sample_summaries_every: Option<f64>,
+    /// Summary window length: a whole multiple of the sampling interval.
+    #[arg(long)]
+    pub summarise_every: Option<f64>,
     /// Sweep a state or parameter: NAME=START:STOP:COUNT or NAME=V1,V2,...
     #[arg(long = "sweep", value_name = "SWEEP")]
     pub sweeps: Vec<String>,
@@ -167,6 +185,13 @@ pub fn run(args: SolveArgs) -> Result<()> {
             .as_ref()
             .map(|path| DriverSeries::from_csv_file(model.drivers(), path))
             .transpose()?,
+        outputs: OutputSettings {
+            outputs: args.outputs.clone(),
+            save_variables: args.save_variables.clone(),
+            summarise_variables: args.summarise_variables.clone(),
+            sample_summaries_every: args.sample_summaries_every,
+            summarise_every: args.summarise_every,
+        },
     };
     let solver = Solver::new(&model, &settings)?;
     let inputs = match &args.inputs {

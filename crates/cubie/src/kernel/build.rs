@@ -7,11 +7,12 @@ use thiserror::Error;
 use crate::controllers::{ControllerComponent, ControllerError, ControllerOptions};
 use crate::drivers::{DriverError, DriverInterpolant, DriverSeries, DriverSettings};
 use crate::memory::{ArenaLayout, BufferRegistry, ComponentId, LayoutReport, RegistryError};
+use crate::outputs::{OutputError, OutputPlan, OutputSettings, SummaryComponent, SummaryError};
 use crate::settings::{SettingsError, SettingsMap};
 use crate::step::{Algorithm, ErkStep, StepError, StepFamily};
 use crate::system::Model;
 use crate::system::jit::{JitError, JitReal, NativeSystem};
-use crate::time_loop::{LoopComponent, LoopCpu, LoopError, LoopSettings};
+use crate::time_loop::{LoopComponent, LoopCpu, LoopError, LoopOutputs, LoopSettings};
 
 /// What can stop a kernel from being built.
 #[derive(Debug, Error)]
@@ -31,6 +32,12 @@ pub enum KernelError {
     /// A named setting is unknown or malformed.
     #[error(transparent)]
     Settings(#[from] SettingsError),
+    /// The output selection cannot be honoured.
+    #[error(transparent)]
+    Outputs(#[from] OutputError),
+    /// The summaries could not be built.
+    #[error(transparent)]
+    Summaries(#[from] SummaryError),
     /// The drivers' series or interpolation settings are invalid.
     #[error(transparent)]
     Drivers(#[from] DriverError),
@@ -53,6 +60,8 @@ pub struct BatchKernel<T: JitReal> {
     pub(crate) system: NativeSystem<T>,
     pub(crate) n_states: usize,
     pub(crate) location_keys: Vec<String>,
+    pub(crate) plan: OutputPlan,
+    pub(crate) summaries: SummaryComponent,
 }
 
 impl<T: JitReal> BatchKernel<T> {
@@ -65,6 +74,7 @@ impl<T: JitReal> BatchKernel<T> {
         controller: ControllerOptions,
         settings: &SettingsMap,
         drivers: &DriverSeries,
+        outputs: &OutputSettings,
     ) -> Result<Self, KernelError> {
         loop_settings.validate()?;
         let driver_settings = DriverSettings::from_settings(settings)?;
@@ -74,6 +84,7 @@ impl<T: JitReal> BatchKernel<T> {
         let loop_id = registry.add_component("loop", Some(root))?;
         let step_id = registry.add_component("step", Some(loop_id))?;
         let controller_id = registry.add_component("controller", Some(loop_id))?;
+        let outputs_id = registry.add_component("outputs", Some(loop_id))?;
 
         let adaptive_step = algorithm.adaptive;
         LoopComponent::register(
@@ -82,6 +93,7 @@ impl<T: JitReal> BatchKernel<T> {
             n,
             model.n_parameters(),
             model.n_drivers(),
+            model.n_observables(),
             adaptive_step,
         )?;
         let step = match algorithm.family {
@@ -97,14 +109,68 @@ impl<T: JitReal> BatchKernel<T> {
             n,
             settings,
         )?;
+        let fixed_dt = if controller.settings().kind.is_adaptive() {
+            None
+        } else {
+            controller.settings().dt0
+        };
+        let state_names: Vec<String> = model.states().iter().map(|s| s.name.clone()).collect();
+        let plan = OutputPlan::resolve(
+            outputs,
+            &state_names,
+            model.observables(),
+            loop_settings.save_every,
+            fixed_dt,
+        )?;
+        let summaries = SummaryComponent::register(
+            &mut registry,
+            outputs_id,
+            &plan.metrics,
+            plan.summarised_states.len(),
+            plan.summarised_observables.len(),
+        )?;
 
         let location_keys = apply_locations(&mut registry, root, settings)?;
         // Aliases follow the final locations of their hosts.
         step.register_cache(&mut registry)?;
         settings.check_all_known()?;
 
+        let (summaries_cpu, sample_times) = match &plan.timing {
+            Some(timing) => (
+                Some(summaries.cpu::<T>(
+                    &registry,
+                    timing,
+                    &plan.summarised_states,
+                    &plan.summarised_observables,
+                )?),
+                timing.sample_times(
+                    loop_settings.t0 + loop_settings.settling_time,
+                    loop_settings.duration,
+                ),
+            ),
+            None => (None, Vec::new()),
+        };
+        let loop_outputs = LoopOutputs {
+            saved_states: if plan.save_state {
+                plan.saved_states.clone()
+            } else {
+                Vec::new()
+            },
+            saved_observables: if plan.save_observables {
+                plan.saved_observables.clone()
+            } else {
+                Vec::new()
+            },
+            summaries: summaries_cpu,
+            sample_times,
+            summarises_observables: !plan.summarised_observables.is_empty(),
+        };
         let cpu = LoopCpu {
-            save_times: loop_settings.save_times(),
+            save_times: if plan.save_state || plan.save_observables || plan.save_time {
+                loop_settings.save_times()
+            } else {
+                Vec::new()
+            },
             settings: loop_settings,
             state: registry.cpu_allocator(loop_id, "state")?,
             proposed: registry.cpu_allocator(loop_id, "proposed_state")?,
@@ -113,8 +179,10 @@ impl<T: JitReal> BatchKernel<T> {
             drivers: registry.cpu_allocator(loop_id, "drivers")?,
             driver_rates: registry.cpu_allocator(loop_id, "driver_rates")?,
             interpolant: Arc::new(DriverInterpolant::new(drivers, &driver_settings)?),
+            observables: registry.cpu_allocator(loop_id, "observables")?,
             step: Box::new(step.cpu::<T>(&registry)?),
             controller: controller.cpu::<T>(&registry)?,
+            outputs: loop_outputs,
         };
         let arena = registry.arena_layout(root)?;
         let system = NativeSystem::<T>::compile(model.functions())?;
@@ -125,6 +193,8 @@ impl<T: JitReal> BatchKernel<T> {
             system,
             n_states: n,
             location_keys,
+            plan,
+            summaries,
         })
     }
 

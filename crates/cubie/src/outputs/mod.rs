@@ -72,6 +72,7 @@
 //!   the metric's state size.
 
 mod metrics;
+mod selection;
 mod summaries;
 
 use thiserror::Error;
@@ -79,6 +80,7 @@ use thiserror::Error;
 use crate::memory::RegistryError;
 
 pub use metrics::{METRIC_NAMES, MetricSpec, parse_metrics};
+pub use selection::{OutputError, OutputPlan, OutputSettings};
 pub use summaries::{
     SummariesCpu, SummaryArray, SummaryComponent, SummaryOutput, SummaryTiming, summary_labels,
 };

@@ -109,8 +109,8 @@ impl LoopSettings {
 }
 
 /// The loop component: owns the run's state, proposal, error estimate,
-/// parameters and driver values as registry buffers, and hosts the step
-/// and the controller.
+/// parameters, driver values and observables as registry buffers, and
+/// hosts the step, the controller and the outputs.
 #[derive(Debug, Clone, Copy)]
 pub struct LoopComponent {
     /// The loop's node in the registry.
@@ -125,6 +125,7 @@ impl LoopComponent {
         n_states: usize,
         n_parameters: usize,
         n_drivers: usize,
+        n_observables: usize,
         adaptive: bool,
     ) -> Result<Self, RegistryError> {
         registry.register(id, BufferSpec::local("state", n_states))?;
@@ -136,6 +137,7 @@ impl LoopComponent {
         registry.register(id, BufferSpec::local("parameters", n_parameters))?;
         registry.register(id, BufferSpec::local("drivers", n_drivers))?;
         registry.register(id, BufferSpec::local("driver_rates", n_drivers))?;
+        registry.register(id, BufferSpec::local("observables", n_observables))?;
         Ok(LoopComponent { id })
     }
 }

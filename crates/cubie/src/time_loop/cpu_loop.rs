@@ -1,5 +1,6 @@
 //! The time loop's CPU form: one run from `t0` through the settling time
-//! and the output interval, saving on exact save times.
+//! and the output interval, landing exactly on every save time and summary
+//! sample time.
 
 use std::cell::Cell;
 
@@ -8,6 +9,7 @@ use std::sync::Arc;
 use crate::controllers::{ControllerCpu, StepDecision};
 use crate::drivers::DriverInterpolant;
 use crate::memory::{CpuAllocator, RunArena};
+use crate::outputs::SummariesCpu;
 use crate::step::{CpuStep, StepIo, SystemCall};
 use crate::system::jit::{JitReal, NativeSystem};
 
@@ -25,8 +27,13 @@ pub struct RunSlot<'a, T> {
     pub parameters: &'a [T],
     /// Receives the final state (`n_states`).
     pub final_state: &'a mut [T],
-    /// Receives the saved states (`n_saves * n_states`), or empty.
+    /// Receives the saved states (`n_saves * n_saved_states`), or empty.
     pub saved_states: &'a mut [T],
+    /// Receives the saved observables (`n_saves * n_saved_observables`),
+    /// or empty.
+    pub saved_observables: &'a mut [T],
+    /// Receives the summary windows (`n_windows * row_len`), or empty.
+    pub summaries: &'a mut [T],
     /// Receives the status word.
     pub status: &'a mut i32,
     /// Receives the counters (see [`COUNTER_LABELS`]).
@@ -45,8 +52,32 @@ pub struct LoopCpu<T: JitReal> {
     pub(crate) drivers: CpuAllocator<T>,
     pub(crate) driver_rates: CpuAllocator<T>,
     pub(crate) interpolant: Arc<DriverInterpolant<T>>,
+    pub(crate) observables: CpuAllocator<T>,
     pub(crate) step: Box<dyn CpuStep<T>>,
     pub(crate) controller: ControllerCpu<T>,
+    pub(crate) outputs: LoopOutputs<T>,
+}
+
+/// What the loop records at save times and summary sample times.
+#[derive(Debug)]
+pub(crate) struct LoopOutputs<T: JitReal> {
+    /// Indices of the saved states (empty: no state series).
+    pub saved_states: Vec<usize>,
+    /// Indices of the saved observables (empty: no observable series).
+    pub saved_observables: Vec<usize>,
+    /// The summaries, when any metric is chosen.
+    pub summaries: Option<SummariesCpu<T>>,
+    /// Summary sample times (empty without summaries).
+    pub sample_times: Vec<f64>,
+    /// Whether the summaries read observables.
+    pub summarises_observables: bool,
+}
+
+/// Progress through the output events of one run.
+#[derive(Debug, Default)]
+struct Cursor {
+    save: usize,
+    sample: usize,
 }
 
 fn load<T: Copy>(to: &[Cell<T>], from: &[T]) {
@@ -68,7 +99,7 @@ const SNAP: f64 = 1e-10;
 
 impl<T: JitReal> LoopCpu<T> {
     /// Integrates one run.
-    pub fn run(&self, system: &NativeSystem<T>, arena: &mut RunArena<T>, slot: RunSlot<'_, T>) {
+    pub fn run(&self, system: &NativeSystem<T>, arena: &mut RunArena<T>, mut slot: RunSlot<'_, T>) {
         arena.reset();
         let arena = &*arena;
         let state = self.state.view(arena);
@@ -87,7 +118,6 @@ impl<T: JitReal> LoopCpu<T> {
         };
 
         let s = &self.settings;
-        let n_states = state.len();
         let t_start = s.t0 + s.settling_time;
         let t_end = t_start + s.duration;
         let mut status = Status::SUCCESS;
@@ -97,22 +127,12 @@ impl<T: JitReal> LoopCpu<T> {
         self.interpolant.evaluate(t, drivers);
         let (mut dt, evaluations) = self.controller.initial_dt(&sys, arena, t, state);
         counters[2] += evaluations as i64;
-        let mut next_save = 0usize;
         let mut steps: u64 = 0;
         let mut cached = false;
 
-        let save_time = |k: usize| self.save_times[k];
-        let mut save = |k: usize, values: &[Cell<T>]| {
-            if !slot.saved_states.is_empty() {
-                store(
-                    &mut slot.saved_states[k * n_states..(k + 1) * n_states],
-                    values,
-                );
-            }
-        };
-        if s.settling_time == 0.0 && next_save < self.save_times.len() {
-            save(0, state);
-            next_save = 1;
+        let mut cursor = Cursor::default();
+        if s.settling_time == 0.0 {
+            self.record(&sys, arena, t, &mut cursor, &mut slot);
         }
 
         while t < t_end {
@@ -122,11 +142,7 @@ impl<T: JitReal> LoopCpu<T> {
             }
             // The next time the loop must land on exactly.
             let settle_end = if t < t_start { t_start } else { t_end };
-            let event = if next_save < self.save_times.len() {
-                save_time(next_save).min(settle_end)
-            } else {
-                settle_end
-            };
+            let event = self.next_event(&cursor).min(settle_end);
             let controller_dt = dt.to_f64();
             let remaining = event - t;
             let (step_dt, lands) = if controller_dt >= remaining * (1.0 - SNAP) {
@@ -180,13 +196,8 @@ impl<T: JitReal> LoopCpu<T> {
                     } else {
                         next_dt
                     };
-                    if lands
-                        && t >= t_start
-                        && next_save < self.save_times.len()
-                        && t == save_time(next_save)
-                    {
-                        save(next_save, state);
-                        next_save += 1;
+                    if lands && t >= t_start {
+                        self.record(&sys, arena, t, &mut cursor, &mut slot);
                     }
                     if !report.status.is_success() && !self.controller.is_adaptive() {
                         // A fixed-step solve cannot retry a failed solve.
@@ -209,5 +220,59 @@ impl<T: JitReal> LoopCpu<T> {
         *slot.status = status.0;
         slot.counters
             .copy_from_slice(&counters[..slot.counters.len()]);
+    }
+
+    /// The next save or summary sample time (infinite when none is left).
+    fn next_event(&self, cursor: &Cursor) -> f64 {
+        let save = self.save_times.get(cursor.save).copied();
+        let sample = self.outputs.sample_times.get(cursor.sample).copied();
+        save.unwrap_or(f64::INFINITY)
+            .min(sample.unwrap_or(f64::INFINITY))
+    }
+
+    /// Saves and samples whatever falls due at `t` (the loop has landed
+    /// exactly on it).
+    fn record(
+        &self,
+        sys: &SystemCall<'_, T>,
+        arena: &RunArena<T>,
+        t: f64,
+        cursor: &mut Cursor,
+        slot: &mut RunSlot<'_, T>,
+    ) {
+        let out = &self.outputs;
+        let state = self.state.view(arena);
+        let observables = self.observables.view(arena);
+        let save_due = self.save_times.get(cursor.save) == Some(&t);
+        let sample_due = out.sample_times.get(cursor.sample) == Some(&t);
+        let need_observables = (save_due && !out.saved_observables.is_empty())
+            || (sample_due && out.summarises_observables);
+        if need_observables {
+            sys.observables(t, state, observables);
+        }
+        if save_due {
+            let k = cursor.save;
+            let ns = out.saved_states.len();
+            for (v, &i) in slot.saved_states[k * ns..(k + 1) * ns]
+                .iter_mut()
+                .zip(&out.saved_states)
+            {
+                *v = state[i].get();
+            }
+            let no = out.saved_observables.len();
+            for (v, &i) in slot.saved_observables[k * no..(k + 1) * no]
+                .iter_mut()
+                .zip(&out.saved_observables)
+            {
+                *v = observables[i].get();
+            }
+            cursor.save += 1;
+        }
+        if sample_due {
+            if let Some(summaries) = &out.summaries {
+                summaries.sample(arena, cursor.sample, t, state, observables, slot.summaries);
+            }
+            cursor.sample += 1;
+        }
     }
 }

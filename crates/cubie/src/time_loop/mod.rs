@@ -5,5 +5,6 @@ mod cpu_loop;
 mod status;
 
 pub use component::{LoopComponent, LoopError, LoopSettings};
+pub(crate) use cpu_loop::LoopOutputs;
 pub use cpu_loop::{COUNTER_LABELS, LoopCpu, RunSlot};
 pub use status::Status;

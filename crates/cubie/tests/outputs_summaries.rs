@@ -161,7 +161,7 @@ fn check(precision: Precision, tolerance: f64) {
                 .unwrap_or_else(|| panic!("{name} missing"));
             let values = array.data.to_f64().unwrap();
             let width = array.shape.get(3).copied().unwrap_or(1);
-            for v in 0..3 {
+            for (v, label) in labels.iter().enumerate() {
                 let x = series(v);
                 for w in 0..windows {
                     let expected = reference(metric, &x, &times, w, per);
@@ -172,8 +172,7 @@ fn check(precision: Precision, tolerance: f64) {
                         let same = (g.is_nan() && e.is_nan()) || (g - e).abs() <= tolerance * scale;
                         assert!(
                             same,
-                            "{precision} {metric} of {} in window {w} (run {run}): {g} vs {e}",
-                            labels[v]
+                            "{precision} {metric} of {label} in window {w} (run {run}): {g} vs {e}"
                         );
                     }
                 }

@@ -12,38 +12,16 @@ pub(crate) enum Builtin {
     Fold(BinaryOp),
 }
 
-const UNARY: [UnaryOp; 25] = [
-    UnaryOp::Exp,
-    UnaryOp::Expm1,
-    UnaryOp::Ln,
-    UnaryOp::Log1p,
-    UnaryOp::Log10,
-    UnaryOp::Log2,
-    UnaryOp::Sqrt,
-    UnaryOp::Cbrt,
-    UnaryOp::Abs,
-    UnaryOp::Sin,
-    UnaryOp::Cos,
-    UnaryOp::Tan,
-    UnaryOp::Asin,
-    UnaryOp::Acos,
-    UnaryOp::Atan,
-    UnaryOp::Sinh,
-    UnaryOp::Cosh,
-    UnaryOp::Tanh,
-    UnaryOp::Asinh,
-    UnaryOp::Acosh,
-    UnaryOp::Atanh,
-    UnaryOp::Floor,
-    UnaryOp::Ceil,
-    UnaryOp::Sign,
-    UnaryOp::Heaviside,
-];
+/// Unary operations callable by name: all but the operators `-` and `not`.
+fn unary() -> impl Iterator<Item = UnaryOp> {
+    UnaryOp::ALL
+        .into_iter()
+        .filter(|op| !matches!(op, UnaryOp::Neg | UnaryOp::Not))
+}
 
 /// Every callable name (for suggestions).
 pub(crate) fn names() -> impl Iterator<Item = &'static str> {
-    UNARY
-        .iter()
+    unary()
         .map(|op| op.name())
         .chain(["atan2", "hypot", "pow", "min", "max"])
 }
@@ -51,8 +29,8 @@ pub(crate) fn names() -> impl Iterator<Item = &'static str> {
 impl Builtin {
     /// The function called `name`, if any.
     pub(crate) fn lookup(name: &str) -> Option<Builtin> {
-        if let Some(op) = UNARY.iter().find(|op| op.name() == name) {
-            return Some(Builtin::Unary(*op));
+        if let Some(op) = unary().find(|op| op.name() == name) {
+            return Some(Builtin::Unary(op));
         }
         Some(match name {
             "atan2" => Builtin::Binary(BinaryOp::Atan2),

@@ -77,7 +77,7 @@ pub fn select<T: Real>(c: T, a: T, b: T) -> T {
     if c != T::zero() { a } else { b }
 }
 
-/// [`crate::system::expr::sign`] in `T`.
+/// `sign(x)`: -1, 0 or 1; NaN stays NaN.
 fn sign<T: Real>(x: T) -> T {
     if x > T::zero() {
         T::one()
@@ -88,7 +88,7 @@ fn sign<T: Real>(x: T) -> T {
     }
 }
 
-/// [`crate::system::expr::heaviside`] in `T`.
+/// `heaviside(x)`: 0 below zero, 1 above, one half at zero; NaN stays NaN.
 fn heaviside<T: Real>(x: T) -> T {
     if x > T::zero() {
         T::one()

@@ -168,35 +168,7 @@ impl UnaryOp {
     /// Applies the operation in `f64` (the reference semantics that the
     /// JIT and the CUDA lowering must match).
     pub fn apply(self, x: f64) -> f64 {
-        match self {
-            UnaryOp::Neg => -x,
-            UnaryOp::Exp => x.exp(),
-            UnaryOp::Expm1 => x.exp_m1(),
-            UnaryOp::Ln => x.ln(),
-            UnaryOp::Log1p => x.ln_1p(),
-            UnaryOp::Log10 => x.log10(),
-            UnaryOp::Log2 => x.log2(),
-            UnaryOp::Sqrt => x.sqrt(),
-            UnaryOp::Cbrt => x.cbrt(),
-            UnaryOp::Abs => x.abs(),
-            UnaryOp::Sin => x.sin(),
-            UnaryOp::Cos => x.cos(),
-            UnaryOp::Tan => x.tan(),
-            UnaryOp::Asin => x.asin(),
-            UnaryOp::Acos => x.acos(),
-            UnaryOp::Atan => x.atan(),
-            UnaryOp::Sinh => x.sinh(),
-            UnaryOp::Cosh => x.cosh(),
-            UnaryOp::Tanh => x.tanh(),
-            UnaryOp::Asinh => x.asinh(),
-            UnaryOp::Acosh => x.acosh(),
-            UnaryOp::Atanh => x.atanh(),
-            UnaryOp::Floor => x.floor(),
-            UnaryOp::Ceil => x.ceil(),
-            UnaryOp::Sign => sign(x),
-            UnaryOp::Heaviside => heaviside(x),
-            UnaryOp::Not => bool_value(x == 0.0),
-        }
+        super::eval::apply_unary(self, x)
     }
 
     /// True for operations whose result is a boolean (0 or 1).
@@ -291,54 +263,8 @@ impl BinaryOp {
 
     /// Applies the operation in `f64` (the reference semantics).
     pub fn apply(self, a: f64, b: f64) -> f64 {
-        match self {
-            BinaryOp::Add => a + b,
-            BinaryOp::Sub => a - b,
-            BinaryOp::Mul => a * b,
-            BinaryOp::Div => a / b,
-            BinaryOp::Pow => a.powf(b),
-            BinaryOp::Atan2 => a.atan2(b),
-            BinaryOp::Hypot => a.hypot(b),
-            BinaryOp::Min => a.min(b),
-            BinaryOp::Max => a.max(b),
-            BinaryOp::Lt => bool_value(a < b),
-            BinaryOp::Le => bool_value(a <= b),
-            BinaryOp::Gt => bool_value(a > b),
-            BinaryOp::Ge => bool_value(a >= b),
-            BinaryOp::Eq => bool_value(a == b),
-            BinaryOp::Ne => bool_value(a != b),
-            BinaryOp::And => bool_value(a != 0.0 && b != 0.0),
-            BinaryOp::Or => bool_value(a != 0.0 || b != 0.0),
-        }
+        super::eval::apply_binary(self, a, b)
     }
-}
-
-/// `sign(x)`: -1, 0 or 1; NaN stays NaN.
-pub fn sign(x: f64) -> f64 {
-    if x > 0.0 {
-        1.0
-    } else if x < 0.0 {
-        -1.0
-    } else {
-        x
-    }
-}
-
-/// `heaviside(x)`: 0 below zero, 1 above, one half at zero.
-pub fn heaviside(x: f64) -> f64 {
-    if x > 0.0 {
-        1.0
-    } else if x < 0.0 {
-        0.0
-    } else if x == 0.0 {
-        0.5
-    } else {
-        x
-    }
-}
-
-fn bool_value(b: bool) -> f64 {
-    if b { 1.0 } else { 0.0 }
 }
 
 /// One node of the DAG. Constants are stored by bit pattern so that nodes
@@ -711,10 +637,10 @@ mod tests {
 
     #[test]
     fn heaviside_and_sign_conventions() {
-        assert_eq!(heaviside(0.0), 0.5);
-        assert_eq!(heaviside(-2.0), 0.0);
-        assert_eq!(sign(-3.0), -1.0);
-        assert_eq!(sign(0.0), 0.0);
-        assert!(sign(f64::NAN).is_nan());
+        assert_eq!(UnaryOp::Heaviside.apply(0.0), 0.5);
+        assert_eq!(UnaryOp::Heaviside.apply(-2.0), 0.0);
+        assert_eq!(UnaryOp::Sign.apply(-3.0), -1.0);
+        assert_eq!(UnaryOp::Sign.apply(0.0), 0.0);
+        assert!(UnaryOp::Sign.apply(f64::NAN).is_nan());
     }
 }

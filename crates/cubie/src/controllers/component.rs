@@ -71,9 +71,23 @@ impl ControllerComponent {
         n_states: usize,
         named: &SettingsMap,
     ) -> Result<Self, super::ControllerError> {
-        let mut settings = ControllerSettings::for_algorithm(algorithm.name).unwrap_or_else(|_| {
-            ControllerSettings::fallback(algorithm.order, algorithm.error_order, false)
-        });
+        // OrdinaryDiffEq's defaults under the name or any alias (the
+        // reference data names `rosenbrock23` `rosenbrock23_sciml`).
+        let mut settings = std::iter::once(algorithm.name)
+            .chain(algorithm.aliases.iter().copied())
+            .find_map(|name| ControllerSettings::for_algorithm(name).ok())
+            .unwrap_or_else(|| {
+                ControllerSettings::fallback(
+                    algorithm.order,
+                    algorithm.error_order,
+                    algorithm.family.is_implicit(),
+                )
+            });
+        // OrdinaryDiffEq's version of a method may carry an error estimate
+        // that cubie's tableau lacks (its Trapezoid): cubie then steps fixed.
+        if !algorithm.adaptive && settings.kind.is_adaptive() {
+            settings = settings.with_kind(ControllerKind::Fixed);
+        }
         if let Some(kind) = &options.kind {
             let kind: ControllerKind = kind.parse()?;
             if kind != settings.kind {

@@ -5,7 +5,7 @@ use thiserror::Error;
 use crate::controllers::{ControllerComponent, ControllerError, ControllerOptions};
 use crate::memory::{ArenaLayout, BufferRegistry, ComponentId, LayoutReport, RegistryError};
 use crate::settings::{SettingsError, SettingsMap};
-use crate::step::{Algorithm, ErkStep, StepError, StepFamily};
+use crate::step::{Algorithm, ImplicitSolverSettings, StepComponent, StepError};
 use crate::system::Model;
 use crate::system::jit::{JitError, JitReal, NativeSystem};
 use crate::time_loop::{LoopComponent, LoopCpu, LoopError, LoopSettings};
@@ -76,11 +76,6 @@ impl<T: JitReal> BatchKernel<T> {
             model.n_drivers(),
             adaptive_step,
         )?;
-        let step = match algorithm.family {
-            StepFamily::Explicit => {
-                ErkStep::register(&mut registry, step_id, algorithm.tableau, n)?
-            }
-        };
         let controller = ControllerComponent::register(
             &mut registry,
             controller_id,
@@ -88,6 +83,29 @@ impl<T: JitReal> BatchKernel<T> {
             algorithm,
             n,
             settings,
+        )?;
+        // Implicit steps take Newton/linear settings whose default
+        // tolerances follow the controller's.
+        let solver = if algorithm.family.is_implicit() {
+            Some(
+                ImplicitSolverSettings::for_controller(
+                    settings,
+                    T::PRECISION,
+                    n,
+                    controller.settings(),
+                )
+                .map_err(StepError::from)?,
+            )
+        } else {
+            None
+        };
+        let step = StepComponent::register(
+            &mut registry,
+            step_id,
+            algorithm,
+            n,
+            model.n_drivers(),
+            solver,
         )?;
 
         let location_keys = apply_locations(&mut registry, root, settings)?;
@@ -108,7 +126,7 @@ impl<T: JitReal> BatchKernel<T> {
                 .into_iter()
                 .map(T::from_f64)
                 .collect(),
-            step: Box::new(step.cpu::<T>(&registry)?),
+            step: step.cpu::<T>(&registry)?,
             controller: controller.cpu::<T>(&registry)?,
         };
         let arena = registry.arena_layout(root)?;

@@ -26,6 +26,30 @@ impl<T: JitReal> SystemCall<'_, T> {
             .dxdt(T::from_f64(t), state, self.parameters, self.drivers, out)
             .expect("registry buffers are sized from the model");
     }
+
+    /// `out = J(t, state) v`, the Jacobian-vector product.
+    #[inline]
+    pub fn jvp(&self, t: T, state: &[Cell<T>], v: &[Cell<T>], out: &[Cell<T>]) {
+        self.system
+            .jvp(t, state, self.parameters, self.drivers, v, out)
+            .expect("registry buffers are sized from the model");
+    }
+
+    /// `out = J(t, state)`, dense, row-major.
+    #[inline]
+    pub fn jacobian(&self, t: T, state: &[Cell<T>], out: &[Cell<T>]) {
+        self.system
+            .jacobian(t, state, self.parameters, self.drivers, out)
+            .expect("registry buffers are sized from the model");
+    }
+
+    /// `out = ∂f/∂t (t, state)` given the drivers' rates of change.
+    #[inline]
+    pub fn dfdt(&self, t: T, state: &[Cell<T>], driver_rates: &[Cell<T>], out: &[Cell<T>]) {
+        self.system
+            .dfdt(t, state, self.parameters, self.drivers, driver_rates, out)
+            .expect("registry buffers are sized from the model");
+    }
 }
 
 /// The arrays a step reads and writes, owned by the loop.

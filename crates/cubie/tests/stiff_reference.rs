@@ -8,6 +8,9 @@
 //!   (ε = 1/μ² = 1e-6, t → t/μ) to t = 2 (VDPOL);
 //! - HIRES (plant physiology, 8 states) to t = 321.8122.
 
+// The reference values are kept with the digits the test set publishes.
+#![allow(clippy::excessive_precision)]
+
 use cubie::batch::GridKind;
 use cubie::controllers::ControllerOptions;
 use cubie::step::{Algorithm, algorithms};
@@ -20,8 +23,7 @@ struct Problem {
     model: Model,
     t_end: f64,
     reference: Vec<f64>,
-    /// Components whose relative error is measured (tiny ones such as
-    /// Robertson's y2 are measured against `floor`).
+    /// Smallest magnitude a relative error is taken against.
     floor: f64,
 }
 
@@ -161,7 +163,7 @@ fn check(problem: Problem, atol: f64, bound: impl Fn(f64) -> f64) {
             "{} {}: rtol {rtol:e}: max relative error {error:.3e} (status {status})",
             problem.name, algorithm.name
         );
-        if status != 0 || !(error <= bound(rtol)) {
+        if status != 0 || error.is_nan() || error > bound(rtol) {
             failures.push(format!(
                 "{} {}: error {error:.3e} > {:.1e} or status {status}",
                 problem.name,

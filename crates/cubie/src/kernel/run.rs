@@ -90,7 +90,7 @@ impl<T: JitReal> BatchKernel<T> {
                 self.cpu.run(&self.system, arena, slot);
                 if let Some(report) = progress {
                     let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if finished % PROGRESS_EVERY == 0 || finished == runs {
+                    if finished.is_multiple_of(PROGRESS_EVERY) || finished == runs {
                         report(finished);
                     }
                 }

@@ -1,6 +1,10 @@
 //! Algorithm steps: each takes one attempt from `t` to `t + dt` and, when
 //! it can, estimates its local error. Explicit Runge–Kutta steps are driven
-//! by a [`ButcherTableau`]; [`algorithms`] lists every algorithm.
+//! by a [`ButcherTableau`]; the implicit families (backward Euler,
+//! Crank–Nicolson, DIRK, FIRK, Rosenbrock) by the tableaus of
+//! [`implicit_tableaus`], with their Newton and linear solvers hosted as
+//! child components; [`algorithms`] lists every algorithm and
+//! [`StepComponent`] builds any of them.
 
 mod catalogue;
 mod component;

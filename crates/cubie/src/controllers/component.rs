@@ -124,6 +124,16 @@ impl ControllerComponent {
                 } = v;
             }
         }
+        // Gustafsson's factor needs Newton's iteration limit (only the
+        // implicit steps take the setting).
+        if algorithm.family.is_implicit() && algorithm.family != crate::step::StepFamily::Rosenbrock
+        {
+            let limit = named
+                .get::<u32>("newton_max_iters", "a whole number")
+                .map_err(|e| ControllerError::Setting(e.to_string()))?;
+            settings.newton_max_iters =
+                Some(limit.unwrap_or(crate::solvers::NewtonSettings::default().max_iters));
+        }
         settings.validate_for(algorithm.adaptive)?;
         if !settings.kind.is_adaptive() && settings.dt0.is_none() {
             return Err(ControllerError::Setting(format!(
@@ -209,6 +219,25 @@ impl<T: JitReal> ControllerCpu<T> {
     #[inline]
     pub fn error_norm(&self, error: &[Cell<T>], previous: &[Cell<T>], proposed: &[Cell<T>]) -> T {
         self.inner.error_norm(error, previous, proposed)
+    }
+
+    /// [`propose`](Self::propose) with the Newton iterations the step
+    /// took, which Gustafsson's controller uses to shorten the next step
+    /// when Newton struggles (the other kinds ignore them).
+    pub fn propose_step(
+        &self,
+        norm: T,
+        dt: T,
+        arena: &RunArena<T>,
+        report: &crate::step::StepReport,
+    ) -> StepDecision<T> {
+        let norm = if report.status.is_success() {
+            norm
+        } else {
+            T::infinity()
+        };
+        self.inner
+            .propose_with_newton(norm, dt, report.newton_iterations, self.memory.view(arena))
     }
 
     /// Accept or reject a step of size `dt` with error norm `norm`. A step

@@ -241,6 +241,7 @@ impl<T: JitReal> CpuStep<T> for DirkCpu<T> {
         let k = |j: usize| &acc[j * n..(j + 1) * n];
         let mut evaluations = 0u32;
         let mut status = Status::SUCCESS;
+        let mut newton_iterations = 0u32;
         let first_implicit = usize::from(self.explicit_first);
         let warm = io.first_stage_cached && self.variant == Variant::Plain;
 
@@ -302,12 +303,14 @@ impl<T: JitReal> CpuStep<T> for DirkCpu<T> {
             };
             let outcome = self.newton.solve_with(&problem, z, arena, 1);
             evaluations += problem.evaluations.get();
+            newton_iterations = newton_iterations.max(outcome.iterations);
             status.insert(newton_status(&outcome));
             if !status.is_success() {
                 copy(io.state, io.proposed);
                 return StepReport {
                     status,
                     evaluations,
+                    newton_iterations,
                 };
             }
             for (ki, zi) in k(i).iter().zip(z.iter()) {
@@ -370,6 +373,7 @@ impl<T: JitReal> CpuStep<T> for DirkCpu<T> {
             };
             let outcome = self.newton.solve_with(&problem, z, arena, 1);
             evaluations += problem.evaluations.get();
+            newton_iterations = newton_iterations.max(outcome.iterations);
             status.insert(newton_status(&outcome));
             for (((err, p), y), zi) in io.error.iter().zip(io.proposed).zip(io.state).zip(z.iter())
             {
@@ -385,6 +389,7 @@ impl<T: JitReal> CpuStep<T> for DirkCpu<T> {
         StepReport {
             status,
             evaluations,
+            newton_iterations,
         }
     }
 

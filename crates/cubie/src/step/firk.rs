@@ -312,12 +312,14 @@ impl<T: JitReal> CpuStep<T> for FirkCpu<T> {
         };
         let outcome = self.newton.solve_with(&problem, z, arena, 1);
         let evaluations = problem.evaluations.get();
+        let newton_iterations = outcome.iterations;
         status.insert(newton_status(&outcome));
         if !status.is_success() {
             copy(io.state, io.proposed);
             return StepReport {
                 status,
                 evaluations,
+                newton_iterations,
             };
         }
         let combine = |w: &[T], e: usize| {
@@ -353,6 +355,7 @@ impl<T: JitReal> CpuStep<T> for FirkCpu<T> {
         StepReport {
             status,
             evaluations,
+            newton_iterations,
         }
     }
 }

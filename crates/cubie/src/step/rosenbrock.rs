@@ -165,6 +165,7 @@ impl<T: JitReal> CpuStep<T> for RosenbrockCpu<T> {
                 return StepReport {
                     status,
                     evaluations,
+                    ..StepReport::default()
                 };
             }
         }
@@ -184,6 +185,7 @@ impl<T: JitReal> CpuStep<T> for RosenbrockCpu<T> {
         StepReport {
             status,
             evaluations,
+            ..StepReport::default()
         }
     }
 }

@@ -149,7 +149,7 @@ impl<T: JitReal> LoopCpu<T> {
                     None => norm,
                 };
                 self.controller
-                    .propose(norm, T::from_f64(step_dt), arena, report.status)
+                    .propose_step(norm, T::from_f64(step_dt), arena, &report)
             } else {
                 StepDecision::Accept(dt)
             };

@@ -71,9 +71,23 @@ impl ControllerComponent {
         n_states: usize,
         named: &SettingsMap,
     ) -> Result<Self, super::ControllerError> {
-        let mut settings = ControllerSettings::for_algorithm(algorithm.name).unwrap_or_else(|_| {
-            ControllerSettings::fallback(algorithm.order, algorithm.error_order, false)
-        });
+        // OrdinaryDiffEq's defaults under the name or any alias (the
+        // reference data names `rosenbrock23` `rosenbrock23_sciml`).
+        let mut settings = std::iter::once(algorithm.name)
+            .chain(algorithm.aliases.iter().copied())
+            .find_map(|name| ControllerSettings::for_algorithm(name).ok())
+            .unwrap_or_else(|| {
+                ControllerSettings::fallback(
+                    algorithm.order,
+                    algorithm.error_order,
+                    algorithm.family.is_implicit(),
+                )
+            });
+        // OrdinaryDiffEq's version of a method may carry an error estimate
+        // that cubie's tableau lacks (its Trapezoid): cubie then steps fixed.
+        if !algorithm.adaptive && settings.kind.is_adaptive() {
+            settings = settings.with_kind(ControllerKind::Fixed);
+        }
         if let Some(kind) = &options.kind {
             let kind: ControllerKind = kind.parse()?;
             if kind != settings.kind {
@@ -109,6 +123,16 @@ impl ControllerComponent {
                     _ => &mut settings.qsteady_max,
                 } = v;
             }
+        }
+        // Gustafsson's factor needs Newton's iteration limit (only the
+        // implicit steps take the setting).
+        if algorithm.family.is_implicit() && algorithm.family != crate::step::StepFamily::Rosenbrock
+        {
+            let limit = named
+                .get::<u32>("newton_max_iters", "a whole number")
+                .map_err(|e| ControllerError::Setting(e.to_string()))?;
+            settings.newton_max_iters =
+                Some(limit.unwrap_or(crate::solvers::NewtonSettings::default().max_iters));
         }
         settings.validate_for(algorithm.adaptive)?;
         if !settings.kind.is_adaptive() && settings.dt0.is_none() {
@@ -195,6 +219,25 @@ impl<T: JitReal> ControllerCpu<T> {
     #[inline]
     pub fn error_norm(&self, error: &[Cell<T>], previous: &[Cell<T>], proposed: &[Cell<T>]) -> T {
         self.inner.error_norm(error, previous, proposed)
+    }
+
+    /// [`propose`](Self::propose) with the Newton iterations the step
+    /// took, which Gustafsson's controller uses to shorten the next step
+    /// when Newton struggles (the other kinds ignore them).
+    pub fn propose_step(
+        &self,
+        norm: T,
+        dt: T,
+        arena: &RunArena<T>,
+        report: &crate::step::StepReport,
+    ) -> StepDecision<T> {
+        let norm = if report.status.is_success() {
+            norm
+        } else {
+            T::infinity()
+        };
+        self.inner
+            .propose_with_newton(norm, dt, report.newton_iterations, self.memory.view(arena))
     }
 
     /// Accept or reject a step of size `dt` with error norm `norm`. A step

@@ -9,7 +9,7 @@ use crate::drivers::{DriverError, DriverInterpolant, DriverSeries, DriverSetting
 use crate::memory::{ArenaLayout, BufferRegistry, ComponentId, LayoutReport, RegistryError};
 use crate::outputs::{OutputError, OutputPlan, OutputSettings, SummaryComponent, SummaryError};
 use crate::settings::{SettingsError, SettingsMap};
-use crate::step::{Algorithm, ErkStep, StepError, StepFamily};
+use crate::step::{Algorithm, ImplicitSolverSettings, StepComponent, StepError};
 use crate::system::Model;
 use crate::system::jit::{JitError, JitReal, NativeSystem};
 use crate::time_loop::{LoopComponent, LoopCpu, LoopError, LoopOutputs, LoopSettings};
@@ -96,11 +96,6 @@ impl<T: JitReal> BatchKernel<T> {
             model.n_observables(),
             adaptive_step,
         )?;
-        let step = match algorithm.family {
-            StepFamily::Explicit => {
-                ErkStep::register(&mut registry, step_id, algorithm.tableau, n)?
-            }
-        };
         let controller = ControllerComponent::register(
             &mut registry,
             controller_id,
@@ -109,6 +104,22 @@ impl<T: JitReal> BatchKernel<T> {
             n,
             settings,
         )?;
+        // Implicit steps take Newton/linear settings whose default
+        // tolerances follow the controller's.
+        let solver = if algorithm.family.is_implicit() {
+            Some(
+                ImplicitSolverSettings::for_controller(
+                    settings,
+                    T::PRECISION,
+                    n,
+                    controller.settings(),
+                )
+                .map_err(StepError::from)?,
+            )
+        } else {
+            None
+        };
+        let step = StepComponent::register(&mut registry, step_id, algorithm, n, solver)?;
         let fixed_dt = if controller.settings().kind.is_adaptive() {
             None
         } else {
@@ -180,7 +191,7 @@ impl<T: JitReal> BatchKernel<T> {
             driver_rates: registry.cpu_allocator(loop_id, "driver_rates")?,
             interpolant: Arc::new(DriverInterpolant::new(drivers, &driver_settings)?),
             observables: registry.cpu_allocator(loop_id, "observables")?,
-            step: Box::new(step.cpu::<T>(&registry)?),
+            step: step.cpu::<T>(&registry)?,
             controller: controller.cpu::<T>(&registry)?,
             outputs: loop_outputs,
         };

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::RegistryError;
 use super::locations::Region;
-use super::registry::{BufferRegistry, ComponentId, host_names};
+use super::registry::{BufferRegistry, ComponentId};
 use crate::precision::Real;
 
 /// Sizes of one run's arena: the root's shared region, then the root's
@@ -178,7 +178,7 @@ impl BufferRegistry {
         let (mut shared, mut persistent) = (0, 0);
         let mut cur = id;
         while let Some(parent) = self.parent(cur)? {
-            let [s, p] = host_names(self.name(cur)?);
+            let [s, p] = self.host_entries(cur)?;
             shared += self.placement(parent, &s)?.offset;
             persistent += self.placement(parent, &p)?.offset;
             cur = parent;

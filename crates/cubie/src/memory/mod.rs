@@ -75,6 +75,31 @@
 //! # }
 //! ```
 
+//!
+//! # Naming a child's host entry
+//! A parent may give the entry hosting a child's shared memory a name of
+//! its own ([`BufferRegistry::host_shared_as`]) and let its buffers alias
+//! it like any of its own: a DIRK step calls its Newton solver's scratch
+//! `solver_scratch` and overlays its persistent caches on it, so they cost
+//! nothing while the solver's buffers are shared and fall back to
+//! persistent-local slices when they are not.
+//!
+//! ```
+//! # use cubie::{Precision, memory::*};
+//! # fn main() -> Result<(), RegistryError> {
+//! let mut reg = BufferRegistry::new(Precision::F64);
+//! let step = reg.add_component("step", None)?;
+//! let newton = reg.add_component("newton", Some(step))?;
+//! reg.register(newton, BufferSpec::shared("delta", 3))?;
+//! reg.host_shared_as(newton, "solver_scratch")?;
+//! reg.register(step, BufferSpec::local("rhs_cache", 3).persistent().aliasing("solver_scratch"))?;
+//! assert_eq!(reg.persistent_elements(step)?, 0);
+//! reg.set_location(newton, "delta", Location::Local)?;
+//! assert_eq!(reg.persistent_elements(step)?, 3);
+//! # Ok(())
+//! # }
+//! ```
+
 mod arena;
 mod cuda;
 mod error;

@@ -120,6 +120,9 @@ struct Node {
     parent: Option<ComponentId>,
     children: Vec<ComponentId>,
     buffers: Vec<Buffer>,
+    /// Names of the two entries hosting this node in its parent
+    /// (`<name>_shared`, `<name>_persistent` unless renamed).
+    host: [String; 2],
     /// Lazily computed; dropped by every change here or below.
     layout: OnceLock<ComponentLayout>,
 }
@@ -207,8 +210,9 @@ impl BufferRegistry {
         }
         if let Some(p) = parent {
             let pnode = self.node(p)?;
+            let taken = self.entry_names(p)?;
             for host in host_names(name) {
-                if pnode.buffers.iter().any(|b| b.name == host) {
+                if pnode.buffers.iter().any(|b| b.name == host) || taken.contains(&host) {
                     return Err(RegistryError::NameClash {
                         owner: self.path(p)?,
                         name: host,
@@ -223,6 +227,7 @@ impl BufferRegistry {
             parent,
             children: Vec::new(),
             buffers: Vec::new(),
+            host: host_names(name),
             layout: OnceLock::new(),
         }));
         if let Some(p) = parent {
@@ -244,6 +249,55 @@ impl BufferRegistry {
             self.invalidate(p);
         }
         Ok(())
+    }
+
+    /// Renames the entry of `child`'s parent that hosts the child's shared
+    /// memory (by default `<child>_shared`), so the parent can refer to
+    /// that slice by a name of its own choosing (a DIRK step calls its
+    /// Newton solver's scratch `solver_scratch`) and let its own buffers
+    /// alias it. The name must be an identifier not yet used by the
+    /// parent's entries.
+    pub fn host_shared_as(&mut self, child: ComponentId, name: &str) -> Result<()> {
+        let parent = self
+            .node(child)?
+            .parent
+            .ok_or_else(|| RegistryError::InvalidName {
+                owner: self.path(child).unwrap_or_default(),
+                name: name.into(),
+            })?;
+        let owner = self.path(parent)?;
+        if !is_identifier(name) || RESERVED.contains(&name) {
+            return Err(RegistryError::InvalidName {
+                owner,
+                name: name.into(),
+            });
+        }
+        let current = self.node(child)?.host[0].clone();
+        if current == name {
+            return Ok(());
+        }
+        if self.entry_names(parent)?.iter().any(|n| n == name) {
+            return Err(RegistryError::NameClash {
+                owner,
+                name: name.into(),
+                child: self.node(child)?.name.clone(),
+            });
+        }
+        self.node_mut(child)?.host[0] = name.into();
+        // Aliases that named the old entry follow the rename.
+        for b in &mut self.node_mut(parent)?.buffers {
+            if b.aliases.as_deref() == Some(current.as_str()) {
+                b.aliases = Some(name.into());
+            }
+        }
+        self.invalidate(parent);
+        Ok(())
+    }
+
+    /// The names of the two entries hosting `child` in its parent: shared,
+    /// then persistent.
+    pub fn host_entries(&self, child: ComponentId) -> Result<[String; 2]> {
+        Ok(self.node(child)?.host.clone())
     }
 
     /// The component's own name.
@@ -355,12 +409,12 @@ impl BufferRegistry {
             return Err(RegistryError::ReservedName { owner: path, name });
         }
         for &c in &node.children {
-            let child = &self.node(c)?.name;
-            if host_names(child).contains(&name) {
+            let child = self.node(c)?;
+            if child.host.contains(&name) {
                 return Err(RegistryError::NameClash {
                     owner: path,
                     name,
-                    child: child.clone(),
+                    child: child.name.clone(),
                 });
             }
         }
@@ -369,12 +423,27 @@ impl BufferRegistry {
             if *target == name {
                 return Err(RegistryError::SelfAlias { owner: path, name });
             }
+            // A child's host entry may be the target too: it has the
+            // registry's precision and aliases nothing.
+            let hosts = self.entry_names(owner)?.split_off(node.buffers.len());
             let Some(t) = node.buffers.iter().find(|b| b.name == *target) else {
+                if hosts.contains(target) {
+                    if precision != self.precision {
+                        return Err(RegistryError::AliasPrecisionMismatch {
+                            owner: path,
+                            name,
+                            precision,
+                            target: target.clone(),
+                            target_precision: self.precision,
+                        });
+                    }
+                    return self.store(owner, spec, precision);
+                }
                 return Err(RegistryError::UnknownAliasTarget {
                     owner: path,
                     name,
                     target: target.clone(),
-                    registered: sorted(node.buffers.iter().map(|b| b.name.clone())),
+                    registered: sorted(node.buffers.iter().map(|b| b.name.clone()).chain(hosts)),
                 });
             };
             if t.precision != precision {
@@ -414,8 +483,13 @@ impl BufferRegistry {
                 target_precision: precision,
             });
         }
+        self.store(owner, spec, precision)
+    }
+
+    /// Stores a checked registration, replacing a buffer of the same name.
+    fn store(&mut self, owner: ComponentId, spec: BufferSpec, precision: Precision) -> Result<()> {
         let buffer = Buffer {
-            name,
+            name: spec.name,
             size: spec.size,
             location: spec.location,
             persistent: spec.persistent,
@@ -597,7 +671,7 @@ impl BufferRegistry {
         let node = self.node(owner)?;
         let mut names: Vec<String> = node.buffers.iter().map(|b| b.name.clone()).collect();
         for &c in &node.children {
-            names.extend(host_names(&self.node(c)?.name));
+            names.extend(self.node(c)?.host.iter().cloned());
         }
         Ok(names)
     }
@@ -625,6 +699,9 @@ impl BufferRegistry {
         if let Some(l) = node.layout.get() {
             return Ok(l);
         }
+        // Alias targets are looked up among every entry: own buffers and
+        // the host entries of children.
+        let names = self.entry_names(id)?;
         let mut entries: Vec<Entry> = node
             .buffers
             .iter()
@@ -635,12 +712,12 @@ impl BufferRegistry {
                 alias: b
                     .aliases
                     .as_ref()
-                    .and_then(|t| node.buffers.iter().position(|x| x.name == *t)),
+                    .and_then(|t| names.iter().position(|x| x == t)),
             })
             .collect();
         for &c in &node.children {
             let child = self.component_layout(c)?;
-            let [shared, persistent] = host_names(&self.node(c)?.name);
+            let [shared, persistent] = self.node(c)?.host.clone();
             entries.push(Entry {
                 name: shared,
                 size: child.shared,
@@ -828,5 +905,78 @@ mod tests {
         r.clear(k).expect("clear");
         assert_eq!(r.shared_elements(k), Ok(0));
         assert_eq!(r.buffers(c).map(<[_]>::len), Ok(0));
+    }
+
+    #[test]
+    fn a_renamed_host_entry_can_be_aliased_and_falls_back_when_empty() {
+        let (mut r, k) = reg();
+        let step = r.add_component("step", Some(k)).expect("step");
+        let newton = r.add_component("newton", Some(step)).expect("newton");
+        r.register(newton, BufferSpec::shared("delta", 4))
+            .expect("delta");
+        r.register(step, BufferSpec::shared("own", 2)).expect("own");
+        // Not yet renamed: the alias target is unknown.
+        assert!(matches!(
+            r.register(
+                step,
+                BufferSpec::local("cache", 3)
+                    .persistent()
+                    .aliasing("solver_scratch")
+            ),
+            Err(RegistryError::UnknownAliasTarget { .. })
+        ));
+        r.host_shared_as(newton, "solver_scratch").expect("rename");
+        assert_eq!(
+            r.host_entries(newton).expect("hosts"),
+            [
+                "solver_scratch".to_string(),
+                "newton_persistent".to_string()
+            ]
+        );
+        r.register(
+            step,
+            BufferSpec::local("cache", 3)
+                .persistent()
+                .aliasing("solver_scratch"),
+        )
+        .expect("cache");
+        let p = r.placement(step, "cache").expect("placement");
+        assert_eq!(p.region, Region::Shared);
+        assert_eq!(
+            p.offset,
+            r.placement(step, "solver_scratch").expect("host").offset
+        );
+        assert_eq!(r.persistent_elements(step), Ok(0));
+        assert_eq!(r.shared_elements(step), Ok(6));
+        // The arena view of the cache is the solver's first elements.
+        assert_eq!(
+            r.arena_range(step, "cache").expect("range").start,
+            r.arena_range(newton, "delta").expect("delta").start
+        );
+        // Newton's scratch moved out of shared memory: the cache falls back.
+        r.set_location(newton, "delta", Location::Local)
+            .expect("local");
+        let p = r.placement(step, "cache").expect("placement");
+        assert!(p.aliasing.fell_back());
+        assert_eq!(p.region, Region::Persistent);
+        assert_eq!(r.persistent_elements(step), Ok(3));
+        // Name clashes are refused.
+        assert!(matches!(
+            r.host_shared_as(newton, "own"),
+            Err(RegistryError::NameClash { .. })
+        ));
+        assert!(matches!(
+            r.register(step, BufferSpec::shared("solver_scratch", 1)),
+            Err(RegistryError::NameClash { .. })
+        ));
+        assert!(matches!(
+            r.register(
+                step,
+                BufferSpec::local("c32", 1)
+                    .precision(Precision::F32)
+                    .aliasing("solver_scratch")
+            ),
+            Err(RegistryError::AliasPrecisionMismatch { .. })
+        ));
     }
 }

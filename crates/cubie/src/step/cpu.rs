@@ -121,6 +121,10 @@ pub struct StepReport {
     pub status: Status,
     /// Derivative evaluations made.
     pub evaluations: u32,
+    /// Most Newton iterations any solve of the step took (0 for steps
+    /// without Newton); Gustafsson's controller shortens the next step
+    /// when Newton struggles.
+    pub newton_iterations: u32,
 }
 
 /// A step's CPU form: one attempt from `t` to `t + dt`.

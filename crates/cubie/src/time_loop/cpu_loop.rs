@@ -161,7 +161,6 @@ impl<T: JitReal> LoopCpu<T> {
             let report = self.step.step(&sys, arena, &io);
             steps += 1;
             counters[2] += report.evaluations as i64;
-            status.insert(report.status);
 
             let decision = if self.controller.is_adaptive() {
                 let norm = self.controller.error_norm(error, state, proposed);
@@ -173,12 +172,15 @@ impl<T: JitReal> LoopCpu<T> {
                     None => norm,
                 };
                 self.controller
-                    .propose(norm, T::from_f64(step_dt), arena, report.status)
+                    .propose_step(norm, T::from_f64(step_dt), arena, &report)
             } else {
                 StepDecision::Accept(dt)
             };
             match decision {
                 StepDecision::Accept(next_dt) => {
+                    // A failed solve is only the run's outcome when it is
+                    // not retried (an adaptive controller rejects it).
+                    status.insert(report.status);
                     if proposed.iter().any(|x| !x.get().is_finite()) {
                         status.insert(Status::NON_FINITE_STATE);
                         break;
@@ -212,6 +214,7 @@ impl<T: JitReal> LoopCpu<T> {
                 StepDecision::TooSmall => {
                     counters[1] += 1;
                     status.insert(Status::STEP_TOO_SMALL);
+                    status.insert(report.status);
                     break;
                 }
             }

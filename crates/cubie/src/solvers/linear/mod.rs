@@ -83,11 +83,23 @@ impl LinearSolverComponent {
         n: usize,
         settings: LinearSolverSettings,
     ) -> Result<Self, SolverError> {
+        Self::register_as(reg, parent, Self::NAME, n, settings)
+    }
+
+    /// As [`register`](Self::register), under another component name (a
+    /// step that hosts a second linear solver beside its Newton solver's).
+    pub fn register_as(
+        reg: &mut BufferRegistry,
+        parent: Option<ComponentId>,
+        name: &str,
+        n: usize,
+        settings: LinearSolverSettings,
+    ) -> Result<Self, SolverError> {
         settings.validate()?;
         if n == 0 {
             return Err(SolverError::EmptySystem);
         }
-        let id = reg.add_component(Self::NAME, parent)?;
+        let id = reg.add_component(name, parent)?;
         let component = LinearSolverComponent { id, n, settings };
         component.register_buffers(reg)?;
         Ok(component)

@@ -279,6 +279,22 @@ impl<T: Real> NewtonKrylov<T> {
         x: &[Cell<T>],
         arena: &RunArena<T>,
     ) -> NewtonOutcome {
+        self.solve_with(problem, x, arena, 0)
+    }
+
+    /// As [`solve`](Self::solve), but takes at least `min_iters`
+    /// iterations even when the initial guess already meets the
+    /// tolerance. The implicit steps take one: a good predictor can meet an
+    /// absolute tolerance without being accurate to it, and over many small
+    /// steps those errors add up. An extra iteration that cannot lower an
+    /// already converged residual (round-off) keeps the converged iterate.
+    pub fn solve_with<P: NonlinearProblem<T> + ?Sized>(
+        &self,
+        problem: &P,
+        x: &[Cell<T>],
+        arena: &RunArena<T>,
+        min_iters: u32,
+    ) -> NewtonOutcome {
         let x = &x[..self.n];
         let delta = self.delta.view(arena);
         let residual = self.residual.view(arena);
@@ -297,7 +313,7 @@ impl<T: Real> NewtonKrylov<T> {
             out.status = NewtonStatus::Diverged;
             return out;
         }
-        while norm_prev > self.tolerance {
+        while norm_prev > self.tolerance || out.iterations < min_iters {
             if out.iterations == self.max_iters {
                 out.status = NewtonStatus::MaxIterations;
                 return out;
@@ -334,7 +350,9 @@ impl<T: Real> NewtonKrylov<T> {
             }
             if !accepted {
                 copy(base, x);
-                out.status = NewtonStatus::Diverged;
+                if norm_prev > self.tolerance {
+                    out.status = NewtonStatus::Diverged;
+                }
                 return out;
             }
         }

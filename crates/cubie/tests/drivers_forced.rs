@@ -134,3 +134,42 @@ fn bad_series_are_clear_errors() {
     let err = Solver::new(&model, &settings).unwrap_err().to_string();
     assert!(err.contains("quintic"), "{err}");
 }
+
+#[test]
+fn rosenbrock_steps_see_the_drivers_rate_of_change() {
+    // Rosenbrock methods use df/dt explicitly; with the driver's rate left
+    // out they would lose their order on forced problems.
+    let model = forced();
+    let dt_samples = 0.01;
+    let error_at = |dt: f64| {
+        let series = DriverSeries::evenly_spaced(
+            model.drivers(),
+            0.0,
+            dt_samples,
+            [("stim", sine_samples(dt_samples, 6.0))],
+        )
+        .unwrap();
+        let settings = SolverSettings {
+            algorithm: "ros3p".into(),
+            precision: Some(Precision::F64),
+            time: LoopSettings {
+                duration: 5.0,
+                ..LoopSettings::default()
+            },
+            control: ControllerOptions {
+                dt: Some(dt),
+                kind: Some("fixed".into()),
+                ..ControllerOptions::default()
+            },
+            drivers: Some(series),
+            ..SolverSettings::default()
+        };
+        let solver = Solver::new(&model, &settings).unwrap();
+        let result = solver.solve(&solver.grid(&[], GridKind::Combinatorial).unwrap()).unwrap();
+        (result.final_state()[0] - exact(5.0)).abs()
+    };
+    let (coarse, fine) = (error_at(0.2), error_at(0.1));
+    let order = (coarse / fine).log2();
+    eprintln!("ros3p on the forced problem: errors {coarse:.2e} {fine:.2e}, order {order:.2}");
+    assert!(order > 2.6, "observed order {order:.2}");
+}

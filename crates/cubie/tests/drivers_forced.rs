@@ -165,7 +165,9 @@ fn rosenbrock_steps_see_the_drivers_rate_of_change() {
             ..SolverSettings::default()
         };
         let solver = Solver::new(&model, &settings).unwrap();
-        let result = solver.solve(&solver.grid(&[], GridKind::Combinatorial).unwrap()).unwrap();
+        let result = solver
+            .solve(&solver.grid(&[], GridKind::Combinatorial).unwrap())
+            .unwrap();
         (result.final_state()[0] - exact(5.0)).abs()
     };
     let (coarse, fine) = (error_at(0.2), error_at(0.1));

@@ -70,6 +70,7 @@ impl ControllerComponent {
         algorithm: &Algorithm,
         n_states: usize,
         named: &SettingsMap,
+        span: f64,
     ) -> Result<Self, super::ControllerError> {
         // OrdinaryDiffEq's defaults under the name or any alias (the
         // reference data names `rosenbrock23` `rosenbrock23_sciml`).
@@ -98,9 +99,8 @@ impl ControllerComponent {
         if let Some(v) = options.dt_min {
             settings.dt_min = v;
         }
-        if let Some(v) = options.dt_max {
-            settings.dt_max = v;
-        }
+        // By default a step may cover the whole integration span.
+        settings.dt_max = options.dt_max.unwrap_or(span);
         if let Some(v) = &options.atol {
             settings.atol = tolerance(v);
         }

@@ -443,15 +443,18 @@ pub fn algorithm_defaults(algorithm: &str) -> Option<&'static AlgorithmDefaults>
 }
 
 impl ControllerSettings {
-    /// Defaults shared by every algorithm before its own constants apply
-    /// (CuBIE's: `atol = rtol = 1e-6`, `dt_min = 1e-6`, `dt_max = 1`).
+    /// Defaults shared by every algorithm before its own constants apply:
+    /// CuBIE's `atol = rtol = 1e-6`, but `dt_min = 1e-12` (CuBIE's 1e-6
+    /// stops stiff problems at their first transient) and `dt_max = 1`
+    /// (the solve widens it to the integration span, as OrdinaryDiffEq
+    /// does).
     fn base(kind: ControllerKind, order: u32, error_order: u32) -> Self {
         let mut s = ControllerSettings {
             kind,
             atol: Tolerance::Scalar(1e-6),
             rtol: Tolerance::Scalar(1e-6),
             dt0: None,
-            dt_min: 1e-6,
+            dt_min: 1e-12,
             dt_max: 1.0,
             min_gain: 1.0 / 5.0,
             max_gain: 10.0,

@@ -103,6 +103,7 @@ impl<T: JitReal> BatchKernel<T> {
             algorithm,
             n,
             settings,
+            loop_settings.settling_time + loop_settings.duration,
         )?;
         // Implicit steps take Newton/linear settings whose default
         // tolerances follow the controller's.

@@ -150,6 +150,11 @@ impl<T: JitReal> LoopCpu<T> {
             } else {
                 (controller_dt, false)
             };
+            if !lands && t + step_dt == t {
+                // The step no longer moves time forward.
+                status.insert(Status::STEP_TOO_SMALL);
+                break;
+            }
             let io = StepIo {
                 t,
                 dt: T::from_f64(step_dt),

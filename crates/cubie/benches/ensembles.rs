@@ -4,8 +4,11 @@
 //! that integrates the same problem run by run on the same threads — the
 //! practical limit for scalar code.
 //!
-//! Run with `cargo bench -p cubie --bench lorenz_ensemble`; throughput is
-//! runs x steps per second (rk4) or runs per second (tsit5).
+//! A stiff ensemble follows: Van der Pol at mu ~ 1000 (4,096 runs over a
+//! sweep of mu) with radau_iia_5, kvaerno5 and rodas3p at 1e-6.
+//!
+//! Run with `cargo bench -p cubie --bench ensembles`; throughput is
+//! runs x steps per second (rk4) or runs per second (the adaptive solves).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rayon::prelude::*;
@@ -129,5 +132,49 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// Van der Pol in the stiff scaling of the IVP test set (eps = 1/mu^2),
+/// swept over mu from about 700 to 1400.
+fn van_der_pol() -> Model {
+    Model::builder("dy1 = y2\ndy2 = ((1 - y1^2) * y2 - y1) / eps")
+        .states([("y1", 2.0), ("y2", 0.0)])
+        .parameters([("eps", 1e-6)])
+        .build()
+        .expect("model")
+}
+
+fn stiff(c: &mut Criterion) {
+    const RUNS: usize = 4096;
+    let mut group = c.benchmark_group("van_der_pol_mu1000_tol1e-6");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(RUNS as u64));
+    for algorithm in ["radau_iia_5", "kvaerno5", "rodas3p"] {
+        let settings = SolverSettings {
+            algorithm: algorithm.into(),
+            precision: Some(Precision::F64),
+            time: LoopSettings {
+                duration: 2.0,
+                ..LoopSettings::default()
+            },
+            control: ControllerOptions {
+                atol: Some(vec![1e-6]),
+                rtol: Some(vec![1e-6]),
+                ..ControllerOptions::default()
+            },
+            ..SolverSettings::default()
+        };
+        let solver = Solver::new(&van_der_pol(), &settings).expect("solver");
+        let runs = solver
+            .grid(
+                &[Sweep::linspace("eps", 0.5e-6, 2e-6, RUNS)],
+                GridKind::Combinatorial,
+            )
+            .expect("grid");
+        group.bench_function(BenchmarkId::new(algorithm, RUNS), |b| {
+            b.iter(|| solver.solve(&runs).expect("solve"));
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, stiff);
 criterion_main!(benches);

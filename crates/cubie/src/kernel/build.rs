@@ -145,6 +145,10 @@ impl<T: JitReal> BatchKernel<T> {
         let location_keys = apply_locations(&mut registry, root, settings)?;
         // Aliases follow the final locations of their hosts.
         step.register_cache(&mut registry)?;
+        // `fused_steps=false` keeps the generic ERK step (for comparisons).
+        let fused_steps = settings
+            .get::<bool>("fused_steps", "true or false")?
+            .unwrap_or(true);
         settings.check_all_known()?;
 
         let (summaries_cpu, sample_times) = match &plan.timing {
@@ -177,6 +181,10 @@ impl<T: JitReal> BatchKernel<T> {
             sample_times,
             summarises_observables: !plan.summarised_observables.is_empty(),
         };
+        let interpolant = Arc::new(DriverInterpolant::new(drivers, &driver_settings)?);
+        // The fused ERK step bakes in one derivative per stage with the
+        // drivers loaded once, which holds only for constant drivers.
+        let fused = fused_steps && interpolant.is_constant();
         let cpu = LoopCpu {
             save_times: if plan.save_state || plan.save_observables || plan.save_time {
                 loop_settings.save_times()
@@ -190,9 +198,9 @@ impl<T: JitReal> BatchKernel<T> {
             parameters: registry.cpu_allocator(loop_id, "parameters")?,
             drivers: registry.cpu_allocator(loop_id, "drivers")?,
             driver_rates: registry.cpu_allocator(loop_id, "driver_rates")?,
-            interpolant: Arc::new(DriverInterpolant::new(drivers, &driver_settings)?),
+            interpolant,
             observables: registry.cpu_allocator(loop_id, "observables")?,
-            step: step.cpu::<T>(&registry)?,
+            step: step.cpu_with::<T>(&registry, fused.then(|| model.functions()))?,
             controller: controller.cpu::<T>(&registry)?,
             outputs: loop_outputs,
         };

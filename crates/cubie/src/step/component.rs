@@ -2,6 +2,7 @@
 //! registers, relocates and resolves.
 
 use crate::memory::{BufferRegistry, ComponentId};
+use crate::system::SystemFunctions;
 use crate::system::jit::JitReal;
 
 use super::implicit::ImplicitSolverSettings;
@@ -62,7 +63,20 @@ impl StepComponent {
         }
     }
 
-    /// The CPU form in precision `T`.
+    /// The CPU form in precision `T`; with `functions`, an ERK step also
+    /// compiles its fused native form (see [`ErkStep::cpu_fused`]).
+    pub fn cpu_with<T: JitReal>(
+        &self,
+        registry: &BufferRegistry,
+        functions: Option<&SystemFunctions>,
+    ) -> Result<Box<dyn CpuStep<T>>, StepError> {
+        match (self, functions) {
+            (StepComponent::Erk(s), Some(f)) => Ok(Box::new(s.cpu_fused::<T>(registry, f)?)),
+            _ => self.cpu::<T>(registry),
+        }
+    }
+
+    /// The generic CPU form in precision `T`.
     pub fn cpu<T: JitReal>(
         &self,
         registry: &BufferRegistry,

@@ -11,11 +11,19 @@
 //!   `stage_accumulator` when that is shared, else it is persistent-local;
 //! - `secondary_error` (n, DOP853 only): the 3rd-order error estimate that
 //!   Hairer's combined error measure needs.
+//!
+//! On the CPU, a small model with constant drivers takes each step through
+//! a [`FusedErkStep`]: the whole step compiled as one function, stages in
+//! registers. That path uses only `stage_cache` and `secondary_error`;
+//! `stage_rhs` and `stage_accumulator` are the generic path's (and the
+//! CUDA layout's) memory and stay registered either way.
 
 use std::cell::Cell;
+use std::sync::Arc;
 
 use crate::memory::{BufferRegistry, BufferSpec, ComponentId, CpuAllocator, RunArena};
-use crate::system::jit::JitReal;
+use crate::system::SystemFunctions;
+use crate::system::jit::{ErkScheme, FusedErkStep, JitReal};
 
 use super::tableau::ButcherTableau;
 use super::{CpuStep, StepError, StepIo, StepReport, SystemCall};
@@ -72,7 +80,42 @@ impl ErkStep {
         self.tableau
     }
 
-    /// The CPU form, with coefficients rounded to `T` and buffers resolved.
+    /// The tableau's coefficients for [`FusedErkStep::compile`].
+    pub fn scheme(&self) -> ErkScheme {
+        let tab = self.tableau;
+        let s = tab.stages();
+        ErkScheme {
+            a: (0..s)
+                .map(|i| (0..i).map(|j| tab.a(i, j)).collect())
+                .collect(),
+            b: tab.b().to_vec(),
+            c: tab.c().to_vec(),
+            error_weights: tab.error_weights().unwrap_or_default(),
+            secondary_weights: tab
+                .secondary_embedded()
+                .map(|e| tab.b().iter().zip(e.weights).map(|(b, h)| b - h).collect())
+                .unwrap_or_default(),
+            fsal: tab.fsal(),
+        }
+    }
+
+    /// The CPU form with the fused step compiled for `functions` when the
+    /// model is small enough (see [`FusedErkStep::compile`]); the generic
+    /// form otherwise. The fused step is only taken while the drivers are
+    /// constant.
+    pub fn cpu_fused<T: JitReal>(
+        &self,
+        registry: &BufferRegistry,
+        functions: &SystemFunctions,
+    ) -> Result<ErkCpu<T>, StepError> {
+        let mut cpu = self.cpu::<T>(registry)?;
+        cpu.fused = FusedErkStep::compile(functions, &self.scheme())?.map(Arc::new);
+        Ok(cpu)
+    }
+
+    /// The generic CPU form (one `dxdt` call per stage, stages in
+    /// `stage_rhs`/`stage_accumulator`), with coefficients rounded to `T`
+    /// and buffers resolved.
     pub fn cpu<T: JitReal>(&self, registry: &BufferRegistry) -> Result<ErkCpu<T>, StepError> {
         let tab = self.tableau;
         let s = tab.stages();
@@ -125,6 +168,7 @@ impl ErkStep {
             stage_accumulator: alloc("stage_accumulator")?,
             stage_cache,
             secondary_error: alloc("secondary_error")?,
+            fused: None,
         })
     }
 }
@@ -168,6 +212,15 @@ pub struct ErkCpu<T: JitReal> {
     stage_accumulator: CpuAllocator<T>,
     stage_cache: CpuAllocator<T>,
     secondary_error: CpuAllocator<T>,
+    /// The whole step as one native function, when compiled.
+    fused: Option<Arc<FusedErkStep<T>>>,
+}
+
+impl<T: JitReal> ErkCpu<T> {
+    /// True when steps may go through the fused native function.
+    pub fn is_fused(&self) -> bool {
+        self.fused.is_some()
+    }
 }
 
 fn copy<T: Copy>(from: &[Cell<T>], to: &[Cell<T>]) {
@@ -178,6 +231,30 @@ fn copy<T: Copy>(from: &[Cell<T>], to: &[Cell<T>]) {
 
 impl<T: JitReal> CpuStep<T> for ErkCpu<T> {
     fn step(&self, sys: &SystemCall<'_, T>, arena: &RunArena<T>, io: &StepIo<'_, T>) -> StepReport {
+        // Time-varying drivers must be re-evaluated at every stage time,
+        // which only the generic path does.
+        if let Some(fused) = &self.fused
+            && sys.interpolant.is_constant()
+        {
+            let evaluations = fused
+                .step(
+                    io.t,
+                    io.dt,
+                    io.state,
+                    sys.parameters,
+                    sys.drivers,
+                    io.proposed,
+                    io.error,
+                    self.secondary_error.view(arena),
+                    self.stage_cache.view(arena),
+                    io.first_stage_cached,
+                )
+                .expect("registry buffers are sized from the model");
+            return StepReport {
+                evaluations,
+                ..StepReport::default()
+            };
+        }
         let n = self.n;
         let k = self.stage_rhs.view(arena);
         let acc = self.stage_accumulator.view(arena);

@@ -56,4 +56,7 @@ pub enum StepError {
     /// A Newton or linear solver could not be configured.
     #[error(transparent)]
     Solver(#[from] crate::solvers::SolverError),
+    /// The fused step could not be compiled.
+    #[error("compiling the fused step: {0}")]
+    Jit(#[from] crate::system::jit::JitError),
 }

@@ -83,16 +83,9 @@ pub(crate) fn lower_function<T: JitReal>(
     let params = b.block_params(block).to_vec();
     let (t, arrays, out) = (params[0], &params[1..6], params[6]);
 
-    let mut lower = Lowerer::<T> {
-        b,
-        module,
-        shims,
-        refs: HashMap::new(),
-        values: vec![None; graph.len()],
-        options,
-        _real: std::marker::PhantomData,
-    };
-    for &(id, symbol) in schedule.inputs() {
+    let mut lower = Lowerer::<T>::new(b, module, shims, graph, options);
+    let mut inputs = Vec::with_capacity(schedule.inputs().len());
+    for &(_, symbol) in schedule.inputs() {
         let value = match InputArray::of(symbol) {
             None => t,
             Some((array, index)) => {
@@ -105,32 +98,10 @@ pub(crate) fn lower_function<T: JitReal>(
                 )
             }
         };
-        lower.values[id.index()] = Some(value);
+        inputs.push(value);
     }
-    for &id in schedule.nodes() {
-        let value = match *graph.node(id) {
-            Node::Symbol(_) => continue,
-            Node::Const(bits) => lower.constant(f64::from_bits(bits)),
-            Node::Unary(op, a) => {
-                let a = lower.value(a)?;
-                lower.unary(op, a)?
-            }
-            Node::Binary(op, a, b) => {
-                let exponent = graph.const_value(b);
-                let (a, b) = (lower.value(a)?, lower.value(b)?);
-                lower.binary(op, a, b, exponent)?
-            }
-            Node::Select(c, a, b) => {
-                let (c, a, b) = (lower.value(c)?, lower.value(a)?, lower.value(b)?);
-                let zero = lower.constant(0.0);
-                let cond = lower.b.ins().fcmp(FloatCC::NotEqual, c, zero);
-                lower.b.ins().select(cond, a, b)
-            }
-        };
-        lower.values[id.index()] = Some(value);
-    }
-    for (k, &root) in schedule.roots().iter().enumerate() {
-        let value = lower.value(root)?;
+    let roots = lower.emit(schedule, &inputs)?;
+    for (k, value) in roots.into_iter().enumerate() {
         let offset = byte_offset::<T>(k)?;
         lower
             .b
@@ -138,36 +109,104 @@ pub(crate) fn lower_function<T: JitReal>(
             .store(MemFlagsData::trusted(), value, out, offset);
     }
     lower.b.ins().return_(&[]);
-    let config = lower.module.target_config();
-    lower.b.finalize(config);
+    lower.finalize();
     Ok(())
 }
 
-fn byte_offset<T: JitReal>(index: usize) -> Result<i32, JitError> {
+pub(crate) fn byte_offset<T: JitReal>(index: usize) -> Result<i32, JitError> {
     index
         .checked_mul(size_of::<T>())
         .and_then(|o| i32::try_from(o).ok())
         .ok_or(JitError::TooLarge { index })
 }
 
-/// State of the lowering of one function.
-struct Lowerer<'a, 'f, T> {
-    b: FunctionBuilder<'f>,
+/// State of the lowering of one function: the builder plus what the
+/// expression DAG needs to be emitted (possibly several times) into it.
+pub(crate) struct Lowerer<'a, 'f, T> {
+    pub(crate) b: FunctionBuilder<'f>,
     module: &'a mut JITModule,
     shims: &'a mut ShimImports,
+    graph: &'a ExprGraph,
     refs: HashMap<FuncId, FuncRef>,
     values: Vec<Option<Value>>,
     options: &'a JitOptions,
     _real: std::marker::PhantomData<T>,
 }
 
-impl<T: JitReal> Lowerer<'_, '_, T> {
+impl<'a, 'f, T: JitReal> Lowerer<'a, 'f, T> {
+    pub(crate) fn new(
+        b: FunctionBuilder<'f>,
+        module: &'a mut JITModule,
+        shims: &'a mut ShimImports,
+        graph: &'a ExprGraph,
+        options: &'a JitOptions,
+    ) -> Self {
+        Lowerer {
+            b,
+            module,
+            shims,
+            graph,
+            refs: HashMap::new(),
+            values: vec![None; graph.len()],
+            options,
+            _real: std::marker::PhantomData,
+        }
+    }
+
+    /// Emits `schedule`'s nodes at the builder's current position, with
+    /// `inputs[i]` as the value of `schedule.inputs()[i]`'s symbol, and
+    /// returns the roots' values. May be called several times (each call
+    /// emits a fresh copy of the DAG, e.g. one per Runge–Kutta stage).
+    pub(crate) fn emit(
+        &mut self,
+        schedule: &FunctionSchedule,
+        inputs: &[Value],
+    ) -> Result<Vec<Value>, JitError> {
+        if inputs.len() != schedule.inputs().len() {
+            return Err(JitError::Internal("one value per input symbol expected"));
+        }
+        self.values.iter_mut().for_each(|v| *v = None);
+        for (&(id, _), &value) in schedule.inputs().iter().zip(inputs) {
+            self.values[id.index()] = Some(value);
+        }
+        let graph = self.graph;
+        for &id in schedule.nodes() {
+            let value = match *graph.node(id) {
+                Node::Symbol(_) => continue,
+                Node::Const(bits) => self.constant(f64::from_bits(bits)),
+                Node::Unary(op, a) => {
+                    let a = self.value(a)?;
+                    self.unary(op, a)?
+                }
+                Node::Binary(op, a, b) => {
+                    let exponent = graph.const_value(b);
+                    let (a, b) = (self.value(a)?, self.value(b)?);
+                    self.binary(op, a, b, exponent)?
+                }
+                Node::Select(c, a, b) => {
+                    let (c, a, b) = (self.value(c)?, self.value(a)?, self.value(b)?);
+                    let zero = self.constant(0.0);
+                    let cond = self.b.ins().fcmp(FloatCC::NotEqual, c, zero);
+                    self.b.ins().select(cond, a, b)
+                }
+            };
+            self.values[id.index()] = Some(value);
+        }
+        schedule.roots().iter().map(|&r| self.value(r)).collect()
+    }
+
+    /// Finishes the function.
+    pub(crate) fn finalize(self) {
+        let config = self.module.target_config();
+        self.b.finalize(config);
+    }
+
     fn value(&self, id: ExprId) -> Result<Value, JitError> {
         self.values[id.index()].ok_or(JitError::Internal("operand lowered after its user"))
     }
 
     /// A literal, rounded to `T` as the evaluator rounds it.
-    fn constant(&mut self, x: f64) -> Value {
+    pub(crate) fn constant(&mut self, x: f64) -> Value {
         let x = T::from_f64(x).to_f64();
         if T::IR_TYPE == cranelift_codegen::ir::types::F32 {
             self.b.ins().f32const(x as f32)

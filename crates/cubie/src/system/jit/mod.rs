@@ -21,6 +21,7 @@
 //! [`SystemFunction`]: crate::system::SystemFunction
 //! [`SystemFunctions`]: crate::system::SystemFunctions
 
+mod fused_erk;
 mod lower;
 pub mod math;
 mod native;
@@ -29,6 +30,7 @@ use thiserror::Error;
 
 use crate::system::schedule::ScheduleError;
 
+pub use fused_erk::{ErkScheme, FusedErkStep, FusedLengthError, MAX_FUSED_NODES};
 pub use lower::MAX_EXPANDED_POWER;
 pub use math::JitReal;
 pub use native::NativeSystem;

@@ -29,7 +29,7 @@ struct Entry<T> {
 }
 
 /// Owns the executable memory of the generated code; frees it on drop.
-struct OwnedModule(ManuallyDrop<JITModule>);
+pub(crate) struct OwnedModule(pub(crate) ManuallyDrop<JITModule>);
 
 // SAFETY: after `finalize_definitions` the module is never used again except
 // to be freed in `drop`, which has exclusive access. No `&self` method is
@@ -43,9 +43,10 @@ unsafe impl Sync for OwnedModule {}
 impl Drop for OwnedModule {
     fn drop(&mut self) {
         // SAFETY: `self.0` is taken exactly once, here. The code pointers
-        // into this memory live in the same `NativeSystem` (or were never
-        // handed out when compilation failed), are only called through
-        // `&NativeSystem`, and so cannot be running or called after this.
+        // into this memory live in the same owner (`NativeSystem` or
+        // `FusedErkStep`, declared before the module so dropped first, or
+        // were never handed out when compilation failed), are only called
+        // through `&owner`, and so cannot be running or called after this.
         unsafe { ManuallyDrop::take(&mut self.0).free_memory() };
     }
 }
@@ -105,16 +106,7 @@ impl<T: JitReal> NativeSystem<T> {
         overrides: &[(&str, *const u8)],
     ) -> Result<Self, JitError> {
         let schedule = Schedule::new(functions)?;
-        let mut builder =
-            JITBuilder::with_isa(host_isa()?, cranelift_module::default_libcall_names());
-        for (name, address) in all_shims::<T>() {
-            builder.symbol(name, address);
-        }
-        for &(name, address) in overrides {
-            builder.symbol(name, address);
-        }
-        // Owned from the start so that a failure below frees the memory.
-        let mut owned = OwnedModule(ManuallyDrop::new(JITModule::new(builder)));
+        let mut owned = new_module::<T>(overrides)?;
         let module: &mut JITModule = &mut owned.0;
 
         let signature = entry_signature::<T>(module);
@@ -336,6 +328,22 @@ impl<T: JitReal> NativeSystem<T> {
         ];
         self.invoke(SystemFunction::Dfdt, t, inputs, out)
     }
+}
+
+/// An empty module for the host that resolves the shims of precision `T`
+/// (and `overrides`). Owned from the start so that a failure while
+/// defining functions frees its memory.
+pub(crate) fn new_module<T: JitReal>(
+    overrides: &[(&str, *const u8)],
+) -> Result<OwnedModule, JitError> {
+    let mut builder = JITBuilder::with_isa(host_isa()?, cranelift_module::default_libcall_names());
+    for (name, address) in all_shims::<T>() {
+        builder.symbol(name, address);
+    }
+    for &(name, address) in overrides {
+        builder.symbol(name, address);
+    }
+    Ok(OwnedModule(ManuallyDrop::new(JITModule::new(builder))))
 }
 
 /// The host's instruction set, tuned for speed.

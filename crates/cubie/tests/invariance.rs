@@ -8,7 +8,7 @@ use cubie::batch::{GridKind, Sweep};
 use cubie::controllers::ControllerOptions;
 use cubie::outputs::OutputSettings;
 use cubie::results::SolveResult;
-use cubie::step::algorithms;
+use cubie::step::{StepFamily, algorithms};
 use cubie::system::Model;
 use cubie::time_loop::LoopSettings;
 use cubie::{Precision, Solver, SolverSettings};
@@ -90,7 +90,8 @@ fn with_every_location(base: &SolverSettings, location: &str) -> SolverSettings 
         .location_settings();
     assert!(!keys.is_empty());
     let mut s = base.clone();
-    s.named = keys.iter().map(|k| format!("{k}={location}")).collect();
+    s.named
+        .extend(keys.iter().map(|k| format!("{k}={location}")));
     s
 }
 
@@ -112,8 +113,20 @@ fn assert_identical(a: &SolveResult, b: &SolveResult, what: &str) {
 
 #[test]
 fn every_algorithm_is_bit_identical_with_all_buffers_shared_or_local() {
-    for algorithm in algorithms() {
-        let base = settings(algorithm.name, algorithm.adaptive);
+    // Explicit steps run fused by default (stages in registers); the generic
+    // step, whose stages live in registry buffers, is checked too.
+    let variants = algorithms().iter().flat_map(|a| {
+        let generic = (a.family == StepFamily::Explicit).then_some(false);
+        [Some(true), generic]
+            .into_iter()
+            .flatten()
+            .map(move |fused| (a, fused))
+    });
+    for (algorithm, fused) in variants {
+        let mut base = settings(algorithm.name, algorithm.adaptive);
+        if !fused {
+            base.named.push("fused_steps=false".into());
+        }
         let shared = solve(&with_every_location(&base, "shared"));
         let local = solve(&with_every_location(&base, "local"));
         let default = solve(&base);

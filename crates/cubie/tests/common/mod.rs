@@ -114,3 +114,95 @@ pub fn solve_reference(settings: &SolverSettings, rho: &[f64]) -> Vec<f64> {
     );
     result.final_state()
 }
+
+/// Julia's error must lie in this band for a comparison to mean anything:
+/// above float32 round-off, below where a method's order stops showing.
+pub const BAND: (f64, f64) = (3e-5, 3e-2);
+
+/// Checks `algorithms` against the Julia reference at every fixed dt
+/// (`kind = "fixed"`) or tolerance (`"adaptive"`) where Julia's error lies
+/// in [`BAND`]: cubie's error against the golden states must be at most
+/// twice Julia's, unless `known_deviation(algorithm, step, cubie_error)`
+/// excuses the point. Prints every comparison.
+pub fn check_against_julia(
+    kind: &str,
+    algorithms: &[&str],
+    known_deviation: &dyn Fn(&str, f64, f64) -> bool,
+) {
+    use cubie::controllers::ControllerOptions;
+    use cubie::time_loop::LoopSettings;
+
+    let Some(dir) = reference_dir() else { return };
+    let step_key = if kind == "fixed" { "dts" } else { "tols" };
+    let mut reference = Reference::open(&dir);
+    let rho = reference.get("golden_rho").expect("golden_rho");
+    let golden = reference.get("golden_states").expect("golden_states");
+    let per_point = rho.len() * 3;
+    let mut failures = Vec::new();
+    for &algorithm in algorithms {
+        let adaptive = cubie::step::find_algorithm(algorithm)
+            .expect("known algorithm")
+            .adaptive;
+        if kind == "adaptive" && !adaptive {
+            eprintln!("{kind} {algorithm}: no error estimate, skipped");
+            continue;
+        }
+        let steps = reference
+            .get(&format!("{kind}_{algorithm}_{step_key}"))
+            .unwrap_or_else(|| panic!("no {kind} reference for {algorithm}"));
+        let finals = reference
+            .get(&format!("{kind}_{algorithm}_finals"))
+            .expect("finals");
+        let mut compared = 0;
+        for (i, &step) in steps.iter().enumerate() {
+            let julia = relative_error(&finals[i * per_point..(i + 1) * per_point], &golden);
+            if !(BAND.0..=BAND.1).contains(&julia) {
+                continue;
+            }
+            let control = if kind == "fixed" {
+                ControllerOptions {
+                    dt: Some(step),
+                    kind: Some("fixed".into()),
+                    ..ControllerOptions::default()
+                }
+            } else {
+                // Julia's settings for the adaptive reference.
+                ControllerOptions {
+                    dt: Some(0.01),
+                    dt_min: Some(1e-6),
+                    dt_max: Some(0.5),
+                    atol: Some(vec![step]),
+                    rtol: Some(vec![step]),
+                    ..ControllerOptions::default()
+                }
+            };
+            let settings = SolverSettings {
+                algorithm: algorithm.into(),
+                precision: Some(Precision::F32),
+                time: LoopSettings {
+                    duration: 1.0,
+                    ..LoopSettings::default()
+                },
+                control,
+                ..SolverSettings::default()
+            };
+            let ours = relative_error(&solve_reference(&settings, &rho), &golden);
+            eprintln!(
+                "{kind} {algorithm} {step_key}={step:e}: cubie {ours:.3e}, julia {julia:.3e}"
+            );
+            if known_deviation(algorithm, step, ours) {
+                eprintln!("  (known deviation)");
+            } else if ours > 2.0 * julia {
+                failures.push(format!(
+                    "{kind} {algorithm} at {step:e}: cubie {ours:.3e} > 2 x julia {julia:.3e}"
+                ));
+            }
+            compared += 1;
+        }
+        assert!(
+            compared > 0,
+            "{kind} {algorithm}: no reference point in the band"
+        );
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}

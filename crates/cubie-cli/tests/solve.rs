@@ -211,3 +211,91 @@ fn algorithms_lists_every_algorithm_as_json() {
         }
     }
 }
+
+#[test]
+fn solve_takes_drivers_and_writes_summaries() {
+    let dir = scratch("drivers");
+    let model = dir.join("forced.toml");
+    std::fs::write(
+        &model,
+        "equations = \"dx = -x + stim\\nout = 2 * x\"\nobservables = [\"out\"]\n\
+         [states]\nx = 0.0\n[drivers]\nstim = 0.0\n",
+    )
+    .unwrap();
+    let forcing = dir.join("forcing.csv");
+    let rows: String = (0..=60)
+        .map(|i| format!("{},{}\n", i as f64 * 0.1, (i as f64 * 0.1).sin()))
+        .collect();
+    std::fs::write(&forcing, format!("t,stim\n{rows}")).unwrap();
+    let npz = dir.join("out.npz");
+    let out = cubie(&[
+        "solve",
+        model.to_str().unwrap(),
+        "--algorithm",
+        "tsit5",
+        "--duration",
+        "5",
+        "--drivers",
+        forcing.to_str().unwrap(),
+        "--save-every",
+        "0.5",
+        "--outputs",
+        "state,observables,mean,peaks[1]",
+        "--summarise-every",
+        "2.5",
+        "--out",
+        npz.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut archive = npyz::npz::NpzArchive::open(&npz).unwrap();
+    let x = archive
+        .by_name("state")
+        .unwrap()
+        .unwrap()
+        .into_vec::<f64>()
+        .unwrap();
+    let observed = archive
+        .by_name("observables")
+        .unwrap()
+        .unwrap()
+        .into_vec::<f64>()
+        .unwrap();
+    // The observable is twice the state at every save.
+    for (o, x) in observed.iter().zip(&x) {
+        assert!((o - 2.0 * x).abs() < 1e-12);
+    }
+    // x' = -x + sin t from 0: x(5) = (sin 5 - cos 5 + e^-5) / 2.
+    let exact = (5f64.sin() - 5f64.cos() + (-5f64).exp()) / 2.0;
+    assert!(
+        (x[x.len() - 1] - exact).abs() < 1e-4,
+        "{} vs {exact}",
+        x[x.len() - 1]
+    );
+    let shape = archive
+        .by_name("summary_mean")
+        .unwrap()
+        .unwrap()
+        .shape()
+        .to_vec();
+    assert_eq!(shape, vec![1, 2, 2]);
+    assert!(
+        archive.by_name("time").unwrap().is_none(),
+        "time was not asked for"
+    );
+
+    let one_sample = dir.join("one.csv");
+    std::fs::write(&one_sample, "t,stim\n0,1\n").unwrap();
+    let out = cubie(&[
+        "solve",
+        model.to_str().unwrap(),
+        "--drivers",
+        one_sample.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("sample"),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -243,6 +243,10 @@ fn a_newton_failure_flags_its_run_and_leaves_the_others_untouched() {
         "{:?}",
         bad.names()
     );
+    // The failed run stops at the last state it reached, not at the failed
+    // solve's guess.
+    let stopped = mixed.final_state()[2];
+    assert!(stopped.is_finite() && stopped >= 1.0, "{stopped}");
     for (i, j) in [(0, 0), (1, 1), (2, 3)] {
         assert_eq!(mixed.status()[j], 0);
         assert_eq!(

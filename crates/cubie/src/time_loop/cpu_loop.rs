@@ -186,6 +186,11 @@ impl<T: JitReal> LoopCpu<T> {
                     // A failed solve is only the run's outcome when it is
                     // not retried (an adaptive controller rejects it).
                     status.insert(report.status);
+                    if !report.status.is_success() {
+                        // A fixed-step solve cannot retry: the run stops at
+                        // the last state it reached.
+                        break;
+                    }
                     if proposed.iter().any(|x| !x.get().is_finite()) {
                         status.insert(Status::NON_FINITE_STATE);
                         break;
@@ -205,10 +210,6 @@ impl<T: JitReal> LoopCpu<T> {
                     };
                     if lands && t >= t_start {
                         self.record(&sys, arena, t, &mut cursor, &mut slot);
-                    }
-                    if !report.status.is_success() && !self.controller.is_adaptive() {
-                        // A fixed-step solve cannot retry a failed solve.
-                        break;
                     }
                 }
                 StepDecision::Reject(retry_dt) => {

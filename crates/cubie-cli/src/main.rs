@@ -37,7 +37,22 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
     }
 }
 
+/// Exit status of a process ended by SIGINT, as shells report it.
+const INTERRUPTED: i32 = 130;
+
 fn main() -> ExitCode {
+    // On SIGINT, SIGTERM or SIGHUP a results file being written is
+    // deleted, so an interrupted solve leaves nothing half-written.
+    let handler = ctrlc::set_handler(|| {
+        cubie::results::remove_partial_files();
+        eprintln!("cubie: interrupted; no results were written");
+        std::process::exit(INTERRUPTED);
+    });
+    if let Err(e) = handler {
+        eprintln!(
+            "warning: cannot handle interrupts ({e}); an interrupted write may leave a .partial file"
+        );
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => commands::check::run(&args),

@@ -45,6 +45,7 @@ pub mod controllers;
 pub mod drivers;
 pub mod kernel;
 pub mod memory;
+pub mod number;
 pub mod outputs;
 pub mod precision;
 pub mod results;

@@ -3,10 +3,10 @@
 
 use thiserror::Error;
 
-use crate::batch::{BatchError, BatchInputs, GridKind, InputSpace, Sweep, build_grid};
+use crate::batch::{BatchError, BatchInputs, GridKind, InputSpace, Sweep, build_grid, grid_size};
 use crate::controllers::ControllerOptions;
 use crate::drivers::DriverSeries;
-use crate::kernel::{BatchKernel, KernelError};
+use crate::kernel::{BatchKernel, Footprint, KernelError, MemoryBudget, MemoryError};
 use crate::memory::{LayoutReport, RegistryError};
 use crate::outputs::OutputSettings;
 use crate::results::SolveResult;
@@ -44,6 +44,14 @@ pub enum SolveError {
         /// In the model.
         expected: usize,
     },
+    /// The batch does not fit in memory.
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
+    /// A thread count of zero or beyond [`MAX_THREADS`].
+    #[error(
+        "threads = {0} is invalid: use 1 to {MAX_THREADS} worker threads, or leave it unset to use every core"
+    )]
+    ThreadCount(usize),
     /// The worker pool could not be created.
     #[error("cannot start {threads} worker threads: {reason}")]
     Threads {
@@ -69,8 +77,12 @@ pub struct SolverSettings {
     /// Named settings (`KEY=VALUE`): controller gains, `max_steps`,
     /// `<buffer>_location`, ...
     pub named: Vec<String>,
-    /// Worker threads; all cores when `None`.
+    /// Worker threads; all cores when `None`. Never more than the batch
+    /// has runs; at most [`MAX_THREADS`].
     pub threads: Option<usize>,
+    /// Host memory a batch may use, in bytes; the memory available when
+    /// the solve starts when `None`.
+    pub memory_limit: Option<u64>,
     /// Sampled driver series; the model's default values when `None`.
     pub drivers: Option<DriverSeries>,
     /// What to write: time series, summaries, counters.
@@ -86,11 +98,15 @@ impl Default for SolverSettings {
             control: ControllerOptions::default(),
             named: Vec::new(),
             threads: None,
+            memory_limit: None,
             drivers: None,
             outputs: OutputSettings::default(),
         }
     }
 }
+
+/// The most worker threads a solve starts.
+pub const MAX_THREADS: usize = 1024;
 
 #[derive(Debug)]
 enum Kernel {
@@ -104,6 +120,7 @@ pub struct Solver {
     algorithm: &'static Algorithm,
     precision: Precision,
     threads: Option<usize>,
+    memory_limit: Option<u64>,
     state_names: Vec<String>,
     state_defaults: Vec<f64>,
     parameter_names: Vec<String>,
@@ -117,6 +134,12 @@ impl Solver {
     pub fn new(model: &Model, settings: &SolverSettings) -> Result<Self, SolveError> {
         let algorithm = find_algorithm(&settings.algorithm)?;
         let precision = settings.precision.unwrap_or(model.precision());
+        if let Some(threads) = settings.threads
+            && !(1..=MAX_THREADS).contains(&threads)
+        {
+            return Err(SolveError::ThreadCount(threads));
+        }
+        let budget = budget(settings.memory_limit);
         let named = SettingsMap::from_pairs(&settings.named)?;
         let mut time = settings.time.clone();
         if let Some(max_steps) = named.get::<u64>("max_steps", "a whole number")? {
@@ -136,6 +159,7 @@ impl Solver {
                 &named,
                 &drivers,
                 &settings.outputs,
+                &budget,
             )?),
             Precision::F64 => Kernel::F64(BatchKernel::build(
                 model,
@@ -145,6 +169,7 @@ impl Solver {
                 &named,
                 &drivers,
                 &settings.outputs,
+                &budget,
             )?),
         };
         let names = |v: &[crate::system::NamedValue]| v.iter().map(|x| x.name.clone()).collect();
@@ -152,6 +177,7 @@ impl Solver {
             algorithm,
             precision,
             threads: settings.threads,
+            memory_limit: settings.memory_limit,
             state_names: names(model.states()),
             state_defaults: model.state_defaults(),
             parameter_names: names(model.parameters()),
@@ -183,13 +209,26 @@ impl Solver {
 
     /// Runs from sweeps over the model's defaults, rounded to the solve's
     /// precision.
+    /// A grid whose runs would not fit in memory is refused before any is
+    /// made.
     pub fn grid(&self, sweeps: &[Sweep], kind: GridKind) -> Result<BatchInputs, SolveError> {
+        let runs = grid_size(sweeps, kind)?;
+        self.footprint()
+            .check(runs as u128, &budget(self.memory_limit))?;
         Ok(build_grid(
             &self.input_space(),
             sweeps,
             kind,
             self.precision,
         )?)
+    }
+
+    /// What a batch of this solve costs in memory.
+    pub fn footprint(&self) -> &Footprint {
+        match &self.kernel {
+            Kernel::F32(k) => k.footprint(),
+            Kernel::F64(k) => k.footprint(),
+        }
     }
 
     /// The registry's layout of the whole kernel.
@@ -239,23 +278,36 @@ impl Solver {
         if inputs.n_runs == 0 {
             return Err(BatchError::Empty.into());
         }
+        // The inputs are counted again: a batch near the limit is refused
+        // rather than risked.
+        self.footprint()
+            .check(inputs.n_runs as u128, &budget(self.memory_limit))?;
         let labels = kernel::Labels {
             states: self.state_names.clone(),
             parameters: self.parameter_names.clone(),
             observables: self.observable_names.clone(),
         };
-        let mut pool = rayon::ThreadPoolBuilder::new();
-        if let Some(threads) = self.threads {
-            pool = pool.num_threads(threads);
-        }
-        let pool = pool.build().map_err(|e| SolveError::Threads {
-            threads: self.threads.unwrap_or(0),
-            reason: e.to_string(),
-        })?;
+        // A worker without a run to integrate would only cost a thread.
+        let threads = self
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .min(inputs.n_runs);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| SolveError::Threads {
+                threads,
+                reason: e.to_string(),
+            })?;
         let result = pool.install(|| match &self.kernel {
             Kernel::F32(k) => k.pack(inputs, k.run_batch(inputs, progress), &labels),
             Kernel::F64(k) => k.pack(inputs, k.run_batch(inputs, progress), &labels),
         });
         Ok(result.map_err(KernelError::from)?)
     }
+}
+
+/// The user's limit, else what the machine has available now.
+fn budget(limit: Option<u64>) -> MemoryBudget {
+    limit.map_or_else(MemoryBudget::available, MemoryBudget::limit)
 }

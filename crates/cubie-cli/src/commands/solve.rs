@@ -38,16 +38,16 @@ pub struct SolveArgs {
     #[arg(long, allow_negative_numbers = true)]
     pub dt: Option<f64>,
     /// Smallest step an adaptive controller may take.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub dt_min: Option<f64>,
     /// Largest step an adaptive controller may take.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub dt_max: Option<f64>,
     /// Absolute tolerance: one value, or one per state (comma-separated).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
     pub atol: Option<Vec<f64>>,
     /// Relative tolerance: one value, or one per state (comma-separated).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
     pub rtol: Option<Vec<f64>>,
     /// Step controller: fixed, i, pi, pid or gustafsson (the algorithm's
     /// default when absent).
@@ -55,7 +55,7 @@ pub struct SolveArgs {
     pub controller: Option<String>,
     /// Save the state every S time units (nothing but the final state when
     /// absent).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub save_every: Option<f64>,
     /// Outputs to write (comma-separated): state, observables, time,
     /// counters and summary metrics (mean, max, peaks[3], ...). Default: the
@@ -69,10 +69,10 @@ pub struct SolveArgs {
     #[arg(long, value_delimiter = ',')]
     pub summarise_variables: Option<Vec<String>>,
     /// Interval between summary samples (default: --save-every, else --dt).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub sample_summaries_every: Option<f64>,
     /// Summary window length: a whole multiple of the sampling interval.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub summarise_every: Option<f64>,
     /// Sweep a state or parameter: NAME=START:STOP:COUNT or NAME=V1,V2,...
     #[arg(long = "sweep", value_name = "SWEEP")]
@@ -93,15 +93,24 @@ pub struct SolveArgs {
     /// Precision of the solve (the model's when absent).
     #[arg(long)]
     pub precision: Option<String>,
-    /// Worker threads (all cores when absent).
+    /// Worker threads, 1 to 1024 (all cores when absent; never more than
+    /// the batch has runs).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Host memory the batch may use, e.g. 512M or 8G (the memory
+    /// available when the solve starts when absent).
+    #[arg(long, value_parser = parse_memory_limit)]
+    pub memory_limit: Option<u64>,
     /// Where to write the results: FILE.npz or FILE.csv.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// No progress bar and no summary.
     #[arg(long)]
     pub quiet: bool,
+}
+
+fn parse_memory_limit(text: &str) -> Result<u64, String> {
+    cubie::kernel::parse_bytes(text)
 }
 
 /// Shows a bar on stderr once a solve has run for a second, and only on a
@@ -180,6 +189,7 @@ pub fn run(args: SolveArgs) -> Result<()> {
         },
         named: args.set.clone(),
         threads: args.threads,
+        memory_limit: args.memory_limit,
         drivers: args
             .drivers
             .as_ref()

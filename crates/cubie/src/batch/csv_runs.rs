@@ -29,7 +29,7 @@ pub fn runs_from_csv(
         slots.push(space.slot(name, "the CSV header")?);
     }
     let (mut states, mut params) = space.default_run(precision);
-    let mut inputs = BatchInputs::with_capacity(space, 0);
+    let mut inputs = BatchInputs::with_capacity(space, 0)?;
     for (row, record) in csv.records().enumerate() {
         // Line numbers count the header as line 1.
         let line = row + 2;

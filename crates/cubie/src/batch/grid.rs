@@ -103,20 +103,60 @@ impl BatchInputs {
         &self.parameters[run * self.n_parameters..(run + 1) * self.n_parameters]
     }
 
-    pub(crate) fn with_capacity(space: &InputSpace<'_>, runs: usize) -> Self {
-        BatchInputs {
+    pub(crate) fn with_capacity(space: &InputSpace<'_>, runs: usize) -> Result<Self, BatchError> {
+        let (ns, np) = (space.state_names.len(), space.parameter_names.len());
+        let out_of_memory = || BatchError::OutOfMemory {
+            runs,
+            bytes: runs as u128 * (ns + np) as u128 * 8,
+        };
+        let mut inputs = BatchInputs {
             n_runs: 0,
-            n_states: space.state_names.len(),
-            n_parameters: space.parameter_names.len(),
-            initial_values: Vec::with_capacity(runs * space.state_names.len()),
-            parameters: Vec::with_capacity(runs * space.parameter_names.len()),
-        }
+            n_states: ns,
+            n_parameters: np,
+            initial_values: Vec::new(),
+            parameters: Vec::new(),
+        };
+        let reserve = |v: &mut Vec<f64>, per_run: usize| {
+            let len = runs.checked_mul(per_run).ok_or_else(out_of_memory)?;
+            v.try_reserve_exact(len).map_err(|_| out_of_memory())
+        };
+        reserve(&mut inputs.initial_values, ns)?;
+        reserve(&mut inputs.parameters, np)?;
+        Ok(inputs)
     }
 
     pub(crate) fn push(&mut self, states: &[f64], parameters: &[f64]) {
         self.initial_values.extend_from_slice(states);
         self.parameters.extend_from_slice(parameters);
         self.n_runs += 1;
+    }
+}
+
+/// The number of runs a grid of sweeps makes, counted without overflow.
+pub fn grid_size(sweeps: &[Sweep], kind: GridKind) -> Result<usize, BatchError> {
+    match kind {
+        GridKind::Combinatorial => sweeps
+            .iter()
+            .try_fold(1usize, |runs, s| runs.checked_mul(s.len()))
+            .ok_or_else(|| BatchError::TooManyRuns {
+                sizes: sweeps
+                    .iter()
+                    .map(|s| s.len().to_string())
+                    .collect::<Vec<_>>()
+                    .join(" x "),
+            }),
+        GridKind::Verbatim => {
+            let len = sweeps.first().map_or(1, |s| s.len());
+            if sweeps.iter().any(|s| s.len() != len) {
+                let details = sweeps
+                    .iter()
+                    .map(|s| format!("`{}` has {}", s.name, s.len()))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                return Err(BatchError::UnequalLengths { details });
+            }
+            Ok(len)
+        }
     }
 }
 
@@ -133,7 +173,7 @@ pub fn build_grid(
         if sweeps[..i].iter().any(|s| s.name == sweep.name) {
             return Err(BatchError::DuplicateSweep(sweep.name.clone()));
         }
-        if sweep.values.is_empty() {
+        if sweep.is_empty() {
             return Err(BatchError::BadSweep {
                 text: sweep.name.clone(),
                 reason: "no values".into(),
@@ -141,23 +181,9 @@ pub fn build_grid(
         }
         slots.push(space.slot(&sweep.name, "--sweep")?);
     }
-    let n_runs = match kind {
-        GridKind::Combinatorial => sweeps.iter().map(|s| s.values.len()).product(),
-        GridKind::Verbatim => {
-            let len = sweeps.first().map_or(1, |s| s.values.len());
-            if sweeps.iter().any(|s| s.values.len() != len) {
-                let details = sweeps
-                    .iter()
-                    .map(|s| format!("`{}` has {}", s.name, s.values.len()))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                return Err(BatchError::UnequalLengths { details });
-            }
-            len
-        }
-    };
+    let n_runs = grid_size(sweeps, kind)?;
     let (mut states, mut params) = space.default_run(precision);
-    let mut inputs = BatchInputs::with_capacity(space, n_runs);
+    let mut inputs = BatchInputs::with_capacity(space, n_runs)?;
     for run in 0..n_runs {
         let mut rest = run;
         // Combinatorial: the last sweep varies fastest, like itertools.product.
@@ -165,12 +191,12 @@ pub fn build_grid(
             let index = match kind {
                 GridKind::Verbatim => run,
                 GridKind::Combinatorial => {
-                    let i = rest % sweep.values.len();
-                    rest /= sweep.values.len();
+                    let i = rest % sweep.len();
+                    rest /= sweep.len();
                     i
                 }
             };
-            let value = precision.round(sweep.values[index]);
+            let value = precision.round(sweep.value(index));
             match *slot {
                 Slot::State(i) => states[i] = value,
                 Slot::Parameter(i) => params[i] = value,

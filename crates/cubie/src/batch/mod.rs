@@ -6,7 +6,7 @@ mod grid;
 mod sweep;
 
 pub use csv_runs::runs_from_csv;
-pub use grid::{BatchInputs, GridKind, InputSpace, build_grid};
+pub use grid::{BatchInputs, GridKind, InputSpace, build_grid, grid_size};
 pub use sweep::Sweep;
 
 use thiserror::Error;
@@ -47,4 +47,18 @@ pub enum BatchError {
     /// A batch with no runs.
     #[error("the batch has no runs")]
     Empty,
+    /// A combinatorial grid whose run count cannot even be counted.
+    #[error("the grid has {sizes} runs, more than {} can be counted", usize::MAX)]
+    TooManyRuns {
+        /// The sweeps' lengths, multiplied.
+        sizes: String,
+    },
+    /// The inputs of the batch could not be allocated.
+    #[error("cannot allocate the inputs of {runs} runs ({bytes} bytes)")]
+    OutOfMemory {
+        /// Runs in the batch.
+        runs: usize,
+        /// Bytes asked for.
+        bytes: u128,
+    },
 }

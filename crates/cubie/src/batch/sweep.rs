@@ -10,9 +10,16 @@ use super::BatchError;
 pub struct Sweep {
     /// A state or parameter name.
     pub name: String,
-    /// Its values, in f64 (rounded to the solve's precision when the grid
-    /// is built).
-    pub values: Vec<f64>,
+    values: SweepValues,
+}
+
+/// A sweep's values: a range is kept as its ends and count, so that a
+/// count too large for memory is refused by the batch's size check rather
+/// than allocated while parsing.
+#[derive(Debug, Clone, PartialEq)]
+enum SweepValues {
+    List(Vec<f64>),
+    Linspace { start: f64, stop: f64, count: usize },
 }
 
 impl Sweep {
@@ -20,30 +27,52 @@ impl Sweep {
     pub fn new(name: impl Into<String>, values: Vec<f64>) -> Self {
         Sweep {
             name: name.into(),
-            values,
+            values: SweepValues::List(values),
         }
     }
 
     /// `count` evenly spaced values from `start` to `stop` inclusive, as
     /// numpy's `linspace` computes them in f64.
     pub fn linspace(name: impl Into<String>, start: f64, stop: f64, count: usize) -> Self {
-        let values = match count {
-            0 => Vec::new(),
-            1 => vec![start],
-            _ => {
-                let step = (stop - start) / (count - 1) as f64;
-                (0..count)
-                    .map(|i| {
-                        if i == count - 1 {
-                            stop
-                        } else {
-                            start + i as f64 * step
-                        }
-                    })
-                    .collect()
+        Sweep {
+            name: name.into(),
+            values: SweepValues::Linspace { start, stop, count },
+        }
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        match &self.values {
+            SweepValues::List(v) => v.len(),
+            SweepValues::Linspace { count, .. } => *count,
+        }
+    }
+
+    /// True when the sweep has no values.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Value `i` (`i < len()`).
+    pub fn value(&self, i: usize) -> f64 {
+        match self.values {
+            SweepValues::List(ref v) => v[i],
+            SweepValues::Linspace { start, stop, count } => {
+                if count == 1 {
+                    start
+                } else if i + 1 == count {
+                    stop
+                } else {
+                    let step = (stop - start) / (count - 1) as f64;
+                    start + i as f64 * step
+                }
             }
-        };
-        Sweep::new(name, values)
+        }
+    }
+
+    /// Every value, in order.
+    pub fn values(&self) -> Vec<f64> {
+        (0..self.len()).map(|i| self.value(i)).collect()
     }
 }
 
@@ -111,15 +140,15 @@ mod tests {
     fn parses_ranges_like_numpy_linspace() {
         let s: Sweep = "rho=0:21:4".parse().unwrap();
         assert_eq!(s.name, "rho");
-        assert_eq!(s.values, vec![0.0, 7.0, 14.0, 21.0]);
+        assert_eq!(s.values(), vec![0.0, 7.0, 14.0, 21.0]);
         let one: Sweep = "a = 2.5:9:1".parse().unwrap();
-        assert_eq!(one.values, vec![2.5]);
+        assert_eq!(one.values(), vec![2.5]);
     }
 
     #[test]
     fn parses_lists() {
         let s: Sweep = "x=1, 2.5,-3e-1".parse().unwrap();
-        assert_eq!(s.values, vec![1.0, 2.5, -0.3]);
+        assert_eq!(s.values(), vec![1.0, 2.5, -0.3]);
     }
 
     #[test]

@@ -6,6 +6,8 @@ use std::str::FromStr;
 
 use thiserror::Error;
 
+use crate::number::Num;
+
 use crate::step::erk_tableau;
 
 /// The step-size controller of a solve.
@@ -169,7 +171,7 @@ pub enum ControllerError {
     },
     /// A tolerance that is negative, not finite, or (for `atol` with an
     /// adaptive controller) zero.
-    #[error("{which}[{index}] = {value} is invalid: {reason}")]
+    #[error("{which}[{index}] = {} is invalid: {reason}", Num(*.value))]
     InvalidTolerance {
         /// `atol` or `rtol`.
         which: &'static str,
@@ -182,7 +184,9 @@ pub enum ControllerError {
     },
     /// `dt_min`/`dt_max` out of order or not positive.
     #[error(
-        "step bounds must satisfy 0 < dt_min <= dt_max, got dt_min = {dt_min}, dt_max = {dt_max}"
+        "step bounds must satisfy 0 < dt_min <= dt_max < infinity, got dt_min = {}, dt_max = {}",
+        Num(*.dt_min),
+        Num(*.dt_max)
     )]
     StepBounds {
         /// Minimum step.
@@ -192,7 +196,7 @@ pub enum ControllerError {
     },
     /// `dt0` not positive, or outside the step bounds of an adaptive
     /// controller.
-    #[error("dt = {dt0} is invalid: {reason}")]
+    #[error("dt = {} is invalid: {reason}", Num(*.dt0))]
     InvalidDt0 {
         /// The value.
         dt0: f64,
@@ -204,7 +208,9 @@ pub enum ControllerError {
     FixedNeedsDt0,
     /// Gain bounds out of order.
     #[error(
-        "gain bounds must satisfy 0 < min_gain <= 1 <= max_gain and min_gain < max_gain, got {min_gain}, {max_gain}"
+        "gain bounds must satisfy 0 < min_gain <= 1 <= max_gain and min_gain < max_gain, got {}, {}",
+        Num(*.min_gain),
+        Num(*.max_gain)
     )]
     GainBounds {
         /// Smallest step-size factor.
@@ -213,10 +219,10 @@ pub enum ControllerError {
         max_gain: f64,
     },
     /// Safety factor outside (0, 1].
-    #[error("safety must lie in (0, 1], got {0}")]
+    #[error("safety must lie in (0, 1], got {}", Num(*.0))]
     Safety(f64),
     /// Deadband out of order.
-    #[error("deadband must satisfy 0 < qsteady_min <= qsteady_max, got {min}, {max}")]
+    #[error("deadband must satisfy 0 < qsteady_min <= qsteady_max, got {}, {}", Num(*.min), Num(*.max))]
     Deadband {
         /// Lower bound.
         min: f64,
@@ -224,7 +230,7 @@ pub enum ControllerError {
         max: f64,
     },
     /// A gain that is not finite.
-    #[error("gain {name} = {value} is not finite")]
+    #[error("gain {name} = {} is not finite", Num(*.value))]
     Gain {
         /// `kp`, `ki` or `kd`.
         name: &'static str,
@@ -591,8 +597,10 @@ impl ControllerSettings {
                 Some(_) => Ok(()),
             };
         }
-        if !(self.dt_min > 0.0 && self.dt_min <= self.dt_max && self.dt_min.is_finite())
-            || self.dt_max.is_nan()
+        if !(self.dt_min > 0.0
+            && self.dt_min <= self.dt_max
+            && self.dt_min.is_finite()
+            && self.dt_max.is_finite())
         {
             return Err(ControllerError::StepBounds {
                 dt_min: self.dt_min,

@@ -12,7 +12,11 @@ use crate::settings::{SettingsError, SettingsMap};
 use crate::step::{Algorithm, ImplicitSolverSettings, StepComponent, StepError};
 use crate::system::Model;
 use crate::system::jit::{JitError, JitReal, NativeSystem};
-use crate::time_loop::{LoopComponent, LoopCpu, LoopError, LoopOutputs, LoopSettings};
+use crate::time_loop::{
+    COUNTER_LABELS, LoopComponent, LoopCpu, LoopError, LoopOutputs, LoopSettings,
+};
+
+use super::footprint::{Footprint, MemoryBudget, MemoryError};
 
 /// What can stop a kernel from being built.
 #[derive(Debug, Error)]
@@ -48,6 +52,9 @@ pub enum KernelError {
     /// several components without saying which.
     #[error("{0}")]
     Location(String),
+    /// Even one run does not fit in memory.
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
 }
 
 /// One solve's kernel: the registry of its component tree and the CPU
@@ -62,11 +69,14 @@ pub struct BatchKernel<T: JitReal> {
     pub(crate) location_keys: Vec<String>,
     pub(crate) plan: OutputPlan,
     pub(crate) summaries: SummaryComponent,
+    pub(crate) footprint: Footprint,
 }
 
 impl<T: JitReal> BatchKernel<T> {
     /// Builds the tree for `algorithm` on `model`, applies the named
     /// settings (buffer locations included) and resolves the CPU form.
+    /// One run's inputs and outputs must fit in `budget`.
+    #[allow(clippy::too_many_arguments)]
     pub fn build(
         model: &Model,
         algorithm: &'static Algorithm,
@@ -75,6 +85,7 @@ impl<T: JitReal> BatchKernel<T> {
         settings: &SettingsMap,
         drivers: &DriverSeries,
         outputs: &OutputSettings,
+        budget: &MemoryBudget,
     ) -> Result<Self, KernelError> {
         loop_settings.validate()?;
         let driver_settings = DriverSettings::from_settings(settings)?;
@@ -126,6 +137,9 @@ impl<T: JitReal> BatchKernel<T> {
         } else {
             controller.settings().dt0
         };
+        if let Some(dt) = fixed_dt {
+            loop_settings.check_fixed_step(dt)?;
+        }
         let state_names: Vec<String> = model.states().iter().map(|s| s.name.clone()).collect();
         let plan = OutputPlan::resolve(
             outputs,
@@ -141,6 +155,9 @@ impl<T: JitReal> BatchKernel<T> {
             plan.summarised_states.len(),
             plan.summarised_observables.len(),
         )?;
+
+        let footprint = footprint::<T>(model, &plan, &summaries, &loop_settings)?;
+        footprint.check(1, budget)?;
 
         let location_keys = apply_locations(&mut registry, root, settings)?;
         // Aliases follow the final locations of their hosts.
@@ -215,7 +232,13 @@ impl<T: JitReal> BatchKernel<T> {
             location_keys,
             plan,
             summaries,
+            footprint,
         })
+    }
+
+    /// What a batch of this kernel costs in memory.
+    pub fn footprint(&self) -> &Footprint {
+        &self.footprint
     }
 
     /// The registry's layout report of the whole tree.
@@ -238,6 +261,61 @@ impl<T: JitReal> BatchKernel<T> {
     pub fn arena_layout(&self) -> ArenaLayout {
         self.arena
     }
+}
+
+/// One run's inputs and outputs, and the times shared by all runs, with
+/// every count checked before anything of that size exists.
+fn footprint<T: JitReal>(
+    model: &Model,
+    plan: &OutputPlan,
+    summaries: &SummaryComponent,
+    settings: &LoopSettings,
+) -> Result<Footprint, KernelError> {
+    let real = std::mem::size_of::<T>() as u128;
+    let inputs = (model.n_states() + model.n_parameters()) as u128;
+    let mut f = Footprint::new();
+    // The f64 batch inputs, their copy in the solve's precision and the
+    // copy written beside the results.
+    f.add_per_run("inputs", inputs, 8 + 2 * real);
+    f.add_per_run("final state", model.n_states() as u128, real);
+    f.add_per_run(
+        "status and counters",
+        1,
+        4 + 8 * COUNTER_LABELS.len() as u128,
+    );
+    let saves = settings.n_saves() as u128;
+    if plan.save_state || plan.save_observables || plan.save_time {
+        f.add_fixed(saves, 8 + real);
+    }
+    if plan.save_state {
+        f.add_per_run(
+            "saved states",
+            saves,
+            plan.saved_states.len() as u128 * real,
+        );
+    }
+    if plan.save_observables {
+        f.add_per_run(
+            "saved observables",
+            saves,
+            plan.saved_observables.len() as u128 * real,
+        );
+    }
+    if let Some(timing) = &plan.timing {
+        settings.check_interval("sample_summaries_every", timing.sample_every())?;
+        settings.check_interval("summarise_every", timing.summarise_every())?;
+        let samples = settings.count_events(
+            "sample_summaries_every",
+            timing.sample_every(),
+            settings.duration,
+            "summary samples",
+        )?;
+        let windows = timing.n_windows(settings.duration) as u128;
+        f.add_fixed(samples as u128 + 1, 8);
+        f.add_fixed(windows, 8 + real);
+        f.add_per_run("summaries", windows, summaries.row_len() as u128 * real);
+    }
+    Ok(f)
 }
 
 /// Applies every `<buffer>_location` (or `<component>.<buffer>_location`)

@@ -3,7 +3,9 @@
 //! cores, one arena per worker sized by the registry.
 
 mod build;
+mod footprint;
 mod run;
 
 pub use build::{BatchKernel, KernelError};
+pub use footprint::{BudgetOrigin, Bytes, Footprint, MemoryBudget, MemoryError, parse_bytes};
 pub(crate) use run::Labels;

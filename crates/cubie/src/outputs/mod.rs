@@ -77,6 +77,8 @@ mod summaries;
 
 use thiserror::Error;
 
+use crate::number::Num;
+
 use crate::memory::RegistryError;
 
 pub use metrics::{METRIC_NAMES, MetricSpec, parse_metrics};
@@ -126,7 +128,7 @@ pub enum SummaryError {
     #[error("summary metric `{0}` is chosen more than once")]
     Duplicate(String),
     /// An interval that is not a positive finite number.
-    #[error("{name} must be a positive finite number, got {value}")]
+    #[error("{name} must be a positive finite number, got {}", Num(*.value))]
     BadInterval {
         /// The setting.
         name: &'static str,
@@ -135,13 +137,31 @@ pub enum SummaryError {
     },
     /// `summarise_every` is not a whole multiple of the sampling interval.
     #[error(
-        "summarise_every ({summarise_every}) must be a whole multiple of sample_summaries_every ({sample_every})"
+        "summarise_every ({}) must be a whole multiple of sample_summaries_every ({})",
+        Num(*.summarise_every),
+        Num(*.sample_every)
     )]
     NotAMultiple {
         /// The summary interval.
         summarise_every: f64,
         /// The sampling interval.
         sample_every: f64,
+    },
+    /// More samples per window than can be counted.
+    #[error(
+        "summarise_every ({}) spans {} samples of sample_summaries_every ({}); at most {} can be counted",
+        Num(*.summarise_every),
+        Num(*.ratio),
+        Num(*.sample_every),
+        Num(crate::time_loop::MAX_EVENTS)
+    )]
+    WindowTooLong {
+        /// The summary interval.
+        summarise_every: f64,
+        /// The sampling interval.
+        sample_every: f64,
+        /// Their ratio.
+        ratio: f64,
     },
     /// More samples per window than the precision counts exactly.
     #[error("{samples} samples per summary window: f32 solves count at most {max}")]

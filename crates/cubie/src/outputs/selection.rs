@@ -61,6 +61,19 @@ pub enum OutputError {
     /// A bad metric list or timing.
     #[error(transparent)]
     Summary(#[from] SummaryError),
+    /// `peaks[n]` asks for more peaks than a window has samples.
+    #[error(
+        "{metric}[{n}] asks for {n} peaks per window, but a window holds only {samples} samples; \
+         use at most {metric}[{samples}] or a longer summarise_every"
+    )]
+    TooManyPeaks {
+        /// `peaks` or `negative_peaks`.
+        metric: &'static str,
+        /// Peaks asked for.
+        n: usize,
+        /// Samples per window.
+        samples: usize,
+    },
 }
 
 /// The resolved outputs of a solve.
@@ -194,7 +207,21 @@ impl OutputPlan {
                 .or(save_every)
                 .or(fixed_dt)
                 .ok_or(OutputError::NeedsSampleEvery)?;
-            plan.timing = Some(SummaryTiming::new(sample, window)?);
+            let timing = SummaryTiming::new(sample, window)?;
+            // A peak is a sample, so a window cannot hold more of them.
+            let samples = timing.samples_per_window();
+            for metric in &plan.metrics {
+                if let MetricSpec::Peaks(n) | MetricSpec::NegativePeaks(n) = *metric
+                    && n > samples
+                {
+                    return Err(OutputError::TooManyPeaks {
+                        metric: metric.name(),
+                        n,
+                        samples,
+                    });
+                }
+            }
+            plan.timing = Some(timing);
         }
         Ok(plan)
     }

@@ -56,6 +56,13 @@ impl SummaryTiming {
         }
         let ratio = summarise_every / sample_every;
         let whole = ratio.round();
+        if whole.is_nan() || whole >= crate::time_loop::MAX_EVENTS {
+            return Err(SummaryError::WindowTooLong {
+                summarise_every,
+                sample_every,
+                ratio,
+            });
+        }
         if whole < 1.0 || (ratio - whole).abs() > TOLERANCE * whole {
             return Err(SummaryError::NotAMultiple {
                 summarise_every,

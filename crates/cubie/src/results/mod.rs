@@ -8,7 +8,8 @@ pub use array::{ArrayData, NamedArray};
 pub use csv_writer::write_csv;
 pub use npz_writer::write_npz;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use thiserror::Error;
 
@@ -18,7 +19,7 @@ use crate::Precision;
 #[derive(Debug, Error)]
 pub enum ResultsError {
     /// The file could not be written.
-    #[error("cannot write `{path}`: {source}")]
+    #[error("cannot write `{path}`")]
     Io {
         /// The file.
         path: String,
@@ -109,8 +110,46 @@ impl SolveResult {
     }
 }
 
-/// Writes a file through a temporary sibling and renames it into place, so
-/// that a failure never leaves a partial file behind.
+/// Temporary files being written now, for [`remove_partial_files`].
+static PARTIAL_FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Deletes every results file still being written by this process. Call it
+/// from a signal handler before exiting, so that an interrupted write
+/// leaves nothing behind (the writers delete their own files on errors).
+pub fn remove_partial_files() {
+    let files = match PARTIAL_FILES.lock() {
+        Ok(mut files) => std::mem::take(&mut *files),
+        Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+    };
+    for file in files {
+        let _ = std::fs::remove_file(file);
+    }
+}
+
+/// Registers a temporary file while it exists.
+struct PartialFile(PathBuf);
+
+impl PartialFile {
+    fn new(path: &Path) -> Self {
+        if let Ok(mut files) = PARTIAL_FILES.lock() {
+            files.push(path.to_path_buf());
+        }
+        PartialFile(path.to_path_buf())
+    }
+}
+
+impl Drop for PartialFile {
+    fn drop(&mut self) {
+        if let Ok(mut files) = PARTIAL_FILES.lock() {
+            files.retain(|f| f != &self.0);
+        }
+    }
+}
+
+/// Writes a file through a uniquely named temporary sibling
+/// (`.NAME.XXXXXX.partial`) and renames it into place, so that a failure
+/// never leaves a partial file behind and concurrent writers to one path
+/// each leave a whole file (the last rename wins).
 pub(crate) fn write_atomically(
     path: &Path,
     write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
@@ -123,17 +162,30 @@ pub(crate) fn write_atomically(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{file_name}.partial"));
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let prefix = format!(".{file_name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".partial");
+    // As `File::create` would (the umask applies), not tempfile's 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let tmp = builder.tempfile_in(dir).map_err(io_err)?;
+    let registered = PartialFile::new(tmp.path());
+    let (file, tmp_path) = tmp.into_parts();
+    // Dropping `tmp_path` deletes the file, on every early return.
     let result = (|| {
-        let file = std::fs::File::create(&tmp)?;
         let mut out = std::io::BufWriter::new(file);
         write(&mut out)?;
         let file = out.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
-        std::fs::rename(&tmp, path)
+        tmp_path.persist(path).map_err(|e| e.error)
     })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
+    drop(registered);
     result.map_err(io_err)
 }

@@ -58,15 +58,14 @@ fn write_array<W: Write + Seek>(
 /// Writes every array of `result` to a `.npz` archive at `path`.
 pub fn write_npz(result: &SolveResult, path: &Path) -> Result<(), ResultsError> {
     write_atomically(path, |out| {
-        let mut npz = npyz::npz::NpzWriter::new(io::Cursor::new(Vec::new()));
+        // Straight to the file: no second copy of the results in memory.
+        let mut npz = npyz::npz::NpzWriter::new(out);
         for array in result.arrays() {
             write_array(&mut npz, array)?;
         }
-        let bytes = npz
-            .zip_writer()
+        npz.zip_writer()
             .finish()
-            .map_err(|e| io::Error::other(e.to_string()))?
-            .into_inner();
-        out.write_all(&bytes)
+            .map_err(|e| io::Error::other(e.to_string()))?;
+        Ok(())
     })
 }

@@ -3,6 +3,7 @@
 use thiserror::Error;
 
 use crate::memory::{BufferRegistry, BufferSpec, ComponentId, RegistryError};
+use crate::number::Num;
 
 /// When and how long a run integrates, and what it saves.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,21 +40,82 @@ pub enum LoopError {
     #[error("{0} must be a finite number")]
     NotFinite(&'static str),
     /// Duration zero or negative.
-    #[error("duration must be positive, got {0}")]
+    #[error("duration must be positive, got {}", Num(*.0))]
     Duration(f64),
     /// Negative settling time.
-    #[error("settling_time must be zero or positive, got {0}")]
+    #[error("settling_time must be zero or positive, got {}", Num(*.0))]
     SettlingTime(f64),
-    /// Save interval zero or negative.
-    #[error("save_every must be positive, got {0}")]
+    /// Save interval zero, negative or not finite.
+    #[error("save_every must be a positive finite number, got {}", Num(*.0))]
     SaveEvery(f64),
     /// No step budget.
     #[error("max_steps must be at least 1")]
     MaxSteps,
+    /// `t0 + settling_time + duration` overflows.
+    #[error("the integration would end at t = {}, beyond the largest finite time", Num(*.0))]
+    EndNotFinite(f64),
+    /// An interval that the time values of the integration cannot resolve:
+    /// the run would take no step, or land every event on the same time.
+    #[error(
+        "{what} = {} is too short to resolve at t = {}: f64 time values there are {:.2e} apart, \
+         and {what} must span at least {MIN_SPACINGS} of them; move t0 nearer 0 or lengthen {what}",
+        Num(*.value), Num(*.at), .spacing
+    )]
+    Unresolvable {
+        /// The setting.
+        what: &'static str,
+        /// Its value.
+        value: f64,
+        /// The time of largest magnitude in the integration.
+        at: f64,
+        /// The distance between adjacent f64 values there.
+        spacing: f64,
+    },
+    /// More events (saves, samples, windows) than can be counted exactly.
+    #[error(
+        "{what} = {} over {} gives {} {events} per run, more than the {} cubie can count",
+        Num(*.value), Num(*.span), Num(*.count), Num(MAX_EVENTS)
+    )]
+    TooManyEvents {
+        /// The interval setting.
+        what: &'static str,
+        /// Its value.
+        value: f64,
+        /// The span it divides.
+        span: f64,
+        /// What is counted.
+        events: &'static str,
+        /// How many there would be.
+        count: f64,
+    },
+    /// A fixed step that needs more steps than `max_steps`.
+    #[error(
+        "a fixed step of dt = {} takes {} steps to cover {}, more than max_steps = {max_steps}; \
+         use a larger dt or --set max_steps=N",
+        Num(*.dt), Num(*.steps), Num(*.span)
+    )]
+    FixedStepsExceedBudget {
+        /// The step.
+        dt: f64,
+        /// The span integrated (settling time and duration).
+        span: f64,
+        /// Steps needed.
+        steps: f64,
+        /// The budget.
+        max_steps: u64,
+    },
 }
 
+/// An interval must span at least this many adjacent f64 time values.
+pub const MIN_SPACINGS: f64 = 64.0;
+
+/// Counts of events per run stay below 2^53, where f64 still counts every
+/// integer exactly.
+pub const MAX_EVENTS: f64 = 9_007_199_254_740_992.0;
+
 impl LoopSettings {
-    /// Checks the settings.
+    /// Checks the settings: every time finite, the span and the save
+    /// interval resolvable by f64 times, the saves countable.
     pub fn validate(&self) -> Result<(), LoopError> {
         for (name, v) in [
             ("t0", self.t0),
@@ -70,10 +132,17 @@ impl LoopSettings {
         if self.settling_time < 0.0 {
             return Err(LoopError::SettlingTime(self.settling_time));
         }
-        if let Some(every) = self.save_every
-            && !(every.is_finite() && every > 0.0)
-        {
-            return Err(LoopError::SaveEvery(every));
+        let end = self.t_end();
+        if !end.is_finite() {
+            return Err(LoopError::EndNotFinite(end));
+        }
+        self.check_interval("duration", self.duration)?;
+        if let Some(every) = self.save_every {
+            if !(every.is_finite() && every > 0.0) {
+                return Err(LoopError::SaveEvery(every));
+            }
+            self.check_interval("save_every", every)?;
+            self.count_events("save_every", every, self.duration, "saves")?;
         }
         if self.max_steps == 0 {
             return Err(LoopError::MaxSteps);
@@ -81,8 +150,81 @@ impl LoopSettings {
         Ok(())
     }
 
+    /// The end of the integration, `t0 + settling_time + duration`.
+    pub fn t_end(&self) -> f64 {
+        self.t0 + self.settling_time + self.duration
+    }
+
+    /// The time of largest magnitude in the integration.
+    fn extreme_time(&self) -> f64 {
+        if self.t0.abs() > self.t_end().abs() {
+            self.t0
+        } else {
+            self.t_end()
+        }
+    }
+
+    /// Checks that an interval (a step, a save or sample interval) is
+    /// finite and spans at least [`MIN_SPACINGS`] adjacent f64 values at
+    /// every time of the integration.
+    pub fn check_interval(&self, what: &'static str, value: f64) -> Result<(), LoopError> {
+        if !value.is_finite() {
+            return Err(LoopError::NotFinite(what));
+        }
+        let at = self.extreme_time();
+        let spacing = spacing_at(at.abs());
+        if value.is_nan() || value < MIN_SPACINGS * spacing {
+            return Err(LoopError::Unresolvable {
+                what,
+                value,
+                at,
+                spacing,
+            });
+        }
+        Ok(())
+    }
+
+    /// `floor(span / every)` (to a relative 1e-9), checked to be countable.
+    pub fn count_events(
+        &self,
+        what: &'static str,
+        every: f64,
+        span: f64,
+        events: &'static str,
+    ) -> Result<usize, LoopError> {
+        let count = (span / every * (1.0 + 1e-9)).floor();
+        if count.is_nan() || count >= MAX_EVENTS {
+            return Err(LoopError::TooManyEvents {
+                what,
+                value: every,
+                span,
+                events,
+                count,
+            });
+        }
+        Ok(count as usize)
+    }
+
+    /// Checks that a fixed step `dt` is resolvable and covers the whole
+    /// span within `max_steps`.
+    pub fn check_fixed_step(&self, dt: f64) -> Result<(), LoopError> {
+        self.check_interval("dt", dt)?;
+        let span = self.settling_time + self.duration;
+        let steps = (span / dt).ceil();
+        if steps > self.max_steps as f64 {
+            return Err(LoopError::FixedStepsExceedBudget {
+                dt,
+                span,
+                steps,
+                max_steps: self.max_steps,
+            });
+        }
+        Ok(())
+    }
+
     /// Number of saved samples: the start of the output interval and every
-    /// `save_every` after it, up to and including its end.
+    /// `save_every` after it, up to and including its end (for settings
+    /// that [`validate`](Self::validate) accepts).
     pub fn n_saves(&self) -> usize {
         match self.save_every {
             None => 0,
@@ -106,6 +248,11 @@ impl LoopSettings {
             })
             .collect()
     }
+}
+
+/// The gap between `at` (non-negative, finite) and the next f64 above it.
+fn spacing_at(at: f64) -> f64 {
+    f64::from_bits(at.to_bits() + 1) - at
 }
 
 /// The loop component: owns the run's state, proposal, error estimate,

@@ -25,29 +25,29 @@ pub struct SolveArgs {
     #[arg(long, default_value = "dormand-prince-54")]
     pub algorithm: String,
     /// Length of the output interval.
-    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 1.0, allow_hyphen_values = true)]
     pub duration: f64,
     /// Start time.
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
     pub t0: f64,
     /// Time integrated before output starts.
-    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 0.0, allow_hyphen_values = true)]
     pub settling_time: f64,
     /// Step of a fixed-step solve; first step of an adaptive one (chosen
     /// automatically when absent).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_hyphen_values = true)]
     pub dt: Option<f64>,
     /// Smallest step an adaptive controller may take.
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_hyphen_values = true)]
     pub dt_min: Option<f64>,
     /// Largest step an adaptive controller may take.
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_hyphen_values = true)]
     pub dt_max: Option<f64>,
     /// Absolute tolerance: one value, or one per state (comma-separated).
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     pub atol: Option<Vec<f64>>,
     /// Relative tolerance: one value, or one per state (comma-separated).
-    #[arg(long, value_delimiter = ',', allow_negative_numbers = true)]
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     pub rtol: Option<Vec<f64>>,
     /// Step controller: fixed, i, pi, pid or gustafsson (the algorithm's
     /// default when absent).
@@ -55,7 +55,7 @@ pub struct SolveArgs {
     pub controller: Option<String>,
     /// Save the state every S time units (nothing but the final state when
     /// absent).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_hyphen_values = true)]
     pub save_every: Option<f64>,
     /// Outputs to write (comma-separated): state, observables, time,
     /// counters and summary metrics (mean, max, peaks[3], ...). Default: the
@@ -69,10 +69,10 @@ pub struct SolveArgs {
     #[arg(long, value_delimiter = ',')]
     pub summarise_variables: Option<Vec<String>>,
     /// Interval between summary samples (default: --save-every, else --dt).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_hyphen_values = true)]
     pub sample_summaries_every: Option<f64>,
     /// Summary window length: a whole multiple of the sampling interval.
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long, allow_hyphen_values = true)]
     pub summarise_every: Option<f64>,
     /// Sweep a state or parameter: NAME=START:STOP:COUNT or NAME=V1,V2,...
     #[arg(long = "sweep", value_name = "SWEEP")]

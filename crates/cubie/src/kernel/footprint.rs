@@ -190,6 +190,9 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(t.len());
     let (number, suffix) = t.split_at(digits_end);
+    if number.is_empty() {
+        return Err(format!("`{text}` is not a size; write e.g. 512M or 8G"));
+    }
     let shift = match suffix.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 0,
         "k" | "kib" | "kb" => 10,

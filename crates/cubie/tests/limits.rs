@@ -309,3 +309,23 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_run_that_stalls_far_from_zero_is_flagged_not_reported_as_success() {
+    // x' = x^2 from x = 1 blows up one time unit after t0; near t0 = 1e6 the
+    // steps shrink below what f64 times resolve there.
+    let model = cubie::system::Model::builder("dx = x * x")
+        .states([("x", 1.0)])
+        .build()
+        .unwrap();
+    let mut s = timed(LoopSettings {
+        t0: 1e6,
+        duration: 2.0,
+        ..LoopSettings::default()
+    });
+    s.control.dt_min = Some(1e-300);
+    let solver = Solver::new(&model, &s).unwrap();
+    let runs = solver.grid(&[], GridKind::Combinatorial).unwrap();
+    let result = solver.solve(&runs).unwrap();
+    assert_ne!(result.status()[0], 0);
+}

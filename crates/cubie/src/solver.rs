@@ -292,8 +292,14 @@ impl Solver {
             .threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .min(inputs.n_runs);
+        // Streamed model functions park their outputs on the worker's stack.
+        let stack = match &self.kernel {
+            Kernel::F32(k) => k.system.stack_bytes(),
+            Kernel::F64(k) => k.system.stack_bytes(),
+        };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
+            .stack_size(WORKER_STACK.saturating_add(stack))
             .build()
             .map_err(|e| SolveError::Threads {
                 threads,
@@ -306,6 +312,9 @@ impl Solver {
         Ok(result.map_err(KernelError::from)?)
     }
 }
+
+/// A worker thread's stack before the model's own needs (Rust's default).
+const WORKER_STACK: usize = 2 << 20;
 
 /// The user's limit, else what the machine has available now.
 fn budget(limit: Option<u64>) -> MemoryBudget {

@@ -10,7 +10,7 @@ use cubie::system::args::Inputs;
 use cubie::system::eval::Evaluator;
 use cubie::system::expr::{BinaryOp, ExprGraph, Symbol, UnaryOp};
 use cubie::system::jit::{JitReal, NativeSystem};
-use cubie::system::{SystemFunction, SystemFunctions};
+use cubie::system::{SparseJacobian, SystemFunction, SystemFunctions};
 
 /// Lorenz, forced by a driver `d` on `dx`:
 ///
@@ -80,6 +80,7 @@ fn forced_lorenz() -> SystemFunctions {
         let sin_t = g.unary(UnaryOp::Sin, t);
         g.add(s, sin_t)
     };
+    let jacobian = SparseJacobian::from_dense(&g, 3, &jacobian);
     SystemFunctions {
         graph: g,
         n_states: 3,
@@ -89,7 +90,7 @@ fn forced_lorenz() -> SystemFunctions {
         observables: vec![energy],
         jvp: vec![jvp_x, jvp_y, jvp_z],
         dfdt: vec![d_rate, zero, zero],
-        jacobian,
+        jacobian: Some(jacobian),
     }
 }
 

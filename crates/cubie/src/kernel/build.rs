@@ -16,7 +16,7 @@ use crate::time_loop::{
     COUNTER_LABELS, LoopComponent, LoopCpu, LoopError, LoopOutputs, LoopSettings,
 };
 
-use super::footprint::{Footprint, MemoryBudget, MemoryError};
+use super::footprint::{Bytes, Footprint, MemoryBudget, MemoryError};
 
 /// What can stop a kernel from being built.
 #[derive(Debug, Error)]
@@ -131,6 +131,9 @@ impl<T: JitReal> BatchKernel<T> {
         } else {
             None
         };
+        let dense_jacobian = solver
+            .as_ref()
+            .is_some_and(ImplicitSolverSettings::needs_dense_jacobian);
         let step = StepComponent::register(&mut registry, step_id, algorithm, n, solver)?;
         let fixed_dt = if controller.settings().kind.is_adaptive() {
             None
@@ -156,7 +159,7 @@ impl<T: JitReal> BatchKernel<T> {
             plan.summarised_observables.len(),
         )?;
 
-        let footprint = footprint::<T>(model, &plan, &summaries, &loop_settings)?;
+        let mut footprint = footprint::<T>(model, &plan, &summaries, &loop_settings)?;
         footprint.check(1, budget)?;
 
         let location_keys = apply_locations(&mut registry, root, settings)?;
@@ -222,7 +225,17 @@ impl<T: JitReal> BatchKernel<T> {
             outputs: loop_outputs,
         };
         let arena = registry.arena_layout(root)?;
-        let system = NativeSystem::<T>::compile(model.functions())?;
+        let working =
+            check_working_memory::<T>(&registry, arena, dense_jacobian.then_some(n), budget)?;
+        // One arena per worker; at least one exists whatever the threads.
+        footprint.add_fixed(1, working);
+        // The Jacobian is built and compiled only for the steps that read it.
+        let functions = if dense_jacobian {
+            model.functions_with_jacobian()
+        } else {
+            model.functions()
+        };
+        let system = NativeSystem::<T>::compile(functions)?;
         Ok(BatchKernel {
             registry,
             arena,
@@ -316,6 +329,49 @@ fn footprint<T: JitReal>(
         f.add_per_run("summaries", windows, summaries.row_len() as u128 * real);
     }
     Ok(f)
+}
+
+/// Bytes of one run's arena, refused before it is allocated when they
+/// exceed `budget` (naming the largest buffers).
+fn check_working_memory<T: JitReal>(
+    registry: &BufferRegistry,
+    arena: ArenaLayout,
+    dense_jacobian: Option<usize>,
+    budget: &MemoryBudget,
+) -> Result<u128, KernelError> {
+    let real = std::mem::size_of::<T>() as u128;
+    let needed = (arena.total() as u128).saturating_mul(real);
+    if needed <= u128::from(budget.bytes) {
+        return Ok(needed);
+    }
+    let mut rows = registry.report()?.rows;
+    // A `<child>_shared` or `<child>_persistent` entry only hosts the
+    // child's buffers, which are listed themselves.
+    let owners: std::collections::HashSet<String> = rows.iter().map(|r| r.owner.clone()).collect();
+    rows.retain(|row| {
+        let child = row
+            .name
+            .strip_suffix("_shared")
+            .or_else(|| row.name.strip_suffix("_persistent"));
+        !child.is_some_and(|c| owners.contains(&format!("{}/{c}", row.owner)))
+    });
+    rows.sort_by_key(|row| std::cmp::Reverse(row.size));
+    let largest = rows
+        .iter()
+        .take(3)
+        .map(|row| {
+            let bytes = Bytes((row.size as u128).saturating_mul(real));
+            format!("{bytes} {}/{}", row.owner, row.name)
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(MemoryError::WorkingMemory {
+        needed,
+        largest,
+        dense_jacobian,
+        budget: budget.clone(),
+    }
+    .into())
 }
 
 /// Applies every `<buffer>_location` (or `<component>.<buffer>_location`)

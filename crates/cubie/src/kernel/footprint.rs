@@ -100,6 +100,32 @@ pub enum MemoryError {
         /// What was available.
         budget: MemoryBudget,
     },
+    /// One run's working memory (the registry's arena) exceeds the budget.
+    #[error(
+        "one run's working memory needs {} ({}), but {budget}{}",
+        Bytes(*.needed),
+        .largest,
+        if let Some(n) = .dense_jacobian {
+            format!(
+                "; the dense Jacobian ({n} x {n}) of linear_solver=lu or \
+                 preconditioner=jacobi is the cause: choose linear_solver=bicgstab \
+                 (or minimal_residual) with preconditioner=none or neumann, which \
+                 use Jacobian-vector products only"
+            )
+        } else {
+            String::new()
+        }
+    )]
+    WorkingMemory {
+        /// Bytes needed by one run's arena.
+        needed: u128,
+        /// The largest buffers, for the message.
+        largest: String,
+        /// The states of the dense Jacobian, when the step holds one.
+        dense_jacobian: Option<usize>,
+        /// What was available.
+        budget: MemoryBudget,
+    },
 }
 
 /// How much host memory a batch may use.

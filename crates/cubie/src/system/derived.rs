@@ -1,7 +1,12 @@
 //! From `dxdt` and the observables to every [`SystemFunctions`] root: the
-//! dense Jacobian, the Jacobian-vector product and `df/dt`.
+//! Jacobian-vector product and `df/dt` by forward-mode differentiation,
+//! and, on request, the Jacobian's non-zero entries by reverse mode.
+//!
+//! Nothing here grows with `n_states^2`: each product is one pass over
+//! the equations' graph, and the Jacobian costs one pass over each row's
+//! own dependencies.
 
-use super::diff::Differentiator;
+use super::diff::{jacobian_pattern, sparse_jacobian, tangents};
 use super::expr::{ExprGraph, ExprId, Symbol};
 use super::functions::SystemFunctions;
 
@@ -16,64 +21,63 @@ pub struct InputCounts {
     pub drivers: usize,
 }
 
-/// Builds every function of a model from its `dxdt` and observable roots
-/// (all in `graph`, which receives the derivatives).
+/// Builds every function of a model but the Jacobian from its `dxdt` and
+/// observable roots (all in `graph`, which receives the derivatives).
 ///
-/// - Jacobian, row-major: `J[i * n + j] = d dxdt_i / d State(j)`.
-/// - JVP: `sum_j J[i][j] * Direction(j)`, sharing the Jacobian's nodes.
-/// - dfdt: `d dxdt_i / dt + sum_k d dxdt_i / d Driver(k) * DriverRate(k)`.
+/// - JVP: `sum_j d dxdt_i / d State(j) * Direction(j)`, the tangent of
+///   `dxdt` when each state moves along its direction.
+/// - dfdt: `d dxdt_i / dt + sum_k d dxdt_i / d Driver(k) * DriverRate(k)`,
+///   the tangent when `t` moves at unit rate and each driver at its rate.
 pub fn build_system_functions(
     mut graph: ExprGraph,
     dxdt: Vec<ExprId>,
     observables: Vec<ExprId>,
     counts: InputCounts,
 ) -> SystemFunctions {
-    let n = counts.states;
-    let mut d = Differentiator::new();
-    let columns: Vec<Vec<ExprId>> = (0..n)
-        .map(|j| d.diff_many(&mut graph, &dxdt, Symbol::State(index(j))))
-        .collect();
-    let jacobian: Vec<ExprId> = (0..n)
-        .flat_map(|i| columns.iter().map(move |col| col[i]))
-        .collect();
-
-    let directions: Vec<ExprId> = (0..n)
-        .map(|j| graph.symbol(Symbol::Direction(index(j))))
-        .collect();
-    let jvp = (0..n)
-        .map(|i| {
-            let zero = graph.constant(0.0);
-            (0..n).fold(zero, |acc, j| {
-                let term = graph.mul(jacobian[i * n + j], directions[j]);
-                graph.add(acc, term)
-            })
-        })
-        .collect();
-
-    let mut dfdt = d.diff_many(&mut graph, &dxdt, Symbol::Time);
-    for k in 0..counts.drivers {
-        let partial = d.diff_many(&mut graph, &dxdt, Symbol::Driver(index(k)));
-        let rate = graph.symbol(Symbol::DriverRate(index(k)));
-        for (total, p) in dfdt.iter_mut().zip(partial) {
-            let term = graph.mul(p, rate);
-            *total = graph.add(*total, term);
-        }
-    }
-
+    let jvp = tangents(&mut graph, &dxdt, |g, s| match s {
+        Symbol::State(j) => Some(g.symbol(Symbol::Direction(j))),
+        _ => None,
+    });
+    let dfdt = tangents(&mut graph, &dxdt, |g, s| match s {
+        Symbol::Time => Some(g.constant(1.0)),
+        Symbol::Driver(k) => Some(g.symbol(Symbol::DriverRate(k))),
+        _ => None,
+    });
     SystemFunctions {
         graph,
-        n_states: n,
+        n_states: counts.states,
         n_parameters: counts.parameters,
         n_drivers: counts.drivers,
         dxdt,
         observables,
         jvp,
         dfdt,
-        jacobian,
+        jacobian: None,
     }
 }
 
-/// Symbol indices are `u32`; models are far smaller than that.
-fn index(i: usize) -> u32 {
-    u32::try_from(i).unwrap_or(u32::MAX)
+impl SystemFunctions {
+    /// These functions with the Jacobian's non-zero entries built (a copy;
+    /// `self` is unchanged). Needed only by the dense linear solvers.
+    pub fn with_jacobian(&self) -> SystemFunctions {
+        let mut functions = self.clone();
+        if functions.jacobian.is_none() {
+            let jacobian = sparse_jacobian(&mut functions.graph, &functions.dxdt);
+            functions.jacobian = Some(jacobian);
+        }
+        functions
+    }
+
+    /// Number of structurally non-zero entries of the Jacobian, counted
+    /// without building it.
+    pub fn jacobian_nonzeros(&self) -> usize {
+        match &self.jacobian {
+            Some(j) => j.len(),
+            None => {
+                let mut count = 0;
+                jacobian_pattern(&self.graph, &self.dxdt, |_, _| count += 1);
+                count
+            }
+        }
+    }
 }

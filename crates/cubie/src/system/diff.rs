@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 
 use super::expr::{BinaryOp, ExprGraph, ExprId, Node, Symbol, UnaryOp};
+use super::functions::SparseJacobian;
 
 /// Differentiates expressions of one graph, remembering every derivative
 /// it has built.
@@ -56,26 +57,255 @@ impl Differentiator {
     /// The derivative of node `id`, whose children are already done.
     fn rule(&self, g: &mut ExprGraph, id: ExprId, var: Symbol) -> ExprId {
         match *g.node(id) {
-            Node::Const(_) => g.constant(0.0),
             Node::Symbol(s) => g.constant(if s == var { 1.0 } else { 0.0 }),
-            Node::Unary(op, a) => {
-                let da = self.d(a, var);
-                if g.const_value(da) == Some(0.0) {
-                    return da;
-                }
-                let f = unary_derivative(g, op, a, id);
-                g.mul(f, da)
-            }
-            Node::Binary(op, a, b) => {
-                let (da, db) = (self.d(a, var), self.d(b, var));
-                binary_derivative(g, op, id, (a, da), (b, db))
-            }
-            Node::Select(c, a, b) => {
-                let (da, db) = (self.d(a, var), self.d(b, var));
-                g.select(c, da, db)
-            }
+            _ => tangent_rule(g, id, |child| self.d(child, var)),
         }
     }
+}
+
+/// The tangent (directional derivative) of the operation at `id` from the
+/// tangents `d(child)` of its children, by the chain rule. Symbols have no
+/// rule: their tangents are the seeds, chosen by the caller.
+fn tangent_rule(g: &mut ExprGraph, id: ExprId, d: impl Fn(ExprId) -> ExprId) -> ExprId {
+    match *g.node(id) {
+        Node::Const(_) | Node::Symbol(_) => g.constant(0.0),
+        Node::Unary(op, a) => {
+            let da = d(a);
+            if g.const_value(da) == Some(0.0) {
+                return da;
+            }
+            let f = unary_derivative(g, op, a, id);
+            g.mul(f, da)
+        }
+        Node::Binary(op, a, b) => binary_derivative(g, op, id, (a, d(a)), (b, d(b))),
+        Node::Select(c, a, b) => {
+            let (da, db) = (d(a), d(b));
+            g.select(c, da, db)
+        }
+    }
+}
+
+/// Forward-mode differentiation in one pass: the tangent of every root
+/// when each input symbol `s` moves along `seed(s)` (`None`: it does not
+/// move). Costs one visit of each node reachable from the roots, however
+/// many symbols are seeded: a Jacobian-vector product seeds every state
+/// with its direction, `df/dt` seeds `t` and each driver's rate.
+pub fn tangents(
+    graph: &mut ExprGraph,
+    roots: &[ExprId],
+    mut seed: impl FnMut(&mut ExprGraph, Symbol) -> Option<ExprId>,
+) -> Vec<ExprId> {
+    let order = graph.reachable(roots);
+    let zero = graph.constant(0.0);
+    let mut tangent = vec![zero; graph.len()];
+    for id in order {
+        let t = match *graph.node(id) {
+            Node::Symbol(s) => seed(graph, s).unwrap_or(zero),
+            _ => tangent_rule(graph, id, |child| tangent[child.index()]),
+        };
+        tangent[id.index()] = t;
+    }
+    roots.iter().map(|r| tangent[r.index()]).collect()
+}
+
+/// Which nodes depend differentiably on the states, and the walk of one
+/// root's dependency cone along those edges only. Piecewise-constant
+/// operations and conditions cut the cone: their derivative is zero.
+struct StateCones {
+    varies: Vec<bool>,
+    mark: Vec<u32>,
+    epoch: u32,
+    stack: Vec<ExprId>,
+}
+
+impl StateCones {
+    fn new(graph: &ExprGraph) -> Self {
+        let mut varies = vec![false; graph.len()];
+        for (i, node) in graph.nodes().iter().enumerate() {
+            varies[i] = match *node {
+                Node::Symbol(Symbol::State(_)) => true,
+                Node::Const(_) | Node::Symbol(_) => false,
+                Node::Unary(op, a) => !is_piecewise_constant(op) && varies[a.index()],
+                Node::Binary(op, a, b) => {
+                    !op.is_boolean() && (varies[a.index()] || varies[b.index()])
+                }
+                Node::Select(_, a, b) => varies[a.index()] || varies[b.index()],
+            };
+        }
+        StateCones {
+            mark: vec![0; graph.len()],
+            varies,
+            epoch: 0,
+            stack: Vec::new(),
+        }
+    }
+
+    fn varies(&self, id: ExprId) -> bool {
+        self.varies.get(id.index()).copied().unwrap_or(false)
+    }
+
+    /// The nodes of `root`'s cone that vary with the states, in
+    /// descending id order (parents before children), into `cone`.
+    fn cone(&mut self, graph: &ExprGraph, root: ExprId, cone: &mut Vec<ExprId>) {
+        cone.clear();
+        if !self.varies(root) {
+            return;
+        }
+        self.epoch += 1;
+        self.stack.push(root);
+        self.mark[root.index()] = self.epoch;
+        while let Some(id) = self.stack.pop() {
+            cone.push(id);
+            let children = match *graph.node(id) {
+                Node::Select(_, a, b) => [Some(a), Some(b)],
+                Node::Unary(_, a) => [Some(a), None],
+                Node::Binary(_, a, b) => [Some(a), Some(b)],
+                Node::Const(_) | Node::Symbol(_) => [None, None],
+            };
+            for child in children.into_iter().flatten() {
+                if self.varies(child) && self.mark[child.index()] != self.epoch {
+                    self.mark[child.index()] = self.epoch;
+                    self.stack.push(child);
+                }
+            }
+        }
+        cone.sort_unstable_by(|a, b| b.cmp(a));
+    }
+}
+
+/// Unary operations whose derivative is zero wherever it exists.
+fn is_piecewise_constant(op: UnaryOp) -> bool {
+    matches!(
+        op,
+        UnaryOp::Floor | UnaryOp::Ceil | UnaryOp::Sign | UnaryOp::Heaviside | UnaryOp::Not
+    )
+}
+
+/// Visits the structurally non-zero entries of the Jacobian of `rows`
+/// with respect to the states, `(row, column)`, row by row with columns
+/// ascending. Costs one walk of each row's cone; builds no expression.
+pub fn jacobian_pattern(graph: &ExprGraph, rows: &[ExprId], mut visit: impl FnMut(u32, u32)) {
+    let mut cones = StateCones::new(graph);
+    let mut cone = Vec::new();
+    let mut columns = Vec::new();
+    for (i, &root) in rows.iter().enumerate() {
+        cones.cone(graph, root, &mut cone);
+        columns.clear();
+        columns.extend(cone.iter().filter_map(|&id| match *graph.node(id) {
+            Node::Symbol(Symbol::State(j)) => Some(j),
+            _ => None,
+        }));
+        columns.sort_unstable();
+        for &j in &columns {
+            visit(index(i), j);
+        }
+    }
+}
+
+/// The Jacobian of `rows` with respect to the states, built into `graph`
+/// by reverse-mode differentiation of each row over its own cone: time
+/// and nodes grow with the rows' cones and the non-zero entries, never
+/// with `rows.len()^2`. Entries are row by row, columns ascending; an
+/// entry is listed when its state is structurally in the row's cone.
+pub fn sparse_jacobian(graph: &mut ExprGraph, rows: &[ExprId]) -> SparseJacobian {
+    let mut cones = StateCones::new(graph);
+    let mut adjoints = Adjoints::new(graph.len());
+    let zero = graph.constant(0.0);
+    let one = graph.constant(1.0);
+    let mut cone = Vec::new();
+    let mut jacobian = SparseJacobian::default();
+    let mut row_entries: Vec<(u32, ExprId)> = Vec::new();
+    for (i, &root) in rows.iter().enumerate() {
+        cones.cone(graph, root, &mut cone);
+        row_entries.clear();
+        adjoints.start_row();
+        adjoints.add(graph, root, one);
+        for &id in &cone {
+            let Some(bar) = adjoints.get(id) else {
+                continue;
+            };
+            if graph.const_value(bar) == Some(0.0) {
+                continue;
+            }
+            match *graph.node(id) {
+                Node::Symbol(Symbol::State(j)) => row_entries.push((j, bar)),
+                Node::Const(_) | Node::Symbol(_) => {}
+                Node::Unary(op, a) => {
+                    let local = unary_derivative(graph, op, a, id);
+                    let term = graph.mul(bar, local);
+                    adjoints.add(graph, a, term);
+                }
+                Node::Binary(op, a, b) => {
+                    if cones.varies(a) {
+                        let local = binary_derivative(graph, op, id, (a, one), (b, zero));
+                        let term = graph.mul(bar, local);
+                        adjoints.add(graph, a, term);
+                    }
+                    if cones.varies(b) {
+                        let local = binary_derivative(graph, op, id, (a, zero), (b, one));
+                        let term = graph.mul(bar, local);
+                        adjoints.add(graph, b, term);
+                    }
+                }
+                Node::Select(c, a, b) => {
+                    if cones.varies(a) {
+                        let term = graph.select(c, bar, zero);
+                        adjoints.add(graph, a, term);
+                    }
+                    if cones.varies(b) {
+                        let term = graph.select(c, zero, bar);
+                        adjoints.add(graph, b, term);
+                    }
+                }
+            }
+        }
+        row_entries.sort_unstable_by_key(|&(j, _)| j);
+        for &(j, value) in &row_entries {
+            jacobian.positions.push((index(i), j));
+            jacobian.values.push(value);
+        }
+    }
+    jacobian
+}
+
+/// The adjoints of one row's reverse sweep, over the nodes that existed
+/// when the sweep began; reset in O(1) per row.
+struct Adjoints {
+    value: Vec<ExprId>,
+    row: Vec<u32>,
+    current: u32,
+}
+
+impl Adjoints {
+    fn new(len: usize) -> Self {
+        Adjoints {
+            value: vec![ExprId(0); len],
+            row: vec![0; len],
+            current: 0,
+        }
+    }
+
+    fn start_row(&mut self) {
+        self.current += 1;
+    }
+
+    fn get(&self, id: ExprId) -> Option<ExprId> {
+        (self.row[id.index()] == self.current).then(|| self.value[id.index()])
+    }
+
+    fn add(&mut self, graph: &mut ExprGraph, id: ExprId, term: ExprId) {
+        let k = id.index();
+        self.value[k] = match self.get(id) {
+            Some(sum) => graph.add(sum, term),
+            None => term,
+        };
+        self.row[k] = self.current;
+    }
+}
+
+/// Symbol indices are `u32`; models are far smaller than that.
+fn index(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 /// `d expr / d var` with a fresh memo (see [`Differentiator`] to share

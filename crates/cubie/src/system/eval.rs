@@ -178,8 +178,13 @@ impl<'f, T: Real> Evaluator<'f, T> {
             };
             values[id.index()] = v;
         }
+        if schedule.positions().is_some() {
+            for k in 0..out.len() {
+                out.set(k, T::zero());
+            }
+        }
         for (k, root) in schedule.roots().iter().enumerate() {
-            out.set(k, values[root.index()]);
+            out.set(schedule.position(k), values[root.index()]);
         }
         Ok(())
     }

@@ -26,7 +26,10 @@ pub enum SystemFunction {
     /// `df/dt` at fixed state, including drivers through the chain rule
     /// (`driver_rates` holds each driver's time derivative).
     Dfdt,
-    /// The dense Jacobian `df_i/dx_j`, row-major (`n_states * n_states`).
+    /// The dense Jacobian `df_i/dx_j`, row-major (`n_states * n_states`),
+    /// computed from its non-zero entries (the rest written as zero). Built
+    /// only on request ([`SystemFunctions::with_jacobian`]): the dense
+    /// linear solvers need it, nothing else does.
     Jacobian,
 }
 
@@ -72,8 +75,57 @@ pub struct SystemFunctions {
     pub jvp: Vec<ExprId>,
     /// Roots of `df/dt` (`n_states`).
     pub dfdt: Vec<ExprId>,
-    /// Roots of the dense Jacobian, row-major (`n_states * n_states`).
-    pub jacobian: Vec<ExprId>,
+    /// The Jacobian's non-zero entries, when it has been built (see
+    /// [`SystemFunctions::with_jacobian`]).
+    pub jacobian: Option<SparseJacobian>,
+}
+
+/// The structurally non-zero entries of a Jacobian, row by row with
+/// columns ascending.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SparseJacobian {
+    /// `(row, column)` of each entry.
+    pub positions: Vec<(u32, u32)>,
+    /// Each entry's expression, in the order of `positions`.
+    pub values: Vec<ExprId>,
+}
+
+impl SparseJacobian {
+    /// The non-zero entries of a dense, row-major `n × n` matrix of
+    /// expressions (entries that are the constant zero are dropped).
+    pub fn from_dense(graph: &ExprGraph, n: usize, dense: &[ExprId]) -> SparseJacobian {
+        let mut jacobian = SparseJacobian::default();
+        for (k, &value) in dense.iter().enumerate().take(n.saturating_mul(n)) {
+            if graph.const_value(value) == Some(0.0) {
+                continue;
+            }
+            let (Ok(row), Ok(column)) = (u32::try_from(k / n), u32::try_from(k % n)) else {
+                break;
+            };
+            jacobian.positions.push((row, column));
+            jacobian.values.push(value);
+        }
+        jacobian
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// True when every entry is zero.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The entry at `(row, column)`, if it is non-zero.
+    pub fn get(&self, row: usize, column: usize) -> Option<ExprId> {
+        let key = (u32::try_from(row).ok()?, u32::try_from(column).ok()?);
+        self.positions
+            .binary_search(&key)
+            .ok()
+            .map(|k| self.values[k])
+    }
 }
 
 impl SystemFunctions {
@@ -84,7 +136,38 @@ impl SystemFunctions {
             SystemFunction::Observables => &self.observables,
             SystemFunction::Jvp => &self.jvp,
             SystemFunction::Dfdt => &self.dfdt,
-            SystemFunction::Jacobian => &self.jacobian,
+            SystemFunction::Jacobian => self.jacobian.as_ref().map_or(&[], |j| &j.values),
+        }
+    }
+
+    /// Number of values `function` writes: one per root, except the
+    /// Jacobian, which writes the whole dense matrix once built (and
+    /// nothing before).
+    pub fn output_len(&self, function: SystemFunction) -> usize {
+        match function {
+            SystemFunction::Jacobian if self.jacobian.is_some() => {
+                self.n_states.saturating_mul(self.n_states)
+            }
+            _ => self.roots(function).len(),
+        }
+    }
+
+    /// Where each root of `function` is written in its output, when that
+    /// is not simply root `k` at `k`: the Jacobian's entries at
+    /// `row * n_states + column`.
+    pub fn output_positions(&self, function: SystemFunction) -> Option<Vec<usize>> {
+        match (function, &self.jacobian) {
+            (SystemFunction::Jacobian, Some(j)) => Some(
+                j.positions
+                    .iter()
+                    .map(|&(r, c)| {
+                        (r as usize)
+                            .saturating_mul(self.n_states)
+                            .saturating_add(c as usize)
+                    })
+                    .collect(),
+            ),
+            _ => None,
         }
     }
 

@@ -22,6 +22,6 @@ pub mod summary;
 
 pub use builder::ModelBuilder;
 pub use error::{Location, ModelError, ModelErrorKind};
-pub use functions::{SystemFunction, SystemFunctions};
+pub use functions::{SparseJacobian, SystemFunction, SystemFunctions};
 pub use model::{Model, NamedValue};
 pub use summary::ModelSummary;

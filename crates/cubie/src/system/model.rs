@@ -2,6 +2,7 @@
 //! functions as one expression graph.
 
 use std::path::Path;
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -38,6 +39,8 @@ pub struct Model {
     pub(crate) observables: Vec<String>,
     pub(crate) auxiliaries: Vec<String>,
     pub(crate) functions: SystemFunctions,
+    /// `functions` with the Jacobian, built on first request.
+    pub(crate) with_jacobian: OnceLock<SystemFunctions>,
 }
 
 fn position(list: &[NamedValue], name: &str) -> Option<usize> {
@@ -180,9 +183,24 @@ impl Model {
         values(&self.drivers)
     }
 
-    /// The model's functions (dxdt, observables, Jacobian, JVP, dfdt).
+    /// The model's functions: dxdt, observables, JVP and dfdt (the
+    /// Jacobian is not built; see [`Model::functions_with_jacobian`]).
     pub fn functions(&self) -> &SystemFunctions {
         &self.functions
+    }
+
+    /// The model's functions with the Jacobian's non-zero entries, built
+    /// on the first call (in time and nodes that grow with the rows'
+    /// dependencies and the non-zeros, not with `n_states^2`).
+    pub fn functions_with_jacobian(&self) -> &SystemFunctions {
+        self.with_jacobian
+            .get_or_init(|| self.functions.with_jacobian())
+    }
+
+    /// Number of structurally non-zero entries of the Jacobian (counted
+    /// without building it).
+    pub fn jacobian_nonzeros(&self) -> usize {
+        self.functions.jacobian_nonzeros()
     }
 
     /// A summary for display or JSON.

@@ -80,6 +80,7 @@ pub(crate) fn parse(src: &str) -> Result<Program, ParseError> {
         pos: 0,
         depth: 0,
         program: Program::default(),
+        line_at: (0, 1),
     };
     loop {
         match p.peek() {
@@ -97,6 +98,9 @@ struct Parser<'a> {
     pos: usize,
     depth: usize,
     program: Program,
+    /// The line of `line_at` (counted incrementally: equations come in
+    /// source order, so counting from the start each time is quadratic).
+    line_at: (usize, usize),
 }
 
 impl Parser<'_> {
@@ -152,7 +156,13 @@ impl Parser<'_> {
             Tok::Newline | Tok::Eof => {}
             _ => return self.error("an operator or the end of the line"),
         }
-        let line = self.src[..lhs_span.start].matches('\n').count() + 1;
+        let (from, line) = if lhs_span.start >= self.line_at.0 {
+            self.line_at
+        } else {
+            (0, 1)
+        };
+        let line = line + self.src[from..lhs_span.start].matches('\n').count();
+        self.line_at = (lhs_span.start, line);
         self.program.equations.push(Equation {
             lhs,
             lhs_span,

@@ -114,6 +114,7 @@ pub(crate) fn build_model(spec: ModelSpec) -> Result<Model, ModelError> {
         observables: observables.iter().map(|&a| aux_name(a)).collect(),
         auxiliaries: order.iter().map(|&a| aux_name(a)).collect(),
         functions,
+        with_jacobian: std::sync::OnceLock::new(),
     })
 }
 

@@ -12,7 +12,7 @@
 
 use thiserror::Error;
 
-use super::expr::{ExprGraph, ExprId, Node, Symbol};
+use super::expr::{ExprId, Node, Symbol};
 use super::functions::{SystemFunction, SystemFunctions};
 
 /// One of the arrays a generated function reads (besides the scalar `t`).
@@ -106,6 +106,18 @@ pub enum ScheduleError {
         /// Number of nodes in the graph.
         len: usize,
     },
+    /// A root is written past the end of its function's output.
+    #[error("{function}: root {index} is written at {position}, but the output has {len} values")]
+    OutputOutOfRange {
+        /// The function's name.
+        function: &'static str,
+        /// Position of the root among the function's roots.
+        index: usize,
+        /// Where it would be written.
+        position: usize,
+        /// The output's length.
+        len: usize,
+    },
     /// A symbol reads past the declared length of its input array.
     #[error("{function}: reads {array}[{index}], but {array} has only {len} values")]
     SymbolOutOfRange {
@@ -127,17 +139,32 @@ pub struct FunctionSchedule {
     nodes: Vec<ExprId>,
     inputs: Vec<(ExprId, Symbol)>,
     roots: Vec<ExprId>,
+    n_outputs: usize,
+    positions: Option<Vec<usize>>,
     reads: [bool; 5],
     reads_time: bool,
 }
 
 impl FunctionSchedule {
     fn new(
-        graph: &ExprGraph,
+        functions: &SystemFunctions,
         sizes: InputSizes,
         function: SystemFunction,
-        roots: &[ExprId],
     ) -> Result<Self, ScheduleError> {
+        let graph = &functions.graph;
+        let roots = functions.roots(function);
+        let n_outputs = functions.output_len(function);
+        let positions = functions.output_positions(function);
+        if let Some(positions) = &positions
+            && let Some((index, &at)) = positions.iter().enumerate().find(|(_, p)| **p >= n_outputs)
+        {
+            return Err(ScheduleError::OutputOutOfRange {
+                function: function.name(),
+                index,
+                position: at,
+                len: n_outputs,
+            });
+        }
         // Ids are only checked here: `reachable` would index out of bounds.
         for (index, root) in roots.iter().enumerate() {
             if root.index() >= graph.len() {
@@ -179,6 +206,8 @@ impl FunctionSchedule {
             nodes,
             inputs,
             roots: roots.to_vec(),
+            n_outputs,
+            positions,
             reads,
             reads_time,
         })
@@ -207,9 +236,21 @@ impl FunctionSchedule {
         &self.roots
     }
 
-    /// Number of output values.
+    /// Number of output values (the dense length for a scattered
+    /// function such as the Jacobian).
     pub fn n_outputs(&self) -> usize {
-        self.roots.len()
+        self.n_outputs
+    }
+
+    /// Where each root is written, when not root `k` at `k`: the output is
+    /// then zero but at these positions (the Jacobian's non-zeros).
+    pub fn positions(&self) -> Option<&[usize]> {
+        self.positions.as_deref()
+    }
+
+    /// The output position of root `k`.
+    pub fn position(&self, k: usize) -> usize {
+        self.positions.as_ref().map_or(k, |p| p[k])
     }
 
     /// True when the function reads at least one value of `array`.
@@ -241,7 +282,7 @@ impl Schedule {
         };
         let functions = SystemFunction::ALL
             .iter()
-            .map(|&f| FunctionSchedule::new(&functions.graph, sizes, f, functions.roots(f)))
+            .map(|&f| FunctionSchedule::new(functions, sizes, f))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self { sizes, functions })
     }
@@ -276,7 +317,7 @@ pub(crate) fn slot(function: SystemFunction) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::system::expr::UnaryOp;
+    use crate::system::expr::{ExprGraph, UnaryOp};
 
     #[test]
     fn plans_only_reachable_nodes_in_id_order() {

@@ -10,6 +10,11 @@ use crate::precision::Precision;
 use super::functions::{SystemFunction, SystemFunctions};
 use super::model::{Model, NamedValue};
 
+/// The largest Jacobian, in non-zero entries, whose operations a summary
+/// counts: beyond it, building the Jacobian only to count would cost more
+/// than the check itself.
+pub const SUMMARY_JACOBIAN_LIMIT: usize = 1_000_000;
+
 /// Operations to evaluate one function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct OpCount {
@@ -26,8 +31,10 @@ pub struct FunctionOpCounts {
     pub dxdt: OpCount,
     /// The observables.
     pub observables: OpCount,
-    /// The dense Jacobian.
-    pub jacobian: OpCount,
+    /// The Jacobian's non-zero entries; `None` when it has more than
+    /// [`SUMMARY_JACOBIAN_LIMIT`] of them (it is then not built for the
+    /// summary).
+    pub jacobian: Option<OpCount>,
     /// The Jacobian-vector product.
     pub jvp: OpCount,
     /// `df/dt`.
@@ -71,6 +78,7 @@ impl ModelSummary {
     /// The summary of `model`.
     pub fn of(model: &Model) -> Self {
         let f = model.functions();
+        let jacobian_nonzeros = model.jacobian_nonzeros();
         ModelSummary {
             name: model.name().to_string(),
             precision: model.precision(),
@@ -80,15 +88,12 @@ impl ModelSummary {
             drivers: model.drivers().to_vec(),
             observables: model.observables().to_vec(),
             auxiliaries: model.auxiliaries().to_vec(),
-            jacobian_nonzeros: f
-                .jacobian
-                .iter()
-                .filter(|&&id| f.graph.const_value(id) != Some(0.0))
-                .count(),
+            jacobian_nonzeros,
             operations: FunctionOpCounts {
                 dxdt: count(f, SystemFunction::Dxdt),
                 observables: count(f, SystemFunction::Observables),
-                jacobian: count(f, SystemFunction::Jacobian),
+                jacobian: (jacobian_nonzeros <= SUMMARY_JACOBIAN_LIMIT)
+                    .then(|| count(model.functions_with_jacobian(), SystemFunction::Jacobian)),
                 jvp: count(f, SystemFunction::Jvp),
                 dfdt: count(f, SystemFunction::Dfdt),
             },
@@ -146,18 +151,24 @@ impl fmt::Display for ModelSummary {
             f,
             "  jacobian:         {} of {} entries non-zero",
             self.jacobian_nonzeros,
-            n * n
+            n.saturating_mul(n)
         )?;
         writeln!(f, "  operations         tree    shared")?;
         let ops = &self.operations;
         for (label, c) in [
-            ("dxdt", ops.dxdt),
-            ("observables", ops.observables),
+            ("dxdt", Some(ops.dxdt)),
+            ("observables", Some(ops.observables)),
             ("jacobian", ops.jacobian),
-            ("jvp", ops.jvp),
-            ("dfdt", ops.dfdt),
+            ("jvp", Some(ops.jvp)),
+            ("dfdt", Some(ops.dfdt)),
         ] {
-            writeln!(f, "    {label:<13} {:>9} {:>9}", c.tree, c.shared)?;
+            match c {
+                Some(c) => writeln!(f, "    {label:<13} {:>9} {:>9}", c.tree, c.shared)?,
+                None => writeln!(
+                    f,
+                    "    {label:<13} not counted (over {SUMMARY_JACOBIAN_LIMIT} non-zeros)"
+                )?,
+            }
         }
         Ok(())
     }

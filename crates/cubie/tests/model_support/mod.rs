@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+use cubie::system::SystemFunctions;
 use cubie::system::expr::{ExprGraph, ExprId, Node, Symbol};
 
 /// Values of every input symbol.
@@ -43,6 +44,18 @@ pub fn eval(graph: &ExprGraph, roots: &[ExprId], inputs: &Inputs) -> Vec<f64> {
         };
     }
     roots.iter().map(|r| v[r.index()]).collect()
+}
+
+/// The dense Jacobian, row-major, from its built non-zero entries.
+pub fn eval_jacobian(f: &SystemFunctions, inputs: &Inputs) -> Vec<f64> {
+    let n = f.n_states;
+    let jacobian = f.jacobian.as_ref().expect("the Jacobian was built");
+    let values = eval(&f.graph, &jacobian.values, inputs);
+    let mut dense = vec![0.0; n * n];
+    for (&(i, j), v) in jacobian.positions.iter().zip(values) {
+        dense[i as usize * n + j as usize] = v;
+    }
+    dense
 }
 
 /// A deterministic pseudo-random source (64-bit LCG).

@@ -5,12 +5,20 @@
 //! so shared subexpressions are computed once), and the roots are stored to
 //! `out` at the end. Because all loads precede all stores, an `out` that
 //! aliases an input sees the inputs' values from before the call.
+//!
+//! A function of more than [`STREAMING_NODES`] nodes is streamed instead:
+//! each input is loaded where it is first needed and each root is parked in
+//! a stack slot as soon as it is computed, then copied to `out` at the end
+//! (loads still precede stores). Keeping every input and root live across
+//! the whole body makes register allocation superlinear in the model's size;
+//! streaming keeps live ranges as local as the equations are.
 
 use std::collections::HashMap;
 
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{
-    AbiParam, FuncRef, Function, InstBuilder, MemFlagsData, Signature, Value,
+    AbiParam, FuncRef, Function, InstBuilder, MemFlagsData, Signature, StackSlotData,
+    StackSlotKind, Value,
 };
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::JITModule;
@@ -19,8 +27,21 @@ use cranelift_module::{FuncId, Linkage, Module};
 use super::JitError;
 use super::JitOptions;
 use super::math::{JitReal, binary_symbol, unary_symbol};
-use crate::system::expr::{BinaryOp, ExprGraph, ExprId, Node, UnaryOp};
+use crate::system::expr::{BinaryOp, ExprGraph, ExprId, Node, Symbol, UnaryOp};
 use crate::system::schedule::{FunctionSchedule, InputArray};
+
+/// Functions with more nodes than this are streamed (see the module docs).
+pub const STREAMING_NODES: usize = 1024;
+
+/// Bytes of stack a function's lowering parks its roots in (zero unless it
+/// is streamed).
+pub(crate) fn stack_bytes<T: JitReal>(schedule: &FunctionSchedule) -> usize {
+    if schedule.nodes().len() > STREAMING_NODES {
+        schedule.roots().len().saturating_mul(size_of::<T>())
+    } else {
+        0
+    }
+}
 
 /// The largest `|n|` for which `x^n` is expanded into multiplications.
 pub const MAX_EXPANDED_POWER: f64 = 16.0;
@@ -84,29 +105,23 @@ pub(crate) fn lower_function<T: JitReal>(
     let (t, arrays, out) = (params[0], &params[1..6], params[6]);
 
     let mut lower = Lowerer::<T>::new(b, module, shims, graph, options);
-    let mut inputs = Vec::with_capacity(schedule.inputs().len());
-    for &(_, symbol) in schedule.inputs() {
-        let value = match InputArray::of(symbol) {
-            None => t,
-            Some((array, index)) => {
-                let offset = byte_offset::<T>(index as usize)?;
-                lower.b.ins().load(
-                    T::IR_TYPE,
-                    MemFlagsData::trusted(),
-                    arrays[array.index()],
-                    offset,
-                )
-            }
-        };
-        inputs.push(value);
-    }
-    let roots = lower.emit(schedule, &inputs)?;
-    for (k, value) in roots.into_iter().enumerate() {
-        let offset = byte_offset::<T>(k)?;
-        lower
-            .b
-            .ins()
-            .store(MemFlagsData::trusted(), value, out, offset);
+    if stack_bytes::<T>(schedule) > 0 {
+        lower.emit_streaming(schedule, t, arrays, out)?;
+    } else {
+        let mut inputs = Vec::with_capacity(schedule.inputs().len());
+        for &(_, symbol) in schedule.inputs() {
+            inputs.push(lower.load_input(symbol, t, arrays)?);
+        }
+        let roots = lower.emit(schedule, &inputs)?;
+        // A scattered output (the Jacobian) is zeroed by the caller; only
+        // its non-zeros are stored here.
+        for (k, value) in roots.into_iter().enumerate() {
+            let offset = byte_offset::<T>(schedule.position(k))?;
+            lower
+                .b
+                .ins()
+                .store(MemFlagsData::trusted(), value, out, offset);
+        }
     }
     lower.b.ins().return_(&[]);
     lower.finalize();
@@ -129,6 +144,8 @@ pub(crate) struct Lowerer<'a, 'f, T> {
     graph: &'a ExprGraph,
     refs: HashMap<FuncId, FuncRef>,
     values: Vec<Option<Value>>,
+    /// `t` and the input arrays, while a function is streamed.
+    streaming: Option<(Value, [Value; 5])>,
     options: &'a JitOptions,
     _real: std::marker::PhantomData<T>,
 }
@@ -148,6 +165,7 @@ impl<'a, 'f, T: JitReal> Lowerer<'a, 'f, T> {
             graph,
             refs: HashMap::new(),
             values: vec![None; graph.len()],
+            streaming: None,
             options,
             _real: std::marker::PhantomData,
         }
@@ -169,36 +187,142 @@ impl<'a, 'f, T: JitReal> Lowerer<'a, 'f, T> {
         for (&(id, _), &value) in schedule.inputs().iter().zip(inputs) {
             self.values[id.index()] = Some(value);
         }
-        let graph = self.graph;
         for &id in schedule.nodes() {
-            let value = match *graph.node(id) {
-                Node::Symbol(_) => continue,
-                Node::Const(bits) => self.constant(f64::from_bits(bits)),
-                Node::Unary(op, a) => {
-                    let a = self.value(a)?;
-                    self.unary(op, a)?
-                }
-                Node::Binary(op, a, b) => {
-                    let exponent = graph.const_value(b);
-                    let (a, b) = (self.value(a)?, self.value(b)?);
-                    self.binary(op, a, b, exponent)?
-                }
-                Node::Select(c, a, b) => {
-                    let (c, a, b) = (self.value(c)?, self.value(a)?, self.value(b)?);
-                    let zero = self.constant(0.0);
-                    let cond = self.b.ins().fcmp(FloatCC::NotEqual, c, zero);
-                    self.b.ins().select(cond, a, b)
-                }
-            };
+            if matches!(self.graph.node(id), Node::Symbol(_)) {
+                continue;
+            }
+            let value = self.operation(id)?;
             self.values[id.index()] = Some(value);
         }
         schedule.roots().iter().map(|&r| self.value(r)).collect()
+    }
+
+    /// Emits `schedule` streamed: inputs loaded at first use, each root
+    /// parked in a stack slot when computed, all copied to `out` last.
+    fn emit_streaming(
+        &mut self,
+        schedule: &FunctionSchedule,
+        t: Value,
+        arrays: &[Value],
+        out: Value,
+    ) -> Result<(), JitError> {
+        let bytes = stack_bytes::<T>(schedule);
+        let too_large = JitError::TooLarge {
+            index: schedule.roots().len(),
+        };
+        let size = u32::try_from(bytes).map_err(|_| too_large)?;
+        let align = size_of::<T>().trailing_zeros() as u8;
+        let slot = self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            size,
+            align,
+        ));
+        let pointer = self.module.target_config().pointer_type();
+        let mut roots: Vec<(ExprId, usize)> = schedule
+            .roots()
+            .iter()
+            .enumerate()
+            .map(|(k, &r)| (r, k))
+            .collect();
+        roots.sort_unstable();
+        let mut next = 0;
+        self.values.iter_mut().for_each(|v| *v = None);
+        let input_arrays: [Value; 5] = arrays
+            .try_into()
+            .map_err(|_| JitError::Internal("five input arrays expected"))?;
+        self.streaming = Some((t, input_arrays));
+        for &id in schedule.nodes() {
+            let value = match *self.graph.node(id) {
+                Node::Symbol(symbol) => self.load_input(symbol, t, arrays)?,
+                _ => self.operation(id)?,
+            };
+            self.values[id.index()] = Some(value);
+            while let Some(&(root, k)) = roots.get(next) {
+                if root != id {
+                    break;
+                }
+                let offset = byte_offset::<T>(k)?;
+                self.b.ins().stack_store(pointer, value, slot, offset);
+                next += 1;
+            }
+        }
+        for k in 0..schedule.roots().len() {
+            let value = self
+                .b
+                .ins()
+                .stack_load(pointer, T::IR_TYPE, slot, byte_offset::<T>(k)?);
+            let offset = byte_offset::<T>(schedule.position(k))?;
+            self.b
+                .ins()
+                .store(MemFlagsData::trusted(), value, out, offset);
+        }
+        Ok(())
+    }
+
+    /// Loads one input symbol (`t` is already a value).
+    fn load_input(
+        &mut self,
+        symbol: Symbol,
+        t: Value,
+        arrays: &[Value],
+    ) -> Result<Value, JitError> {
+        Ok(match InputArray::of(symbol) {
+            None => t,
+            Some((array, index)) => {
+                let offset = byte_offset::<T>(index as usize)?;
+                self.b.ins().load(
+                    T::IR_TYPE,
+                    MemFlagsData::trusted(),
+                    arrays[array.index()],
+                    offset,
+                )
+            }
+        })
+    }
+
+    /// Emits the operation at `id`, whose operands are lowered.
+    fn operation(&mut self, id: ExprId) -> Result<Value, JitError> {
+        let graph = self.graph;
+        Ok(match *graph.node(id) {
+            Node::Symbol(_) => return Err(JitError::Internal("a symbol is not an operation")),
+            Node::Const(bits) => self.constant(f64::from_bits(bits)),
+            Node::Unary(op, a) => {
+                let a = self.operand(a)?;
+                self.unary(op, a)?
+            }
+            Node::Binary(op, a, b) => {
+                let exponent = graph.const_value(b);
+                let (a, b) = (self.operand(a)?, self.operand(b)?);
+                self.binary(op, a, b, exponent)?
+            }
+            Node::Select(c, a, b) => {
+                let (c, a, b) = (self.operand(c)?, self.operand(a)?, self.operand(b)?);
+                let zero = self.constant(0.0);
+                let cond = self.b.ins().fcmp(FloatCC::NotEqual, c, zero);
+                self.b.ins().select(cond, a, b)
+            }
+        })
     }
 
     /// Finishes the function.
     pub(crate) fn finalize(self) {
         let config = self.module.target_config();
         self.b.finalize(config);
+    }
+
+    /// An operand's value. Streamed, literals and inputs are emitted again
+    /// at each use: one value used all over a long body (a parameter, the
+    /// literal `2`) would otherwise be live across all of it, which the
+    /// register allocator splits at great cost.
+    fn operand(&mut self, id: ExprId) -> Result<Value, JitError> {
+        if let Some((t, arrays)) = self.streaming {
+            match *self.graph.node(id) {
+                Node::Const(bits) => return Ok(self.constant(f64::from_bits(bits))),
+                Node::Symbol(symbol) => return self.load_input(symbol, t, &arrays),
+                _ => {}
+            }
+        }
+        self.value(id)
     }
 
     fn value(&self, id: ExprId) -> Result<Value, JitError> {

@@ -10,7 +10,7 @@ use cranelift_frontend::FunctionBuilderContext;
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{Linkage, Module};
 
-use super::lower::{ShimImports, entry_signature, lower_function};
+use super::lower::{ShimImports, entry_signature, lower_function, stack_bytes};
 use super::math::{JitReal, all_shims};
 use super::{JitError, JitOptions};
 use crate::system::args::{ArgumentSpec, Inputs, LengthError, OutSlice, ValueSlice};
@@ -26,6 +26,9 @@ type RawFn<T> = unsafe extern "C" fn(T, *const T, *const T, *const T, *const T, 
 struct Entry<T> {
     code: RawFn<T>,
     spec: ArgumentSpec,
+    /// The code writes only some outputs (the Jacobian's non-zeros): the
+    /// rest are zeroed before the call.
+    scattered: bool,
 }
 
 /// Owns the executable memory of the generated code; frees it on drop.
@@ -141,9 +144,14 @@ impl<T: JitReal> NativeSystem<T> {
             // calling convention, which is the platform C ABI that
             // `extern "C"` names; its memory is finalized and executable.
             let code = unsafe { std::mem::transmute::<*const u8, RawFn<T>>(address) };
-            let spec =
-                ArgumentSpec::new(schedule.function(SystemFunction::ALL[i]), schedule.sizes());
-            Entry { code, spec }
+            let plan = schedule.function(SystemFunction::ALL[i]);
+            let spec = ArgumentSpec::new(plan, schedule.sizes());
+            let scattered = plan.positions().is_some();
+            Entry {
+                code,
+                spec,
+                scattered,
+            }
         };
         let entries = std::array::from_fn(entry);
         Ok(Self {
@@ -151,6 +159,18 @@ impl<T: JitReal> NativeSystem<T> {
             schedule,
             _module: owned,
         })
+    }
+
+    /// Stack bytes a call may use beyond the usual: the largest function
+    /// of more than [`STREAMING_NODES`](super::STREAMING_NODES)
+    /// nodes parks its outputs on the stack. Call such a system from a
+    /// thread with at least this much more stack than usual.
+    pub fn stack_bytes(&self) -> usize {
+        self.schedule
+            .iter()
+            .map(stack_bytes::<T>)
+            .max()
+            .unwrap_or(0)
     }
 
     /// The plan each function was compiled from.
@@ -173,13 +193,19 @@ impl<T: JitReal> NativeSystem<T> {
     ) -> Result<(), LengthError> {
         let entry = &self.entries[slot(function)];
         entry.spec.check(inputs.map(|(_, len)| len), out.len())?;
+        if entry.scattered {
+            for k in 0..out.len() {
+                out.set(k, T::zero());
+            }
+        }
         let out = out.as_mut_ptr();
         let [s, p, d, r, v] = inputs.map(|(ptr, _)| ptr);
         // SAFETY: `Schedule::new` checked that the code reads only indices
         // below each array's declared length, and `check` just verified
         // that every array the code reads has exactly that length (arrays
         // it does not read may be empty; their pointer is never used). It
-        // writes `n_outputs` values to `out`, whose length was checked. All
+        // writes only below `n_outputs` in `out` (positions were checked by
+        // `Schedule::new`), whose length was checked. All
         // pointers come from live, aligned slices borrowed for this call.
         // An `out` aliasing an input is only possible through `Cell`s and is
         // fine: the code loads every input before its first store.

@@ -299,3 +299,41 @@ fn solve_takes_drivers_and_writes_summaries() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_time_series_csv_has_a_status_column_and_nan_after_a_failure() {
+    let dir = scratch("failed-series");
+    let model = dir.join("root.toml");
+    std::fs::write(
+        &model,
+        "equations = \"dx = sqrt(c - t)\"\n[states]\nx = 0.0\n[parameters]\nc = 10.0\n",
+    )
+    .unwrap();
+    let csv = dir.join("series.csv");
+    let out = cubie(&[
+        "solve",
+        model.to_str().unwrap(),
+        "--save-every",
+        "0.25",
+        "--sweep",
+        "c=10,0.5",
+        "--out",
+        csv.to_str().unwrap(),
+        "--quiet",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = std::fs::read_to_string(&csv).unwrap();
+    let rows: Vec<Vec<&str>> = table.lines().map(|r| r.split(',').collect()).collect();
+    assert_eq!(rows[0], ["run", "status", "time", "x"]);
+    assert_eq!(rows.len(), 1 + 2 * 5);
+    for row in &rows[1..6] {
+        assert_eq!(&row[..2], ["0", "0"], "{table}");
+    }
+    // Run 1 fails at t = 0.5, where its derivative turns NaN.
+    let status: i32 = rows[6][1].parse().unwrap();
+    assert!(status & 16 != 0, "{table}");
+    let values: Vec<&str> = rows[6..].iter().map(|r| r[3]).collect();
+    assert!(values[..3].iter().all(|v| *v != "NaN"), "{table}");
+    assert_eq!(values[3..], ["NaN", "NaN"], "{table}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

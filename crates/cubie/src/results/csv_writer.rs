@@ -1,6 +1,9 @@
 //! The CSV writer. A CSV holds one table: with saved time series, one row
-//! per run and save time (`run,time,<saved variables>`); without, one row
-//! per run (`run,status,<parameters>,<initial values>,<final state>`).
+//! per run and save time (`run,status,time,<saved variables>`, the run's
+//! status on each of its rows, so that the NaN saves of a failed run cannot
+//! pass for values); without, one row per run
+//! (`run,status,<parameters>,<initial values>,<final state>`). NaN is
+//! written `NaN`, infinities `inf` and `-inf`.
 
 use std::io::Write;
 use std::path::Path;
@@ -32,7 +35,7 @@ pub fn write_csv(result: &SolveResult, path: &Path) -> Result<(), ResultsError> 
             } else {
                 saved_labels
             };
-            let header = ["run".to_string(), "time".to_string()]
+            let header = ["run".to_string(), "status".to_string(), "time".to_string()]
                 .into_iter()
                 .chain(state_cols.iter().cloned())
                 .chain(
@@ -49,7 +52,8 @@ pub fn write_csv(result: &SolveResult, path: &Path) -> Result<(), ResultsError> 
                         Some(obs) => &obs[(run * saves + k) * no..(run * saves + k + 1) * no],
                         None => &[],
                     };
-                    let fields = [run.to_string(), t.to_string()]
+                    let status = result.status().get(run).copied().unwrap_or_default();
+                    let fields = [run.to_string(), status.to_string(), t.to_string()]
                         .into_iter()
                         .chain(s.iter().chain(o).map(f64::to_string));
                     format_row(out, fields)?;

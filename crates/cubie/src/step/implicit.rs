@@ -117,16 +117,21 @@ impl ImplicitSolverSettings {
 }
 
 /// The status flags of a Newton solve: none when it converged, else the
-/// Newton flag and, when some correction's linear solve hit its limit,
-/// the linear flag too.
+/// Newton flag, the linear flag too when some correction's linear solve
+/// hit its limit, and the non-finite flag when a non-finite residual or
+/// iterate made it fail.
 pub(crate) fn newton_status(outcome: &NewtonOutcome) -> Status {
     if outcome.converged() {
-        Status::SUCCESS
-    } else if outcome.linear_limit_hit {
-        Status::MAX_NEWTON_ITERATIONS | Status::MAX_LINEAR_ITERATIONS
-    } else {
-        Status::MAX_NEWTON_ITERATIONS
+        return Status::SUCCESS;
     }
+    let mut status = Status::MAX_NEWTON_ITERATIONS;
+    if outcome.linear_limit_hit {
+        status.insert(Status::MAX_LINEAR_ITERATIONS);
+    }
+    if outcome.non_finite {
+        status.insert(Status::NON_FINITE_STATE);
+    }
+    status
 }
 
 /// `A = I − gh·J(t, state)`, matrix-free from the model's JVP; dense or

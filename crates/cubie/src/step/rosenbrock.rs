@@ -153,9 +153,22 @@ impl<T: JitReal> CpuStep<T> for RosenbrockCpu<T> {
                 r.set(v);
                 ui[e].set(v);
             }
-            let outcome = self.linear.solve(&op, rhs, ui, arena);
-            if !outcome.converged {
-                status.insert(Status::MAX_LINEAR_ITERATIONS);
+            // A non-finite derivative (or time derivative) is no linear
+            // solver's failure: report it as such, the state unchanged.
+            let finite = rhs.iter().all(|v| v.get().is_finite());
+            let outcome = if finite {
+                Some(self.linear.solve(&op, rhs, ui, arena))
+            } else {
+                None
+            };
+            if outcome.as_ref().is_none_or(|o| !o.converged) {
+                match outcome {
+                    None => status.insert(Status::NON_FINITE_STATE),
+                    Some(_) => status.insert(Status::MAX_LINEAR_ITERATIONS),
+                }
+                if ui.iter().any(|v| !v.get().is_finite()) {
+                    status.insert(Status::NON_FINITE_STATE);
+                }
                 for (p, y) in io.proposed.iter().zip(io.state) {
                     p.set(y.get());
                 }

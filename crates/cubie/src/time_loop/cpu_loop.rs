@@ -86,6 +86,10 @@ fn load<T: Copy>(to: &[Cell<T>], from: &[T]) {
     }
 }
 
+fn all_finite<T: JitReal>(values: &[Cell<T>]) -> bool {
+    values.iter().all(|v| v.get().is_finite())
+}
+
 fn store<T: Copy>(to: &mut [T], from: &[Cell<T>]) {
     for (v, c) in to.iter_mut().zip(from) {
         *v = c.get();
@@ -129,6 +133,10 @@ impl<T: JitReal> LoopCpu<T> {
         counters[2] += evaluations as i64;
         let mut steps: u64 = 0;
         let mut cached = false;
+        // A rejected attempt met a non-finite value: if the run then stops
+        // (step too small, max steps, a failed solve), the flag says so, as
+        // steps that creep up on a singularity may still be accepted.
+        let mut non_finite_pending = false;
 
         let mut cursor = Cursor::default();
         if s.settling_time == 0.0 {
@@ -138,6 +146,9 @@ impl<T: JitReal> LoopCpu<T> {
         while t < t_end {
             if steps >= s.max_steps {
                 status.insert(Status::MAX_STEPS);
+                if non_finite_pending {
+                    status.insert(Status::NON_FINITE_STATE);
+                }
                 break;
             }
             // The next time the loop must land on exactly.
@@ -167,14 +178,40 @@ impl<T: JitReal> LoopCpu<T> {
             steps += 1;
             counters[2] += report.evaluations as i64;
 
+            let non_finite = report.status.contains(Status::NON_FINITE_STATE)
+                || !all_finite(proposed)
+                || !all_finite(error)
+                || self
+                    .step
+                    .secondary_error(arena)
+                    .is_some_and(|e3| !all_finite(e3));
             let decision = if self.controller.is_adaptive() {
-                let norm = self.controller.error_norm(error, state, proposed);
-                let norm = match self.step.secondary_error(arena) {
-                    Some(e3) => crate::step::dop853_combined_error(
-                        norm,
-                        self.controller.error_norm(e3, state, proposed),
-                    ),
-                    None => norm,
+                if non_finite {
+                    // A shorter step may stay clear of a singularity ahead,
+                    // but none can mend a derivative that is already
+                    // non-finite at the state reached: stop there. `error`
+                    // is scratch until the next attempt.
+                    sys.dxdt(t, state, error);
+                    counters[2] += 1;
+                    if !all_finite(error) {
+                        counters[1] += 1;
+                        status.insert(Status::NON_FINITE_STATE);
+                        status.insert(report.status);
+                        break;
+                    }
+                    non_finite_pending = true;
+                }
+                let norm = if non_finite {
+                    T::infinity()
+                } else {
+                    let norm = self.controller.error_norm(error, state, proposed);
+                    match self.step.secondary_error(arena) {
+                        Some(e3) => crate::step::dop853_combined_error(
+                            norm,
+                            self.controller.error_norm(e3, state, proposed),
+                        ),
+                        None => norm,
+                    }
                 };
                 self.controller
                     .propose_step(norm, T::from_f64(step_dt), arena, &report)
@@ -186,13 +223,12 @@ impl<T: JitReal> LoopCpu<T> {
                     // A failed solve is only the run's outcome when it is
                     // not retried (an adaptive controller rejects it).
                     status.insert(report.status);
-                    if !report.status.is_success() {
+                    if non_finite || (non_finite_pending && !status.is_success()) {
+                        status.insert(Status::NON_FINITE_STATE);
+                    }
+                    if !status.is_success() {
                         // A fixed-step solve cannot retry: the run stops at
                         // the last state it reached.
-                        break;
-                    }
-                    if proposed.iter().any(|x| !x.get().is_finite()) {
-                        status.insert(Status::NON_FINITE_STATE);
                         break;
                     }
                     counters[0] += 1;
@@ -221,14 +257,41 @@ impl<T: JitReal> LoopCpu<T> {
                     counters[1] += 1;
                     status.insert(Status::STEP_TOO_SMALL);
                     status.insert(report.status);
+                    if non_finite_pending {
+                        status.insert(Status::NON_FINITE_STATE);
+                    }
                     break;
                 }
             }
         }
+        if !status.is_success() {
+            self.fill_unreached(&cursor, &mut slot);
+        }
+        // The final state is the last state reached, failed or not.
         store(slot.final_state, state);
         *slot.status = status.0;
         slot.counters
             .copy_from_slice(&counters[..slot.counters.len()]);
+    }
+
+    /// Writes NaN into every output a failed run never reached: the saves
+    /// from `cursor.save` on and the summary windows not completed (the
+    /// window the failure cut short included), so that no zero passes for
+    /// a value.
+    fn fill_unreached(&self, cursor: &Cursor, slot: &mut RunSlot<'_, T>) {
+        let out = &self.outputs;
+        let nan = T::from_f64(f64::NAN);
+        let states = (cursor.save * out.saved_states.len()).min(slot.saved_states.len());
+        slot.saved_states[states..].fill(nan);
+        let observables =
+            (cursor.save * out.saved_observables.len()).min(slot.saved_observables.len());
+        slot.saved_observables[observables..].fill(nan);
+        if let Some(summaries) = &out.summaries {
+            let per_window = summaries.samples_per_window().max(1);
+            let done = cursor.sample / per_window;
+            let from = (done * summaries.row_len()).min(slot.summaries.len());
+            slot.summaries[from..].fill(nan);
+        }
     }
 
     /// The next save or summary sample time (infinite when none is left).

@@ -87,6 +87,11 @@ pub struct NewtonOutcome {
     /// Some linear solve stopped unconverged (iteration limit or breakdown):
     /// the caller raises its max-linear-iterations flag.
     pub linear_limit_hit: bool,
+    /// The solve failed on a non-finite value: the initial residual, or
+    /// the residual or iterate of the last backtracking search (every trial
+    /// that did not lower the residual norm included one). The caller
+    /// raises its non-finite flag.
+    pub non_finite: bool,
 }
 
 impl NewtonOutcome {
@@ -305,12 +310,14 @@ impl<T: Real> NewtonKrylov<T> {
             iterations: 0,
             linear_iterations: 0,
             linear_limit_hit: false,
+            non_finite: false,
         };
 
         problem.residual(x, residual);
         let mut norm_prev = norm(residual);
         if !norm_prev.is_finite() {
             out.status = NewtonStatus::Diverged;
+            out.non_finite = true;
             return out;
         }
         while norm_prev > self.tolerance || out.iterations < min_iters {
@@ -334,6 +341,7 @@ impl<T: Real> NewtonKrylov<T> {
             copy(x, base);
             let mut alpha = T::one();
             let mut accepted = false;
+            let mut met_non_finite = false;
             for _ in 0..=self.max_backtracks {
                 for ((xi, bi), di) in x.iter().zip(base).zip(delta) {
                     xi.set(bi.get() + alpha * di.get());
@@ -346,12 +354,14 @@ impl<T: Real> NewtonKrylov<T> {
                     accepted = true;
                     break;
                 }
+                met_non_finite |= !trial_norm.is_finite() || !all_finite(x);
                 alpha = alpha * self.damping;
             }
             if !accepted {
                 copy(base, x);
                 if norm_prev > self.tolerance {
                     out.status = NewtonStatus::Diverged;
+                    out.non_finite = met_non_finite;
                 }
                 return out;
             }

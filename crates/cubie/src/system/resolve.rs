@@ -58,7 +58,19 @@ fn invalid_name(name: &str) -> Option<&'static str> {
     if KEYWORDS.contains(&name) {
         return Some("it is a keyword");
     }
+    if Builtin::lookup(name).is_some() {
+        return Some("it is a built-in function; choose another name");
+    }
     None
+}
+
+/// Why a declared `name` clashes with the derivative of a state, if it
+/// does: `dx` is how the derivative of state `x` is written.
+fn names_a_derivative(name: &str, table: &HashMap<String, (Role, usize)>) -> Option<&'static str> {
+    let rest = name.strip_prefix('d')?;
+    matches!(table.get(rest), Some((Role::State, _))).then_some(
+        "it is `d` followed by the name of a state, which is how that state's derivative is written; choose another name",
+    )
 }
 
 /// Checks a spec and builds its model.
@@ -76,12 +88,26 @@ pub(crate) fn build_model(spec: ModelSpec) -> Result<Model, ModelError> {
     let mut aux_values = vec![None; eqs.auxiliaries.len()];
     for &a in &order {
         let eq = &program.equations[eqs.auxiliaries[a]];
-        aux_values[a] = Some(lower(&spec, &program, &leaves, &aux_values, &mut graph, eq));
+        aux_values[a] = Some(lower(
+            &spec,
+            &program,
+            &leaves,
+            &aux_values,
+            &mut graph,
+            eq,
+        )?);
     }
     let mut dxdt = Vec::with_capacity(spec.states.len());
     for k in eqs.derivatives.iter().flatten() {
         let eq = &program.equations[*k];
-        dxdt.push(lower(&spec, &program, &leaves, &aux_values, &mut graph, eq));
+        dxdt.push(lower(
+            &spec,
+            &program,
+            &leaves,
+            &aux_values,
+            &mut graph,
+            eq,
+        )?);
     }
     let observable_roots = observables
         .iter()
@@ -157,6 +183,18 @@ fn declarations(spec: &ModelSpec) -> Result<HashMap<String, (Role, usize)>, Mode
     if spec.states.is_empty() {
         return Err(spec.error(ModelErrorKind::NoStates, &At::Nowhere));
     }
+    for (role, list) in roles {
+        for d in list {
+            if let Some(reason) = names_a_derivative(&d.name, &table) {
+                let kind = ModelErrorKind::InvalidName {
+                    name: d.name.clone(),
+                    role: role.name(),
+                    reason,
+                };
+                return Err(spec.error(kind, &d.at));
+            }
+        }
+    }
     Ok(table)
 }
 
@@ -213,6 +251,14 @@ fn classify(
                 ),
             };
             return assign_error(role.name(), hint);
+        }
+        if Builtin::lookup(&eq.lhs).is_some() {
+            let kind = ModelErrorKind::InvalidName {
+                name: eq.lhs.clone(),
+                role: "auxiliary",
+                reason: "it is a built-in function; choose another name",
+            };
+            return Err(spec.error(kind, &at));
         }
         let state = eq
             .lhs
@@ -447,7 +493,9 @@ fn auxiliary_order(
 }
 
 /// Builds one right-hand side into the graph. Names, calls and the
-/// auxiliary order are already checked.
+/// auxiliary order are already checked. A number or constant expression
+/// that is not finite is an error at the innermost text that makes it
+/// (children are built before their parents).
 fn lower(
     spec: &ModelSpec,
     program: &Program,
@@ -455,7 +503,7 @@ fn lower(
     aux_values: &[Option<ExprId>],
     graph: &mut ExprGraph,
     eq: &Equation,
-) -> ExprId {
+) -> Result<ExprId, ModelError> {
     let mut values: Vec<ExprId> = Vec::with_capacity(eq.rhs + 1 - eq.first);
     let v = |values: &Vec<ExprId>, id: usize| values[id - eq.first];
     let range = eq.first..=eq.rhs;
@@ -493,7 +541,19 @@ fn lower(
                 graph.select(v(&values, *cond), v(&values, *then), v(&values, *other))
             }
         };
+        if let Some(x) = graph.const_value(value).filter(|x| !x.is_finite()) {
+            let kind = ModelErrorKind::NonFiniteConstant {
+                text: spec
+                    .equations
+                    .get(node.span.clone())
+                    .unwrap_or("")
+                    .to_string(),
+                value: x.to_string(),
+                literal: matches!(node.ast, Ast::Number(_)),
+            };
+            return Err(spec.error(kind, &At::Equations(node.span.clone())));
+        }
         values.push(value);
     }
-    values[eq.rhs - eq.first]
+    Ok(values[eq.rhs - eq.first])
 }

@@ -189,6 +189,11 @@ impl Parser<'_> {
             Tok::RParen => {
                 return self.error("an operator or the end of the line (this `)` closes no `(`)");
             }
+            Tok::Assign => {
+                return self.error(
+                    "an operator or the end of the line (one `=` per equation; compare with `==`)",
+                );
+            }
             _ => return self.error("an operator or the end of the line"),
         }
         let line = self.src[..lhs_span.start].matches('\n').count() + 1;
@@ -533,6 +538,9 @@ mod tests {
         assert!(matches!(kind, ModelErrorKind::Syntax { .. }));
         let (kind, _) = parse("x = a + 1)").unwrap_err();
         assert!(kind.to_string().contains("closes no `(`"), "{kind}");
+        let (kind, span) = parse("x = a = 1").unwrap_err();
+        assert_eq!(span, 6..7);
+        assert!(kind.to_string().contains("compare with `==`"), "{kind}");
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Every kind of model error, with its location and message.
 
+use cubie::Precision;
 use cubie::system::{Model, ModelError, ModelErrorKind};
 
 /// Builds a model from a file text that must fail.
@@ -418,7 +419,8 @@ fn numbers_beyond_f64_are_errors_at_the_literal() {
         ModelErrorKind::NonFiniteConstant {
             text: "1e999999".into(),
             value: "inf".into(),
-            literal: true
+            literal: true,
+            precision: Precision::F64
         }
     );
     assert_eq!(place(&e), (3, 6, 8));
@@ -461,7 +463,8 @@ fn constant_expressions_that_fold_to_non_finite_values_are_errors() {
             ModelErrorKind::NonFiniteConstant {
                 text: text.into(),
                 value: value.into(),
-                literal: false
+                literal: false,
+                precision: Precision::F64
             },
             "{equations}"
         );
@@ -760,4 +763,45 @@ fn long_lines_are_cut_around_the_error() {
     assert!(rendered.contains("... (200000 characters)`"), "{rendered}");
     let (_, caret) = source_and_caret(&rendered);
     assert!(caret.starts_with("     ^"), "{caret}");
+}
+
+#[test]
+fn an_f32_model_checks_its_numbers_against_the_range_of_f32() {
+    let f32_model = |equations: &str| format!("precision = \"f32\"\n{}", with_equations(equations));
+    // Line 4: the equations start a line later.
+    let e = file_error(&f32_model("dx = 1e39 * x\ndy = 0"));
+    assert_eq!(
+        *e.kind(),
+        ModelErrorKind::NonFiniteConstant {
+            text: "1e39".into(),
+            value: "inf".into(),
+            literal: true,
+            precision: Precision::F32
+        }
+    );
+    assert_eq!(place(&e), (4, 6, 4));
+    assert!(
+        e.to_string()
+            .contains("the number `1e39` is beyond the range of f32 (largest about 3.4e38)"),
+        "{e}"
+    );
+    let e = file_error(&f32_model("dx = -c * 2e38 * x\ndy = 0"));
+    assert!(
+        e.to_string()
+            .contains("`-c * 2e38` is a constant expression whose value is -inf in f32"),
+        "{e}"
+    );
+    // Every constant subexpression must fit, then the result.
+    assert!(Model::from_toml_str(&f32_model("dx = 1e39 / 1e10 * x\ndy = 0"), "bad.toml").is_err());
+    assert!(Model::from_toml_str(&f32_model("dx = 3e38 * x\ndy = 1e-50"), "ok.toml").is_ok());
+    let e = file_error(&f32_model("dx = 1\ndy = 1").replace("p = 1.0", "p = 1e300"));
+    assert!(
+        e.to_string().contains(
+            "default of parameter `p` must be a finite number, found 1e300, which is beyond the range of f32"
+        ),
+        "{e}"
+    );
+    // The same numbers are fine in f64.
+    let f64_model = with_equations("dx = 1e39 * x\ndy = 0").replace("p = 1.0", "p = 1e300");
+    assert!(Model::from_toml_str(&f64_model, "ok.toml").is_ok());
 }

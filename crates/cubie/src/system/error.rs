@@ -6,6 +6,8 @@ use std::ops::Range;
 
 use thiserror::Error;
 
+use crate::precision::Precision;
+
 /// What is wrong with a model. Every message names the offending text and
 /// what was expected.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -181,12 +183,14 @@ pub enum ModelErrorKind {
     },
     /// A number, or an expression of numbers and constants, whose value is
     /// not finite (`1e999`, `10^400`, `c / 0` with `c` a constant).
-    #[error("{}", non_finite(.text, .value, *.literal))]
+    #[error("{}", non_finite(.text, .value, *.literal, *.precision))]
     NonFiniteConstant {
         /// The offending text.
         text: String,
         /// Its value: `inf`, `-inf` or `NaN`.
         value: String,
+        /// The model's precision, whose range the value is beyond.
+        precision: Precision,
         /// True for a single number as written, false for an expression
         /// folded from numbers and constants.
         literal: bool,
@@ -243,13 +247,21 @@ fn cycle_text(cycle: &[String]) -> String {
     format!("{head} -> ... ({left_out} more) ... -> {tail}")
 }
 
-fn non_finite(text: &str, value: &str, literal: bool) -> String {
+fn non_finite(text: &str, value: &str, literal: bool, precision: Precision) -> String {
     let text = short(text);
+    let largest = match precision {
+        Precision::F32 => "3.4e38",
+        Precision::F64 => "1.8e308",
+    };
     if literal {
         format!(
-            "the number `{text}` is beyond the range of f64 (largest about 1.8e308): it would be {value}; write a finite number"
+            "the number `{text}` is beyond the range of {precision} (largest about {largest}): it would be {value}; write a finite number"
         )
     } else {
+        let value = match precision {
+            Precision::F32 => format!("{value} in f32"),
+            Precision::F64 => value.to_string(),
+        };
         format!(
             "`{text}` is a constant expression whose value is {value}; every number and constant expression must be finite (check for division by zero, overflow or a function outside its domain)"
         )

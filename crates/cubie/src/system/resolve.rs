@@ -4,6 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::precision::Precision;
+
 use super::builtins::{self, Builtin};
 use super::derived::{InputCounts, build_system_functions};
 use super::error::{ModelError, ModelErrorKind, suggest};
@@ -167,6 +169,14 @@ fn declarations(spec: &ModelSpec) -> Result<HashMap<String, (Role, usize)>, Mode
                     role: role.name(),
                     name: d.name.clone(),
                     found: d.value.to_string(),
+                };
+                return Err(spec.error(kind, &d.at));
+            }
+            if spec.precision == Precision::F32 && !(d.value as f32).is_finite() {
+                let kind = ModelErrorKind::InvalidDefault {
+                    role: role.name(),
+                    name: d.name.clone(),
+                    found: format!("{:e}, which is beyond the range of f32", d.value),
                 };
                 return Err(spec.error(kind, &d.at));
             }
@@ -541,7 +551,16 @@ fn lower(
                 graph.select(v(&values, *cond), v(&values, *then), v(&values, *other))
             }
         };
-        if let Some(x) = graph.const_value(value).filter(|x| !x.is_finite()) {
+        // Folding is in f64; an f32 model's constants are then rounded.
+        let at_precision = |x: f64| match spec.precision {
+            Precision::F32 => f64::from(x as f32),
+            Precision::F64 => x,
+        };
+        if let Some(x) = graph
+            .const_value(value)
+            .map(at_precision)
+            .filter(|x| !x.is_finite())
+        {
             let kind = ModelErrorKind::NonFiniteConstant {
                 text: spec
                     .equations
@@ -550,6 +569,7 @@ fn lower(
                     .to_string(),
                 value: x.to_string(),
                 literal: matches!(node.ast, Ast::Number(_)),
+                precision: spec.precision,
             };
             return Err(spec.error(kind, &At::Equations(node.span.clone())));
         }

@@ -79,3 +79,64 @@ fn check_fails_on_a_missing_file() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("no-such-model.toml: cannot read model file"));
 }
+
+/// Writes `bytes` to a fresh file named `name` and returns its path.
+fn temp_model(name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("cubie-check-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write the model");
+    path
+}
+
+#[test]
+fn check_locates_errors_that_have_no_token() {
+    // Latin-1 `é` (0xE9) on line 3: the byte offset, line and column.
+    let path = temp_model(
+        "latin1.toml",
+        b"equations = \"dx = -x\"\n[states]\nx = 1 # caf\xe9\n",
+    );
+    let out = cubie(&["check", &path.display().to_string()]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("latin1.toml:3:12: the file is not valid UTF-8: the byte at offset 42"),
+        "{stderr}"
+    );
+
+    // An unclosed `(`: at the `(`, not at the end of the equations.
+    let path = temp_model(
+        "unclosed.toml",
+        b"equations = \"\"\"\ndx = sigma * (y - x\ndy = -y\n\"\"\"\n[states]\nx = 1\ny = 0\n[constants]\nsigma = 10\n",
+    );
+    let out = cubie(&["check", &path.display().to_string()]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(
+            "unclosed.toml:2:14: this `(` is never closed: expected a matching `)` before `dy`"
+        ),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("2 | dx = sigma * (y - x\n  |              ^"),
+        "{stderr}"
+    );
+
+    // A constant folded to infinity.
+    let path = temp_model(
+        "overflow.toml",
+        b"equations = \"dx = 10^400 * x\"\n[states]\nx = 1\n",
+    );
+    let out = cubie(&["check", &path.display().to_string()]);
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("overflow.toml:1:19: `10^400` is a constant expression whose value is inf"),
+        "{stderr}"
+    );
+    for name in ["latin1.toml", "unclosed.toml", "overflow.toml"] {
+        let dir = std::env::temp_dir().join(format!("cubie-check-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}

@@ -6,6 +6,8 @@ use std::ops::Range;
 
 use thiserror::Error;
 
+use crate::precision::Precision;
+
 /// What is wrong with a model. Every message names the offending text and
 /// what was expected.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -24,7 +26,7 @@ pub enum ModelErrorKind {
         message: String,
     },
     /// A top-level key of the model file that has no meaning.
-    #[error("unknown key `{key}`{}; expected one of name, precision, observables, equations, states, parameters, constants, drivers", did_you_mean(.suggestion))]
+    #[error("unknown key `{}`{}; expected one of name, precision, observables, equations, states, parameters, constants, drivers", short(.key), did_you_mean(.suggestion))]
     UnknownKey {
         /// The key as written.
         key: String,
@@ -50,16 +52,16 @@ pub enum ModelErrorKind {
         expected: String,
     },
     /// The precision is neither `f32` nor `f64`.
-    #[error("unknown precision `{found}`: expected \"f32\" or \"f64\"")]
+    #[error("unknown precision `{}`: expected \"f32\" or \"f64\"", short(.found))]
     InvalidPrecision {
         /// The value as written.
         found: String,
     },
     /// A model needs at least one state.
-    #[error("the model declares no states: add at least one under [states] (name = initial value)")]
+    #[error("the model declares no states: add at least one `name = initial value` under [states]")]
     NoStates,
     /// A declared default value that is not a finite number.
-    #[error("default of {role} `{name}` must be a finite number, found {found}")]
+    #[error("default of {role} `{}` must be a finite number, found {found}", short(.name))]
     InvalidDefault {
         /// The role (state, parameter, constant or driver).
         role: &'static str,
@@ -69,7 +71,7 @@ pub enum ModelErrorKind {
         found: String,
     },
     /// A declared name that is not an identifier or is reserved.
-    #[error("`{name}` cannot be declared as a {role}: {reason}")]
+    #[error("`{}` cannot be declared as {} {role}: {reason}", short(.name), article(.role))]
     InvalidName {
         /// The name as written.
         name: String,
@@ -79,7 +81,7 @@ pub enum ModelErrorKind {
         reason: &'static str,
     },
     /// A name declared in two roles (or twice in one role).
-    #[error("`{name}` is declared as a {first} and again as a {second}; each name has one role")]
+    #[error("`{}` is declared as {} {first} and again as {} {second}; each name has one role", short(.name), article(.first), article(.second))]
     DuplicateDeclaration {
         /// The name.
         name: String,
@@ -97,7 +99,7 @@ pub enum ModelErrorKind {
         found: String,
     },
     /// A name in an expression that is not declared or defined.
-    #[error("unknown symbol `{name}`{}", did_you_mean(.suggestion))]
+    #[error("unknown symbol `{}`{}", short(.name), did_you_mean(.suggestion))]
     UnknownSymbol {
         /// The name as written.
         name: String,
@@ -113,7 +115,7 @@ pub enum ModelErrorKind {
         name: String,
     },
     /// A call of a function that does not exist.
-    #[error("unknown function `{name}`{}", did_you_mean(.suggestion))]
+    #[error("unknown function `{}`{}", short(.name), did_you_mean(.suggestion))]
     UnknownFunction {
         /// The name as written.
         name: String,
@@ -131,13 +133,13 @@ pub enum ModelErrorKind {
         found: usize,
     },
     /// A state with no `dNAME = ...` equation.
-    #[error("state `{name}` has no derivative: add an equation `d{name} = ...`")]
+    #[error("state `{0}` has no derivative: add an equation `d{0} = ...`", short(.name))]
     MissingDerivative {
         /// The state.
         name: String,
     },
     /// `dNAME = ...` where NAME is not a state.
-    #[error("`d{name}` defines the derivative of `{name}`, which is not a declared state{}; declare `{name}` under [states] (or use `d{name}` somewhere if it is meant as an auxiliary)", did_you_mean_d(.suggestion))]
+    #[error("`d{0}` defines the derivative of `{0}`, which is not a declared state{1}; declare `{0}` under [states] (or use `d{0}` somewhere if it is meant as an auxiliary)", short(.name), did_you_mean_d(.suggestion))]
     UndeclaredState {
         /// The name after the `d`.
         name: String,
@@ -146,7 +148,8 @@ pub enum ModelErrorKind {
     },
     /// One name defined by two equations.
     #[error(
-        "`{name}` is defined twice (first on line {first_line}); each name has exactly one equation"
+        "`{}` is defined twice (first on line {first_line}); each name has exactly one equation",
+        short(.name)
     )]
     DuplicateDefinition {
         /// The left-hand side.
@@ -155,7 +158,7 @@ pub enum ModelErrorKind {
         first_line: usize,
     },
     /// An equation assigns to a state, parameter, constant, driver or `t`.
-    #[error("cannot assign to {role} `{name}`: {hint}")]
+    #[error("cannot assign to {role} `{}`: {hint}", short(.name))]
     AssignToInput {
         /// The left-hand side.
         name: String,
@@ -165,31 +168,116 @@ pub enum ModelErrorKind {
         hint: String,
     },
     /// Auxiliaries that depend on each other in a loop.
-    #[error("auxiliaries depend on each other in a cycle: {}", .cycle.join(" -> "))]
+    #[error("auxiliaries depend on each other in a cycle: {}", cycle_text(.cycle))]
     AuxiliaryCycle {
         /// The names in the cycle, the first repeated at the end.
         cycle: Vec<String>,
     },
     /// An observable that no equation defines.
-    #[error("observable `{name}` is not defined by any equation{}; observables must be auxiliaries (`{name} = ...`)", did_you_mean(.suggestion))]
+    #[error("observable `{0}` is not defined by any equation{1}; observables must be auxiliaries (`{0} = ...`)", short(.name), did_you_mean(.suggestion))]
     UndefinedObservable {
         /// The observable as listed.
         name: String,
         /// The nearest auxiliary.
         suggestion: Option<String>,
     },
+    /// A number, or an expression of numbers and constants, whose value is
+    /// not finite (`1e999`, `10^400`, `c / 0` with `c` a constant).
+    #[error("{}", non_finite(.text, .value, *.literal, *.precision))]
+    NonFiniteConstant {
+        /// The offending text.
+        text: String,
+        /// Its value: `inf`, `-inf` or `NaN`.
+        value: String,
+        /// The model's precision, whose range the value is beyond.
+        precision: Precision,
+        /// True for a single number as written, false for an expression
+        /// folded from numbers and constants.
+        literal: bool,
+    },
+    /// A `(` with no matching `)`.
+    #[error("this `(` is never closed: expected a matching `)` before {found}")]
+    UnclosedParenthesis {
+        /// Where the parser gave up waiting for the `)` (quoted text or
+        /// "end of equations").
+        found: String,
+    },
+    /// The model file's bytes are not UTF-8 text.
+    #[error(
+        "the file is not valid UTF-8: the byte at offset {offset} does not begin a UTF-8 character; save the model as UTF-8 text"
+    )]
+    InvalidUtf8 {
+        /// Byte offset of the first invalid byte.
+        offset: usize,
+    },
+}
+
+/// Longest user text echoed whole in a message, in characters.
+const ECHO_LIMIT: usize = 60;
+
+/// `text`, cut to [`ECHO_LIMIT`] characters with `...` and the full length
+/// when longer, so that a message never repeats a huge line.
+pub(crate) fn short(text: &str) -> String {
+    let count = text.chars().count();
+    if count <= ECHO_LIMIT {
+        return text.to_string();
+    }
+    let head: String = text.chars().take(ECHO_LIMIT - 12).collect();
+    format!("{head}... ({count} characters)")
+}
+
+fn article(role: &str) -> &'static str {
+    if role.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// The names of a cycle, the middle left out of a long one.
+fn cycle_text(cycle: &[String]) -> String {
+    const SHOWN: usize = 8;
+    let names: Vec<String> = cycle.iter().map(|n| short(n)).collect();
+    if names.len() <= SHOWN {
+        return names.join(" -> ");
+    }
+    let head = names[..SHOWN / 2].join(" -> ");
+    let tail = names[names.len() - SHOWN / 2..].join(" -> ");
+    let left_out = names.len() - SHOWN;
+    format!("{head} -> ... ({left_out} more) ... -> {tail}")
+}
+
+fn non_finite(text: &str, value: &str, literal: bool, precision: Precision) -> String {
+    let text = short(text);
+    let largest = match precision {
+        Precision::F32 => "3.4e38",
+        Precision::F64 => "1.8e308",
+    };
+    if literal {
+        format!(
+            "the number `{text}` is beyond the range of {precision} (largest about {largest}): it would be {value}; write a finite number"
+        )
+    } else {
+        let value = match precision {
+            Precision::F32 => format!("{value} in f32"),
+            Precision::F64 => value.to_string(),
+        };
+        format!(
+            "`{text}` is a constant expression whose value is {value}; every number and constant expression must be finite (check for division by zero, overflow or a function outside its domain)"
+        )
+    }
 }
 
 fn did_you_mean(suggestion: &Option<String>) -> String {
     match suggestion {
-        Some(s) => format!(" (did you mean `{s}`?)"),
+        Some(s) => format!(" (did you mean `{}`?)", short(s)),
         None => String::new(),
     }
 }
 
 fn did_you_mean_d(suggestion: &Option<String>) -> String {
     match suggestion {
-        Some(s) => format!(" (did you mean `d{s}`?)"),
+        Some(s) => format!(" (did you mean `d{}`?)", short(s)),
         None => String::new(),
     }
 }
@@ -215,7 +303,10 @@ impl Location {
         let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
         let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
         let line = text[..start].matches('\n').count() + 1;
-        let column = text[line_start..start].chars().count() + 1;
+        let line_text = text[line_start..line_end].trim_end_matches('\r');
+        // A position in the `\r` of a `\r\n` is the end of the line.
+        let column =
+            (text[line_start..start].chars().count() + 1).min(line_text.chars().count() + 1);
         // The caret stops at the end of the line for multi-line spans.
         let length = text[start..end.min(line_end).max(start)]
             .chars()
@@ -225,9 +316,7 @@ impl Location {
             line,
             column,
             length,
-            line_text: text[line_start..line_end]
-                .trim_end_matches('\r')
-                .to_string(),
+            line_text: line_text.to_string(),
         }
     }
 }
@@ -287,27 +376,58 @@ impl ModelError {
     }
 
     /// The message followed by the source line and a caret under the
-    /// offending text, as printed by `cubie check`.
+    /// offending text, as printed by `cubie check`. A long line is cut to
+    /// a window around the column, `...` marking each cut.
     pub fn render(&self) -> String {
         let mut out = self.to_string();
         if let Some(l) = self.location() {
             let number = l.line.to_string();
             let pad = " ".repeat(number.len());
+            let (shown, caret_at, caret_len) = window(l);
             // Keep tabs so that the caret lines up with the source line.
-            let lead: String = l
-                .line_text
+            let lead: String = shown
                 .chars()
-                .take(l.column - 1)
+                .take(caret_at)
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
             out.push_str(&format!(
-                "\n{pad} |\n{number} | {}\n{pad} | {lead}{}",
-                l.line_text,
-                "^".repeat(l.length)
+                "\n{pad} |\n{number} | {shown}\n{pad} | {lead}{}",
+                "^".repeat(caret_len)
             ));
         }
         out
     }
+}
+
+/// Longest source line shown whole under a message, in characters.
+const LINE_LIMIT: usize = 120;
+/// Characters shown before the column when a long line is cut.
+const LINE_BEFORE: usize = 40;
+
+/// The part of `l`'s line to show, the caret's position in it and the
+/// caret's length (all in characters).
+fn window(l: &Location) -> (String, usize, usize) {
+    let chars: Vec<char> = l.line_text.chars().collect();
+    let column = (l.column - 1).min(chars.len());
+    let length = l.length.max(1);
+    if chars.len() <= LINE_LIMIT {
+        return (l.line_text.clone(), column, length);
+    }
+    let start = column.saturating_sub(LINE_BEFORE);
+    let end = (start + LINE_LIMIT).min(chars.len());
+    let mut shown = String::new();
+    let mut caret_at = column - start;
+    if start > 0 {
+        shown.push_str("...");
+        caret_at += 3;
+    }
+    shown.extend(&chars[start..end]);
+    if end < chars.len() {
+        shown.push_str("...");
+    }
+    // The caret stops at the cut (or covers the `...` after it).
+    let caret_len = length.min(end.saturating_sub(column).max(1));
+    (shown, caret_at, caret_len)
 }
 
 impl fmt::Display for ModelError {
@@ -388,6 +508,9 @@ mod tests {
         let l = Location::in_text(text, 8..11);
         assert_eq!((l.line, l.column, l.length), (2, 5, 3));
         assert_eq!(l.line_text, "cdé fgh");
+        // The line break of a CRLF line is at the end of the line.
+        let l = Location::in_text("x\r\ny", 2..3);
+        assert_eq!((l.line, l.column, l.line_text.as_str()), (1, 2, "x"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use super::error::ModelErrorKind;
+use super::error::{ModelErrorKind, short};
 
 /// One token.
 #[derive(Debug, Clone, PartialEq)]
@@ -42,7 +42,7 @@ impl Tok {
         match self {
             Tok::Newline => "end of line".into(),
             Tok::Eof => "end of equations".into(),
-            _ => format!("`{text}`"),
+            _ => format!("`{}`", short(text)),
         }
     }
 }
@@ -172,7 +172,7 @@ fn number(src: &str, start: usize) -> Result<(f64, usize), (ModelErrorKind, Rang
         Err((
             ModelErrorKind::Syntax {
                 expected: expected.into(),
-                found: format!("`{}`", &src[start..end]),
+                found: format!("`{}`", short(&src[start..end])),
             },
             start..end,
         ))

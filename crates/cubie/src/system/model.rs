@@ -62,11 +62,19 @@ impl Model {
     pub fn from_file(path: impl AsRef<Path>) -> Result<Model, ModelError> {
         let path = path.as_ref();
         let file_name = path.display().to_string();
-        let source = std::fs::read_to_string(path).map_err(|e| {
+        let bytes = std::fs::read(path).map_err(|e| {
             let kind = ModelErrorKind::Io {
                 message: e.to_string(),
             };
             ModelError::new(kind, Some(file_name.clone()), None)
+        })?;
+        let source = String::from_utf8(bytes).map_err(|e| {
+            // Offsets agree with the lossy text up to the first bad byte.
+            let offset = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes());
+            let location = super::error::Location::in_text(&text, offset..offset + 1);
+            let kind = ModelErrorKind::InvalidUtf8 { offset };
+            ModelError::new(kind, Some(file_name.clone()), Some(location))
         })?;
         Model::from_toml_str(&source, &file_name)
     }

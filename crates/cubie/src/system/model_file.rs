@@ -9,7 +9,7 @@ use toml::de::{DeTable, DeValue};
 
 use crate::precision::Precision;
 
-use super::error::{Location, ModelError, ModelErrorKind, suggest};
+use super::error::{Location, ModelError, ModelErrorKind, short, suggest};
 use super::spec::{At, Declaration, EquationsOrigin, ModelSpec};
 
 const KEYS: [&str; 8] = [
@@ -37,6 +37,7 @@ pub(crate) fn parse_model_file(source: &str, file_name: &str) -> Result<ModelSpe
         spec.error(kind, &e.span().map_or(At::Nowhere, At::File))
     })?;
     let mut equations: Option<(String, Range<usize>)> = None;
+    let mut states_key: Option<Range<usize>> = None;
     for (key, value) in in_document_order(root.get_ref()) {
         let key_at = At::File(key.span());
         let at = At::File(value.span());
@@ -55,7 +56,10 @@ pub(crate) fn parse_model_file(source: &str, file_name: &str) -> Result<ModelSpe
             }
             "equations" => equations = Some((string(&spec, "equations", value)?, value.span())),
             "observables" => spec.observables = string_array(&spec, value)?,
-            "states" => spec.states = declarations(&spec, "states", "state", value)?,
+            "states" => {
+                states_key = Some(key.span());
+                spec.states = declarations(&spec, "states", "state", value)?
+            }
             "parameters" => {
                 spec.parameters = declarations(&spec, "parameters", "parameter", value)?
             }
@@ -73,10 +77,16 @@ pub(crate) fn parse_model_file(source: &str, file_name: &str) -> Result<ModelSpe
     let Some((text, span)) = equations else {
         let kind = ModelErrorKind::MissingKey {
             key: "equations".into(),
-            expected: "a string with one `dNAME = expression` per state".into(),
+            expected: "add `equations = \"\"\"` ... `\"\"\"` at the top of the file (before any [table]), with one `dNAME = expression` line per state".into(),
         };
         return Err(spec.error(kind, &At::Nowhere));
     };
+    if spec.states.is_empty() {
+        // At the `[states]` header when there is one, so that the message
+        // points where the states go.
+        let at = states_key.map_or(At::Nowhere, At::File);
+        return Err(spec.error(ModelErrorKind::NoStates, &at));
+    }
     spec.origin = equations_origin(source, span, &text);
     spec.equations = text;
     Ok(spec)
@@ -166,17 +176,24 @@ fn declarations(
         .into_iter()
         .map(|(name, v)| {
             let number = match v.get_ref() {
-                DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
-                    .ok()
-                    .map(|i| i as f64),
+                DeValue::Integer(i) => integer(i.as_str(), i.radix()),
                 DeValue::Float(x) => x.as_str().replace('_', "").parse::<f64>().ok(),
                 _ => None,
             };
-            let found = match v.get_ref() {
-                DeValue::String(s) => format!("the string \"{s}\""),
-                other => type_name(other).to_string(),
+            let found = || {
+                let written = short(spec_text(spec, v.span()));
+                match (v.get_ref(), number) {
+                    (DeValue::String(s), _) => format!("the string \"{}\"", short(s)),
+                    // `inf` and `nan` as written; otherwise a number too
+                    // large for f64.
+                    (_, Some(x)) if x.is_nan() || written.contains("inf") => {
+                        format!("`{written}`")
+                    }
+                    (_, Some(_)) => format!("`{written}`, which is beyond the range of f64"),
+                    (other, None) => type_name(other).to_string(),
+                }
             };
-            match number {
+            match number.filter(|x| x.is_finite()) {
                 Some(value) => Ok(Declaration {
                     name: name.get_ref().to_string(),
                     value,
@@ -186,13 +203,33 @@ fn declarations(
                     let kind = ModelErrorKind::InvalidDefault {
                         role,
                         name: name.get_ref().to_string(),
-                        found,
+                        found: found(),
                     };
                     Err(spec.error(kind, &At::File(v.span())))
                 }
             }
         })
         .collect()
+}
+
+/// The value of a TOML integer of any size (beyond `i64` too: `x =
+/// 99999999999999999999` is 1e20, not an error).
+fn integer(digits: &str, radix: u32) -> Option<f64> {
+    if radix == 10 {
+        return digits.parse::<f64>().ok();
+    }
+    digits.chars().try_fold(0.0f64, |acc, c| {
+        c.to_digit(radix)
+            .map(|d| acc * f64::from(radix) + f64::from(d))
+    })
+}
+
+/// The file text of `span`.
+fn spec_text(spec: &ModelSpec, span: Range<usize>) -> &str {
+    spec.file_text
+        .as_deref()
+        .and_then(|t| t.get(span))
+        .unwrap_or("")
 }
 
 /// Where the equations string's text starts in the file: exactly, when
@@ -218,6 +255,11 @@ fn equations_origin(source: &str, span: Range<usize>, text: &str) -> EquationsOr
         if body == text {
             return EquationsOrigin::Verbatim { offset: start };
         }
+        if delim.starts_with('"')
+            && let Some(offsets) = escape_map(body, start, text)
+        {
+            return EquationsOrigin::Mapped { offsets };
+        }
         return EquationsOrigin::FromLine {
             first_line: Location::in_text(source, start..start).line,
         };
@@ -225,6 +267,54 @@ fn equations_origin(source: &str, span: Range<usize>, text: &str) -> EquationsOr
     EquationsOrigin::FromLine {
         first_line: Location::in_text(source, span.clone()).line,
     }
+}
+
+/// The file offset of every byte of `text`, the unescaped form of the
+/// basic string `body` that starts at file offset `start` (and of the
+/// text's end); `None` when unescaping `body` does not give `text`.
+fn escape_map(body: &str, start: usize, text: &str) -> Option<Vec<usize>> {
+    let b = body.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut offsets = Vec::with_capacity(text.len() + 1);
+    let mut i = 0;
+    while i < b.len() {
+        let (ch, len) = if b[i] == b'\\' {
+            let hex = |digits: usize| {
+                let code = u32::from_str_radix(body.get(i + 2..i + 2 + digits)?, 16).ok()?;
+                Some((char::from_u32(code)?, 2 + digits))
+            };
+            match *b.get(i + 1)? {
+                b'b' => ('\u{8}', 2),
+                b't' => ('\t', 2),
+                b'n' => ('\n', 2),
+                b'f' => ('\u{c}', 2),
+                b'r' => ('\r', 2),
+                b'e' => ('\u{1b}', 2),
+                b'"' => ('"', 2),
+                b'\\' => ('\\', 2),
+                b'x' => hex(2)?,
+                b'u' => hex(4)?,
+                b'U' => hex(8)?,
+                // A line-ending backslash drops the whitespace after it.
+                b' ' | b'\t' | b'\r' | b'\n' => {
+                    i += 1;
+                    while i < b.len() && matches!(b[i], b' ' | b'\t' | b'\r' | b'\n') {
+                        i += 1;
+                    }
+                    continue;
+                }
+                _ => return None,
+            }
+        } else {
+            let ch = body[i..].chars().next()?;
+            (ch, ch.len_utf8())
+        };
+        out.push(ch);
+        offsets.extend(std::iter::repeat_n(start + i, ch.len_utf8()));
+        i += len;
+    }
+    offsets.push(start + b.len());
+    (out == text).then_some(offsets)
 }
 
 #[cfg(test)]
@@ -246,7 +336,7 @@ mod tests {
 
     #[test]
     fn verbatim_equations_map_to_file_offsets() {
-        let src = "name = \"x\"\nequations = \"\"\"\ndx = -x\n\"\"\"\n";
+        let src = "name = \"x\"\nequations = \"\"\"\ndx = -x\n\"\"\"\n[states]\nx = 1\n";
         let spec = parse_model_file(src, "m.toml").expect("parses");
         assert_eq!(spec.equations, "dx = -x\n");
         let EquationsOrigin::Verbatim { offset } = spec.origin else {
@@ -259,10 +349,30 @@ mod tests {
 
     #[test]
     fn escaped_equations_map_by_line() {
-        let src = "equations = \"\"\"\ndx = \\u0078\ndy = 1\n\"\"\"\n";
+        let src = "equations = \"\"\"\ndx = \\u0078\ndy = 1\n\"\"\"\n[states]\nx = 1\n";
         let spec = parse_model_file(src, "m.toml").expect("parses");
-        assert_eq!(spec.origin, EquationsOrigin::FromLine { first_line: 2 });
+        assert!(matches!(spec.origin, EquationsOrigin::Mapped { .. }));
+        // `dy` on the second line, and the `x` written as `\u0078`.
         let l = spec.locate(&At::Equations(7..9)).expect("located");
-        assert_eq!((l.line, l.column), (3, 1));
+        assert_eq!((l.line, l.column, l.length), (3, 1, 2));
+        let l = spec.locate(&At::Equations(5..6)).expect("located");
+        assert_eq!((l.line, l.column, l.length), (2, 6, 6));
+    }
+
+    #[test]
+    fn every_escape_maps_to_its_file_text() {
+        // One-line basic string holding three lines, a tab, a quote and
+        // a line-ending backslash in a multi-line one.
+        let src = "equations = \"dx = 1\\ndy = 2\\n\\tdz = q\\\"\"\n[states]\nx = 1\n";
+        let spec = parse_model_file(src, "m.toml").expect("parses");
+        assert_eq!(spec.equations, "dx = 1\ndy = 2\n\tdz = q\"");
+        let q = spec.equations.find('q').expect("q");
+        let l = spec.locate(&At::Equations(q..q + 1)).expect("located");
+        assert_eq!((l.line, l.column, l.length), (1, 37, 1));
+        let src = "equations = \"\"\"\ndx = 1 + \\\n     \\x41\n\"\"\"\n[states]\nx = 1\n";
+        let spec = parse_model_file(src, "m.toml").expect("parses");
+        assert_eq!(spec.equations, "dx = 1 + A\n");
+        let l = spec.locate(&At::Equations(9..10)).expect("located");
+        assert_eq!((l.line, l.column, l.length), (3, 6, 4));
     }
 }

@@ -82,14 +82,50 @@ pub(crate) fn parse(src: &str) -> Result<Program, ParseError> {
         program: Program::default(),
         line_at: (0, 1),
     };
+    let unclosed = unclosed_parentheses(&p.tokens);
     loop {
         match p.peek() {
             Tok::Newline => p.pos += 1,
             Tok::Eof => break,
-            _ => p.equation()?,
+            _ => p.equation().map_err(|e| blame_unclosed(e, &unclosed))?,
         }
     }
     Ok(p.program)
+}
+
+/// Spans of the `(` that no `)` closes, in text order (each encloses the
+/// ones after it).
+fn unclosed_parentheses(tokens: &[Token]) -> Vec<Range<usize>> {
+    let mut open = Vec::new();
+    for t in tokens {
+        match t.tok {
+            Tok::LParen => open.push(t.span.clone()),
+            Tok::RParen => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open
+}
+
+/// A syntax error after a `(` that is never closed is that `(`'s fault
+/// (inside it, line breaks do not end the equation, so the parser reads
+/// on into later lines): the error points at the innermost such `(`
+/// before it, as rustc does for an unclosed delimiter.
+fn blame_unclosed(e: ParseError, unclosed: &[Range<usize>]) -> ParseError {
+    let (ModelErrorKind::Syntax { found, .. }, span) = &e else {
+        return e;
+    };
+    match unclosed.iter().rev().find(|open| open.start <= span.start) {
+        Some(open) => (
+            ModelErrorKind::UnclosedParenthesis {
+                found: found.clone(),
+            },
+            open.clone(),
+        ),
+        None => e,
+    }
 }
 
 struct Parser<'a> {
@@ -154,6 +190,14 @@ impl Parser<'_> {
         let rhs = self.expression()?;
         match self.peek() {
             Tok::Newline | Tok::Eof => {}
+            Tok::RParen => {
+                return self.error("an operator or the end of the line (this `)` closes no `(`)");
+            }
+            Tok::Assign => {
+                return self.error(
+                    "an operator or the end of the line (one `=` per equation; compare with `==`)",
+                );
+            }
             _ => return self.error("an operator or the end of the line"),
         }
         let (from, line) = if lhs_span.start >= self.line_at.0 {
@@ -456,8 +500,12 @@ mod tests {
     #[test]
     fn syntax_errors_say_what_was_expected() {
         let (kind, span) = parse("x = (a + b").unwrap_err();
-        assert_eq!(span, 10..10);
-        assert!(kind.to_string().contains("expected `)`"), "{kind}");
+        assert_eq!(span, 4..5);
+        assert!(
+            kind.to_string()
+                .contains("`(` is never closed: expected a matching `)` before end of equations"),
+            "{kind}"
+        );
         let (kind, span) = parse("x = a b").unwrap_err();
         assert_eq!(span, 6..7);
         assert!(kind.to_string().contains("found `b`"), "{kind}");
@@ -472,6 +520,37 @@ mod tests {
             kind,
             ModelErrorKind::WrongArgumentCount { found: 2, .. }
         ));
+    }
+
+    #[test]
+    fn an_unclosed_parenthesis_is_blamed_on_its_opening() {
+        // The innermost `(` never closed, even when the parser reads on
+        // into the next line.
+        let (kind, span) = parse("x = f((a + b)\ny = (2 * (3)").unwrap_err();
+        assert_eq!(span, 5..6);
+        assert!(kind.to_string().contains("before `y`"), "{kind}");
+        let (kind, span) = parse("x = f((a + b))\ny = (2 * (3)").unwrap_err();
+        assert_eq!(span, 19..20);
+        assert!(
+            kind.to_string().contains("before end of equations"),
+            "{kind}"
+        );
+        let (kind, span) = parse("x = (a + 1\ny = b").unwrap_err();
+        assert_eq!(span, 4..5);
+        assert!(kind.to_string().contains("before `y`"), "{kind}");
+        // An error before the unclosed `(` is reported as it is.
+        let (kind, span) = parse("x = a b\ny = (1").unwrap_err();
+        assert_eq!(span, 6..7);
+        assert!(matches!(kind, ModelErrorKind::Syntax { .. }));
+        // A closed `(` with a mistake inside is not blamed.
+        let (kind, span) = parse("x = (a\n b)").unwrap_err();
+        assert_eq!(span, 8..9);
+        assert!(matches!(kind, ModelErrorKind::Syntax { .. }));
+        let (kind, _) = parse("x = a + 1)").unwrap_err();
+        assert!(kind.to_string().contains("closes no `(`"), "{kind}");
+        let (kind, span) = parse("x = a = 1").unwrap_err();
+        assert_eq!(span, 6..7);
+        assert!(kind.to_string().contains("compare with `==`"), "{kind}");
     }
 
     #[test]

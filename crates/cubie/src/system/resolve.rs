@@ -4,6 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::precision::Precision;
+
 use super::builtins::{self, Builtin};
 use super::derived::{InputCounts, build_system_functions};
 use super::error::{ModelError, ModelErrorKind, suggest};
@@ -58,7 +60,19 @@ fn invalid_name(name: &str) -> Option<&'static str> {
     if KEYWORDS.contains(&name) {
         return Some("it is a keyword");
     }
+    if Builtin::lookup(name).is_some() {
+        return Some("it is a built-in function; choose another name");
+    }
     None
+}
+
+/// Why a declared `name` clashes with the derivative of a state, if it
+/// does: `dx` is how the derivative of state `x` is written.
+fn names_a_derivative(name: &str, table: &HashMap<String, (Role, usize)>) -> Option<&'static str> {
+    let rest = name.strip_prefix('d')?;
+    matches!(table.get(rest), Some((Role::State, _))).then_some(
+        "it is `d` followed by the name of a state, which is how that state's derivative is written; choose another name",
+    )
 }
 
 /// Checks a spec and builds its model.
@@ -76,12 +90,26 @@ pub(crate) fn build_model(spec: ModelSpec) -> Result<Model, ModelError> {
     let mut aux_values = vec![None; eqs.auxiliaries.len()];
     for &a in &order {
         let eq = &program.equations[eqs.auxiliaries[a]];
-        aux_values[a] = Some(lower(&spec, &program, &leaves, &aux_values, &mut graph, eq));
+        aux_values[a] = Some(lower(
+            &spec,
+            &program,
+            &leaves,
+            &aux_values,
+            &mut graph,
+            eq,
+        )?);
     }
     let mut dxdt = Vec::with_capacity(spec.states.len());
     for k in eqs.derivatives.iter().flatten() {
         let eq = &program.equations[*k];
-        dxdt.push(lower(&spec, &program, &leaves, &aux_values, &mut graph, eq));
+        dxdt.push(lower(
+            &spec,
+            &program,
+            &leaves,
+            &aux_values,
+            &mut graph,
+            eq,
+        )?);
     }
     let observable_roots = observables
         .iter()
@@ -145,6 +173,14 @@ fn declarations(spec: &ModelSpec) -> Result<HashMap<String, (Role, usize)>, Mode
                 };
                 return Err(spec.error(kind, &d.at));
             }
+            if spec.precision == Precision::F32 && !(d.value as f32).is_finite() {
+                let kind = ModelErrorKind::InvalidDefault {
+                    role: role.name(),
+                    name: d.name.clone(),
+                    found: format!("{:e}, which is beyond the range of f32", d.value),
+                };
+                return Err(spec.error(kind, &d.at));
+            }
             if let Some((first, _)) = table.insert(d.name.clone(), (role, i)) {
                 let kind = ModelErrorKind::DuplicateDeclaration {
                     name: d.name.clone(),
@@ -157,6 +193,18 @@ fn declarations(spec: &ModelSpec) -> Result<HashMap<String, (Role, usize)>, Mode
     }
     if spec.states.is_empty() {
         return Err(spec.error(ModelErrorKind::NoStates, &At::Nowhere));
+    }
+    for (role, list) in roles {
+        for d in list {
+            if let Some(reason) = names_a_derivative(&d.name, &table) {
+                let kind = ModelErrorKind::InvalidName {
+                    name: d.name.clone(),
+                    role: role.name(),
+                    reason,
+                };
+                return Err(spec.error(kind, &d.at));
+            }
+        }
     }
     Ok(table)
 }
@@ -214,6 +262,14 @@ fn classify(
                 ),
             };
             return assign_error(role.name(), hint);
+        }
+        if Builtin::lookup(&eq.lhs).is_some() {
+            let kind = ModelErrorKind::InvalidName {
+                name: eq.lhs.clone(),
+                role: "auxiliary",
+                reason: "it is a built-in function; choose another name",
+            };
+            return Err(spec.error(kind, &at));
         }
         let state = eq
             .lhs
@@ -448,7 +504,9 @@ fn auxiliary_order(
 }
 
 /// Builds one right-hand side into the graph. Names, calls and the
-/// auxiliary order are already checked.
+/// auxiliary order are already checked. A number or constant expression
+/// that is not finite is an error at the innermost text that makes it
+/// (children are built before their parents).
 fn lower(
     spec: &ModelSpec,
     program: &Program,
@@ -456,7 +514,7 @@ fn lower(
     aux_values: &[Option<ExprId>],
     graph: &mut ExprGraph,
     eq: &Equation,
-) -> ExprId {
+) -> Result<ExprId, ModelError> {
     let mut values: Vec<ExprId> = Vec::with_capacity(eq.rhs + 1 - eq.first);
     let v = |values: &Vec<ExprId>, id: usize| values[id - eq.first];
     let range = eq.first..=eq.rhs;
@@ -494,7 +552,29 @@ fn lower(
                 graph.select(v(&values, *cond), v(&values, *then), v(&values, *other))
             }
         };
+        // Folding is in f64; an f32 model's constants are then rounded.
+        let at_precision = |x: f64| match spec.precision {
+            Precision::F32 => f64::from(x as f32),
+            Precision::F64 => x,
+        };
+        if let Some(x) = graph
+            .const_value(value)
+            .map(at_precision)
+            .filter(|x| !x.is_finite())
+        {
+            let kind = ModelErrorKind::NonFiniteConstant {
+                text: spec
+                    .equations
+                    .get(node.span.clone())
+                    .unwrap_or("")
+                    .to_string(),
+                value: x.to_string(),
+                literal: matches!(node.ast, Ast::Number(_)),
+                precision: spec.precision,
+            };
+            return Err(spec.error(kind, &At::Equations(node.span.clone())));
+        }
         values.push(value);
     }
-    values[eq.rhs - eq.first]
+    Ok(values[eq.rhs - eq.first])
 }

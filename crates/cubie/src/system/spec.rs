@@ -26,7 +26,11 @@ pub(crate) enum EquationsOrigin {
     Standalone,
     /// The text appears verbatim in the file from this byte offset.
     Verbatim { offset: usize },
-    /// The text was unescaped; its first line is this line of the file.
+    /// The text was unescaped: the file offset of each byte of the text,
+    /// and of its end.
+    Mapped { offsets: Vec<usize> },
+    /// The text was unescaped in a way not mapped byte by byte; its first
+    /// line is this line of the file.
     FromLine { first_line: usize },
 }
 
@@ -82,6 +86,10 @@ impl ModelSpec {
             (At::Equations(span), EquationsOrigin::Verbatim { offset }, Some(file)) => Some(
                 Location::in_text(file, span.start + offset..span.end + offset),
             ),
+            (At::Equations(span), EquationsOrigin::Mapped { offsets }, Some(file)) => {
+                let at = |i: usize| offsets.get(i).or(offsets.last()).copied().unwrap_or(0);
+                Some(Location::in_text(file, at(span.start)..at(span.end)))
+            }
             (At::Equations(span), EquationsOrigin::FromLine { first_line }, _) => {
                 let mut l = Location::in_text(&self.equations, span.clone());
                 l.line += first_line - 1;

@@ -46,4 +46,7 @@ for kind in diagonal banded; do
   measure "solve $kind backwards_euler + bicgstab, 0.1 s" \
     "$cubie" solve "$dir/$kind.toml" --algorithm backwards_euler --duration 0.1 \
     --set linear_solver=bicgstab --set preconditioner=none --out "$dir/out.npz"
+  measure "solve $kind radau_iia_5 + bicgstab/jacobi, 0.1 s" \
+    "$cubie" solve "$dir/$kind.toml" --algorithm radau_iia_5 --duration 0.1 \
+    --set linear_solver=bicgstab --set preconditioner=jacobi --out "$dir/out.npz"
 done

@@ -91,6 +91,7 @@ fn forced_lorenz() -> SystemFunctions {
         jvp: vec![jvp_x, jvp_y, jvp_z],
         dfdt: vec![d_rate, zero, zero],
         jacobian: Some(jacobian),
+        dense_jacobian: true,
     }
 }
 

@@ -65,7 +65,12 @@ fn a_diagonal_model_of_twenty_thousand_states_stays_linear() {
     let with = model.functions_with_jacobian();
     let jacobian = with.jacobian.as_ref().expect("built");
     assert_eq!(jacobian.len(), N);
-    for (k, (&(i, j), &value)) in jacobian.positions.iter().zip(&jacobian.values).enumerate() {
+    for (k, (&(i, j), &value)) in jacobian
+        .positions()
+        .iter()
+        .zip(jacobian.values())
+        .enumerate()
+    {
         assert_eq!((i as usize, j as usize), (k, k));
         assert_eq!(with.graph.const_value(value), Some(-1.0));
     }
@@ -90,7 +95,12 @@ fn a_banded_model_has_the_banded_jacobian_and_its_product() {
     let f = model.functions_with_jacobian();
     let jacobian = f.jacobian.as_ref().expect("built");
     assert_eq!(jacobian.len(), 3 * N - 2);
-    assert!(jacobian.positions.iter().all(|&(i, j)| i.abs_diff(j) <= 1));
+    assert!(
+        jacobian
+            .positions()
+            .iter()
+            .all(|&(i, j)| i.abs_diff(j) <= 1)
+    );
 
     let k = 0.5;
     let mut rng = Rng::new(5);
@@ -120,8 +130,8 @@ fn a_banded_model_has_the_banded_jacobian_and_its_product() {
         parameters: vec![k],
         ..Default::default()
     };
-    let values = model_support::eval(&f.graph, &jacobian.values, &support);
-    for (&(i, j), v) in jacobian.positions.iter().zip(values).take(8) {
+    let values = model_support::eval(&f.graph, jacobian.values(), &support);
+    for (&(i, j), v) in jacobian.positions().iter().zip(values).take(8) {
         let (i, j) = (i as usize, j as usize);
         let exact = if i == j {
             -2.0 * k - 3.0 * state[i] * state[i]
@@ -201,13 +211,53 @@ fn a_dense_jacobian_that_does_not_fit_is_refused_with_the_way_out() {
         }
         other => panic!("expected a working-memory refusal, got {other:?}"),
     }
-    // The same solve, matrix-free, fits.
-    let free = short_solve(
-        "backwards_euler",
-        &["linear_solver=bicgstab", "preconditioner=none"],
-        Some(16 << 20),
+    // The same solve, matrix-free, fits, the Jacobi preconditioner
+    // included: it reads the Jacobian's diagonal alone.
+    for preconditioner in ["preconditioner=none", "preconditioner=jacobi"] {
+        let free = short_solve(
+            "backwards_euler",
+            &["linear_solver=bicgstab", preconditioner],
+            Some(16 << 20),
+        );
+        Solver::new(&model, &free)
+            .unwrap_or_else(|e| panic!("{preconditioner}: a matrix-free solve fits: {e}"));
+    }
+}
+
+#[test]
+fn the_jacobi_preconditioner_reads_the_diagonal_of_a_large_model() {
+    let model = banded(N);
+    let f = model.functions_with_jacobian();
+    let jacobian = f.jacobian.as_ref().expect("built");
+    assert_eq!(jacobian.diagonal_rows().len(), N);
+    let mut eval = Evaluator::<f64>::new(f).expect("valid");
+    let state: Vec<f64> = (0..N).map(|i| (i as f64 / N as f64) - 0.5).collect();
+    let parameters = [0.5];
+    let mut diagonal = vec![0.0; N];
+    eval.eval(
+        SystemFunction::JacobianDiagonal,
+        &Inputs::new(0.0, &state, &parameters),
+        &mut diagonal[..],
+    )
+    .expect("lengths");
+    for (i, d) in diagonal.iter().enumerate() {
+        let exact = -2.0 * 0.5 - 3.0 * state[i] * state[i];
+        assert!((d - exact).abs() <= 1e-14, "J[{i}][{i}] = {d}, not {exact}");
+    }
+    // A stiff solve preconditioned by it (a smaller model: the point is
+    // the path, which the size does not change).
+    let model = banded(2_000);
+    let settings = short_solve(
+        "radau_iia_5",
+        &["linear_solver=bicgstab", "preconditioner=jacobi"],
+        None,
     );
-    Solver::new(&model, &free).expect("a matrix-free solve fits in 16 MiB");
+    let solver = Solver::new(&model, &settings).expect("builds");
+    let runs = solver
+        .grid(&[Sweep::new("k", vec![0.5])], GridKind::Combinatorial)
+        .expect("grid");
+    let result = solver.solve(&runs).expect("solves");
+    assert_eq!(result.status(), &[0]);
 }
 
 #[test]
@@ -237,6 +287,7 @@ fn streamed_native_code_matches_the_evaluator_and_may_alias_its_inputs() {
         SystemFunction::Dxdt,
         SystemFunction::Jvp,
         SystemFunction::Jacobian,
+        SystemFunction::JacobianDiagonal,
     ] {
         let schedule = native.schedule().function(function);
         assert!(

@@ -45,9 +45,10 @@ pub enum KernelError {
     /// The drivers' series or interpolation settings are invalid.
     #[error(transparent)]
     Drivers(#[from] DriverError),
-    /// The model could not be compiled.
+    /// The model could not be compiled. (Not a `source`: the message
+    /// already holds the cause, and a chain printer would repeat it.)
     #[error("compiling the model: {0}")]
-    Jit(#[from] JitError),
+    Jit(JitError),
     /// A `<buffer>_location` setting names no buffer, or one owned by
     /// several components without saying which.
     #[error("{0}")]
@@ -55,6 +56,12 @@ pub enum KernelError {
     /// Even one run does not fit in memory.
     #[error(transparent)]
     Memory(#[from] MemoryError),
+}
+
+impl From<JitError> for KernelError {
+    fn from(e: JitError) -> Self {
+        KernelError::Jit(e)
+    }
 }
 
 /// One solve's kernel: the registry of its component tree and the CPU
@@ -134,6 +141,9 @@ impl<T: JitReal> BatchKernel<T> {
         let dense_jacobian = solver
             .as_ref()
             .is_some_and(ImplicitSolverSettings::needs_dense_jacobian);
+        let reads_jacobian = solver
+            .as_ref()
+            .is_some_and(ImplicitSolverSettings::needs_jacobian);
         let step = StepComponent::register(&mut registry, step_id, algorithm, n, solver)?;
         let fixed_dt = if controller.settings().kind.is_adaptive() {
             None
@@ -232,6 +242,8 @@ impl<T: JitReal> BatchKernel<T> {
         // The Jacobian is built and compiled only for the steps that read it.
         let functions = if dense_jacobian {
             model.functions_with_jacobian()
+        } else if reads_jacobian {
+            model.functions_with_jacobian_diagonal()
         } else {
             model.functions()
         };

@@ -107,10 +107,9 @@ pub enum MemoryError {
         .largest,
         if let Some(n) = .dense_jacobian {
             format!(
-                "; the dense Jacobian ({n} x {n}) of linear_solver=lu or \
-                 preconditioner=jacobi is the cause: choose linear_solver=bicgstab \
-                 (or minimal_residual) with preconditioner=none or neumann, which \
-                 use Jacobian-vector products only"
+                "; the dense Jacobian ({n} x {n}) of linear_solver=lu is the \
+                 cause: choose linear_solver=bicgstab (or minimal_residual), which \
+                 uses Jacobian-vector products only"
             )
         } else {
             String::new()

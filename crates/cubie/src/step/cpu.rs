@@ -72,6 +72,15 @@ impl<T: JitReal> SystemCall<'_, T> {
             .expect(SIZED);
     }
 
+    /// The Jacobian's diagonal at `(t, state)`.
+    #[inline]
+    pub fn jacobian_diagonal(&self, t: f64, state: &[Cell<T>], out: &[Cell<T>]) {
+        self.drivers_at(t);
+        self.system
+            .jacobian_diagonal(T::from_f64(t), state, self.parameters, self.drivers, out)
+            .expect(SIZED);
+    }
+
     /// `df/dt` at `(t, state)`, the drivers' rates included.
     #[inline]
     pub fn dfdt(&self, t: f64, state: &[Cell<T>], out: &[Cell<T>]) {

@@ -15,7 +15,6 @@
 //! - `stage_base` (n): the current stage's base state;
 //! - `accumulator` (s·n): the stage slopes `k_j`; stage `i`'s slot is
 //!   Newton's scratch state while `k_i` is being solved for;
-//! - `jacobian_scratch` (n², only with the `jacobi` preconditioner);
 //! - `solver_scratch`: the entry hosting Newton's shared memory (the
 //!   child's host entry, renamed);
 //! - `increment_cache` (n, persistent): the last stage's slope, Newton's
@@ -32,7 +31,7 @@
 use std::cell::Cell;
 
 use crate::memory::{BufferRegistry, BufferSpec, ComponentId, CpuAllocator, RunArena};
-use crate::solvers::{NewtonComponent, NewtonKrylov, PreconditionerKind};
+use crate::solvers::{NewtonComponent, NewtonKrylov};
 use crate::system::jit::JitReal;
 use crate::time_loop::Status;
 
@@ -134,11 +133,6 @@ impl DirkStep {
         registry.register(id, BufferSpec::shared("stage_increment", n))?;
         registry.register(id, BufferSpec::shared("stage_base", n))?;
         registry.register(id, BufferSpec::shared("accumulator", s * n))?;
-        let jacobi = solver.linear.preconditioner == PreconditionerKind::Jacobi;
-        registry.register(
-            id,
-            BufferSpec::local("jacobian_scratch", if jacobi { n * n } else { 0 }),
-        )?;
         let newton =
             NewtonComponent::register(registry, Some(id), n, solver.newton, solver.linear)?;
         registry.host_shared_as(newton.id(), "solver_scratch")?;
@@ -193,7 +187,6 @@ impl DirkStep {
             stage_increment: alloc("stage_increment")?,
             stage_base: alloc("stage_base")?,
             accumulator: alloc("accumulator")?,
-            jacobian_scratch: alloc("jacobian_scratch")?,
             increment_cache: alloc("increment_cache")?,
             rhs_cache: alloc("rhs_cache")?,
         })
@@ -217,7 +210,6 @@ pub struct DirkCpu<T: JitReal> {
     stage_increment: CpuAllocator<T>,
     stage_base: CpuAllocator<T>,
     accumulator: CpuAllocator<T>,
-    jacobian_scratch: CpuAllocator<T>,
     increment_cache: CpuAllocator<T>,
     rhs_cache: CpuAllocator<T>,
 }
@@ -237,7 +229,6 @@ impl<T: JitReal> CpuStep<T> for DirkCpu<T> {
         let z = self.stage_increment.view(arena);
         let base = self.stage_base.view(arena);
         let acc = self.accumulator.view(arena);
-        let jac = self.jacobian_scratch.view(arena);
         let k = |j: usize| &acc[j * n..(j + 1) * n];
         let mut evaluations = 0u32;
         let mut status = Status::SUCCESS;
@@ -298,7 +289,6 @@ impl<T: JitReal> CpuStep<T> for DirkCpu<T> {
                 gh,
                 base,
                 state: k(i),
-                jac,
                 evaluations: Cell::new(0),
             };
             let outcome = self.newton.solve_with(&problem, z, arena, 1);
@@ -368,7 +358,6 @@ impl<T: JitReal> CpuStep<T> for DirkCpu<T> {
                 gh: h,
                 base,
                 state: k(0),
-                jac,
                 evaluations: Cell::new(0),
             };
             let outcome = self.newton.solve_with(&problem, z, arena, 1);

@@ -12,8 +12,8 @@
 //!
 //! Buffers: `stage_increment` (s·n, Newton's unknown), `stage_rhs` (s·n,
 //! slopes or Jacobian-vector products per stage), `stage_state` (n),
-//! `start_rhs` (n, `f(t, y)`), `jacobian_scratch` (n² with `lu` or
-//! `jacobi`); Newton's memory is hosted as `solver_scratch`.
+//! `start_rhs` (n, `f(t, y)`), `jacobian_scratch` (n² with `lu`, n
+//! with `jacobi`); Newton's memory is hosted as `solver_scratch`.
 
 use std::cell::Cell;
 
@@ -94,11 +94,14 @@ impl FirkStep {
         registry.register(id, BufferSpec::shared("stage_rhs", s * n))?;
         registry.register(id, BufferSpec::shared("stage_state", n))?;
         registry.register(id, BufferSpec::shared("start_rhs", n))?;
-        let dense = solver.needs_dense_jacobian();
-        registry.register(
-            id,
-            BufferSpec::local("jacobian_scratch", if dense { n * n } else { 0 }),
-        )?;
+        let jacobian = if solver.needs_dense_jacobian() {
+            n * n
+        } else if solver.needs_jacobian() {
+            n
+        } else {
+            0
+        };
+        registry.register(id, BufferSpec::local("jacobian_scratch", jacobian))?;
         let newton =
             NewtonComponent::register(registry, Some(id), s * n, solver.newton, solver.linear)?;
         registry.host_shared_as(newton.id(), "solver_scratch")?;
@@ -244,9 +247,10 @@ impl<T: JitReal> NonlinearProblem<T> for CoupledStages<'_, '_, T> {
         let n = self.n;
         for (i, row) in self.a.iter().enumerate() {
             self.set_state(z, i);
-            self.sys.jacobian(self.t[i].to_f64(), self.state, self.jac);
+            self.sys
+                .jacobian_diagonal(self.t[i].to_f64(), self.state, &self.jac[..n]);
             for e in 0..n {
-                out[i * n + e].set(T::one() - self.h * row[i] * self.jac[e * n + e].get());
+                out[i * n + e].set(T::one() - self.h * row[i] * self.jac[e].get());
             }
         }
     }
@@ -344,7 +348,6 @@ impl<T: JitReal> CpuStep<T> for FirkCpu<T> {
                     t: T::from_f64(io.t),
                     state: io.state,
                     gh: g,
-                    jac,
                 };
                 let lin = filter.solve(&op, state, io.error, arena);
                 if !lin.converged {

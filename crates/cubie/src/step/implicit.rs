@@ -107,12 +107,15 @@ impl ImplicitSolverSettings {
         Self::resolve(map, precision, n_states, tolerance)
     }
 
-    /// Whether the operator's dense matrix is needed (the `lu` solver or
-    /// the `jacobi` preconditioner): the step then registers an `n × n`
-    /// `jacobian_scratch`.
+    /// Whether the operator's dense matrix is needed (the `lu` solver).
     pub fn needs_dense_jacobian(&self) -> bool {
         self.linear.kind == LinearSolverKind::Lu
-            || self.linear.preconditioner == PreconditionerKind::Jacobi
+    }
+
+    /// Whether the model's Jacobian is read at all: the dense matrix for
+    /// `lu`, its diagonal for the `jacobi` preconditioner.
+    pub fn needs_jacobian(&self) -> bool {
+        self.needs_dense_jacobian() || self.linear.preconditioner == PreconditionerKind::Jacobi
     }
 }
 
@@ -134,15 +137,13 @@ pub(crate) fn newton_status(outcome: &NewtonOutcome) -> Status {
     status
 }
 
-/// `A = I − gh·J(t, state)`, matrix-free from the model's JVP; dense or
-/// diagonal from the symbolic Jacobian (in `jac`, `n × n`, when the step
-/// registered it).
+/// `A = I − gh·J(t, state)`, matrix-free from the model's JVP; its
+/// diagonal and dense matrix from the model's Jacobian functions.
 pub(crate) struct ShiftedJacobian<'a, 'b, T: JitReal> {
     pub sys: &'a SystemCall<'b, T>,
     pub t: T,
     pub state: &'a [Cell<T>],
     pub gh: T,
-    pub jac: &'a [Cell<T>],
 }
 
 impl<T: JitReal> LinearOperator<T> for ShiftedJacobian<'_, '_, T> {
@@ -154,10 +155,9 @@ impl<T: JitReal> LinearOperator<T> for ShiftedJacobian<'_, '_, T> {
     }
 
     fn diagonal(&self, out: &[Cell<T>]) {
-        let n = out.len();
-        self.sys.jacobian(self.t.to_f64(), self.state, self.jac);
-        for (i, o) in out.iter().enumerate() {
-            o.set(T::one() - self.gh * self.jac[i * n + i].get());
+        self.sys.jacobian_diagonal(self.t.to_f64(), self.state, out);
+        for o in out {
+            o.set(T::one() - self.gh * o.get());
         }
     }
 
@@ -180,7 +180,6 @@ pub(crate) struct StageProblem<'a, 'b, T: JitReal> {
     pub gh: T,
     pub base: &'a [Cell<T>],
     pub state: &'a [Cell<T>],
-    pub jac: &'a [Cell<T>],
     /// Derivative evaluations made, for the step's report.
     pub evaluations: Cell<u32>,
 }
@@ -195,7 +194,6 @@ impl<'a, 'b, T: JitReal> StageProblem<'a, 'b, T> {
             t: self.t,
             state: self.state,
             gh: self.gh,
-            jac: self.jac,
         }
     }
 }

@@ -11,12 +11,11 @@
 //! `U_i = hγ·rhs`, the solution when `J = 0`.
 //!
 //! Buffers: `stage_increments` (s·n), `stage_state` (n), `stage_rhs` (n;
-//! the linear solver clobbers it), `time_derivative` (n) and `jacobian_scratch`
-//! (n² with `jacobi`); the drivers' rates come from the loop's
-//! `driver_rates`.
+//! the linear solver clobbers it), and `time_derivative` (n); the drivers'
+//! rates come from the loop's `driver_rates`.
 
 use crate::memory::{BufferRegistry, BufferSpec, ComponentId, CpuAllocator, RunArena};
-use crate::solvers::{LinearSolver, LinearSolverComponent, PreconditionerKind};
+use crate::solvers::{LinearSolver, LinearSolverComponent};
 use crate::system::jit::JitReal;
 use crate::time_loop::Status;
 
@@ -47,11 +46,6 @@ impl RosenbrockStep {
         registry.register(id, BufferSpec::shared("stage_state", n))?;
         registry.register(id, BufferSpec::shared("stage_rhs", n))?;
         registry.register(id, BufferSpec::shared("time_derivative", n))?;
-        let jacobi = solver.linear.preconditioner == PreconditionerKind::Jacobi;
-        registry.register(
-            id,
-            BufferSpec::local("jacobian_scratch", if jacobi { n * n } else { 0 }),
-        )?;
         let linear = LinearSolverComponent::register(registry, Some(id), n, solver.linear)?;
         Ok(RosenbrockStep {
             id,
@@ -83,7 +77,6 @@ impl RosenbrockStep {
             stage_state: alloc("stage_state")?,
             stage_rhs: alloc("stage_rhs")?,
             time_derivative: alloc("time_derivative")?,
-            jacobian_scratch: alloc("jacobian_scratch")?,
         })
     }
 }
@@ -104,7 +97,6 @@ pub struct RosenbrockCpu<T: JitReal> {
     stage_state: CpuAllocator<T>,
     stage_rhs: CpuAllocator<T>,
     time_derivative: CpuAllocator<T>,
-    jacobian_scratch: CpuAllocator<T>,
 }
 
 impl<T: JitReal> CpuStep<T> for RosenbrockCpu<T> {
@@ -126,7 +118,6 @@ impl<T: JitReal> CpuStep<T> for RosenbrockCpu<T> {
             t: t0,
             state: io.state,
             gh,
-            jac: self.jacobian_scratch.view(arena),
         };
         for i in 0..self.b.len() {
             for (e, s) in state.iter().enumerate() {

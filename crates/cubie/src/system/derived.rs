@@ -53,18 +53,31 @@ pub fn build_system_functions(
         jvp,
         dfdt,
         jacobian: None,
+        dense_jacobian: false,
     }
 }
 
 impl SystemFunctions {
-    /// These functions with the Jacobian's non-zero entries built (a copy;
-    /// `self` is unchanged). Needed only by the dense linear solvers.
+    /// These functions with the Jacobian's non-zero entries built, as the
+    /// dense matrix and its diagonal (a copy; `self` is unchanged). Needed
+    /// only by the dense linear solvers.
     pub fn with_jacobian(&self) -> SystemFunctions {
+        self.with_sparse_jacobian(true)
+    }
+
+    /// These functions with the Jacobian's diagonal built, not the dense
+    /// matrix (a copy). Needed by the Jacobi preconditioner.
+    pub fn with_jacobian_diagonal(&self) -> SystemFunctions {
+        self.with_sparse_jacobian(false)
+    }
+
+    fn with_sparse_jacobian(&self, dense: bool) -> SystemFunctions {
         let mut functions = self.clone();
         if functions.jacobian.is_none() {
             let jacobian = sparse_jacobian(&mut functions.graph, &functions.dxdt);
             functions.jacobian = Some(jacobian);
         }
+        functions.dense_jacobian = dense;
         functions
     }
 

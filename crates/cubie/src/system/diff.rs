@@ -213,7 +213,7 @@ pub fn sparse_jacobian(graph: &mut ExprGraph, rows: &[ExprId]) -> SparseJacobian
     let zero = graph.constant(0.0);
     let one = graph.constant(1.0);
     let mut cone = Vec::new();
-    let mut jacobian = SparseJacobian::default();
+    let (mut positions, mut values) = (Vec::new(), Vec::new());
     let mut row_entries: Vec<(u32, ExprId)> = Vec::new();
     for (i, &root) in rows.iter().enumerate() {
         cones.cone(graph, root, &mut cone);
@@ -261,11 +261,11 @@ pub fn sparse_jacobian(graph: &mut ExprGraph, rows: &[ExprId]) -> SparseJacobian
         }
         row_entries.sort_unstable_by_key(|&(j, _)| j);
         for &(j, value) in &row_entries {
-            jacobian.positions.push((index(i), j));
-            jacobian.values.push(value);
+            positions.push((index(i), j));
+            values.push(value);
         }
     }
-    jacobian
+    SparseJacobian::new(positions, values)
 }
 
 /// The adjoints of one row's reverse sweep, over the nodes that existed

@@ -31,16 +31,20 @@ pub enum SystemFunction {
     /// only on request ([`SystemFunctions::with_jacobian`]): the dense
     /// linear solvers need it, nothing else does.
     Jacobian,
+    /// The Jacobian's diagonal `df_i/dx_i` (`n_states`), for the Jacobi
+    /// preconditioner; built with the Jacobian.
+    JacobianDiagonal,
 }
 
 impl SystemFunction {
     /// Every function, in a fixed order.
-    pub const ALL: [SystemFunction; 5] = [
+    pub const ALL: [SystemFunction; 6] = [
         SystemFunction::Dxdt,
         SystemFunction::Observables,
         SystemFunction::Jvp,
         SystemFunction::Dfdt,
         SystemFunction::Jacobian,
+        SystemFunction::JacobianDiagonal,
     ];
 
     /// A short name for generated symbols and messages.
@@ -51,6 +55,7 @@ impl SystemFunction {
             SystemFunction::Jvp => "jvp",
             SystemFunction::Dfdt => "dfdt",
             SystemFunction::Jacobian => "jacobian",
+            SystemFunction::JacobianDiagonal => "jacobian_diagonal",
         }
     }
 }
@@ -78,23 +83,65 @@ pub struct SystemFunctions {
     /// The Jacobian's non-zero entries, when it has been built (see
     /// [`SystemFunctions::with_jacobian`]).
     pub jacobian: Option<SparseJacobian>,
+    /// Whether the Jacobian function writes the dense matrix; when false
+    /// only its diagonal is a function (the dense matrix of a large model
+    /// cannot even be addressed).
+    pub dense_jacobian: bool,
 }
 
 /// The structurally non-zero entries of a Jacobian, row by row with
 /// columns ascending.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SparseJacobian {
-    /// `(row, column)` of each entry.
-    pub positions: Vec<(u32, u32)>,
-    /// Each entry's expression, in the order of `positions`.
-    pub values: Vec<ExprId>,
+    positions: Vec<(u32, u32)>,
+    values: Vec<ExprId>,
+    diagonal_rows: Vec<u32>,
+    diagonal_values: Vec<ExprId>,
 }
 
 impl SparseJacobian {
+    /// The entries `values[k]` at `positions[k]` (row, column), which must
+    /// be row by row with columns ascending, each once.
+    pub fn new(positions: Vec<(u32, u32)>, values: Vec<ExprId>) -> SparseJacobian {
+        let (diagonal_rows, diagonal_values) = positions
+            .iter()
+            .zip(&values)
+            .filter(|((r, c), _)| r == c)
+            .map(|(&(r, _), &v)| (r, v))
+            .unzip();
+        SparseJacobian {
+            positions,
+            values,
+            diagonal_rows,
+            diagonal_values,
+        }
+    }
+
+    /// `(row, column)` of each entry.
+    pub fn positions(&self) -> &[(u32, u32)] {
+        &self.positions
+    }
+
+    /// Each entry's expression, in the order of [`positions`](Self::positions).
+    pub fn values(&self) -> &[ExprId] {
+        &self.values
+    }
+
+    /// The rows of the non-zero diagonal entries, ascending.
+    pub fn diagonal_rows(&self) -> &[u32] {
+        &self.diagonal_rows
+    }
+
+    /// The non-zero diagonal entries, in the order of
+    /// [`diagonal_rows`](Self::diagonal_rows).
+    pub fn diagonal_values(&self) -> &[ExprId] {
+        &self.diagonal_values
+    }
+
     /// The non-zero entries of a dense, row-major `n × n` matrix of
     /// expressions (entries that are the constant zero are dropped).
     pub fn from_dense(graph: &ExprGraph, n: usize, dense: &[ExprId]) -> SparseJacobian {
-        let mut jacobian = SparseJacobian::default();
+        let (mut positions, mut values) = (Vec::new(), Vec::new());
         for (k, &value) in dense.iter().enumerate().take(n.saturating_mul(n)) {
             if graph.const_value(value) == Some(0.0) {
                 continue;
@@ -102,10 +149,10 @@ impl SparseJacobian {
             let (Ok(row), Ok(column)) = (u32::try_from(k / n), u32::try_from(k % n)) else {
                 break;
             };
-            jacobian.positions.push((row, column));
-            jacobian.values.push(value);
+            positions.push((row, column));
+            values.push(value);
         }
-        jacobian
+        SparseJacobian::new(positions, values)
     }
 
     /// Number of entries.
@@ -136,7 +183,13 @@ impl SystemFunctions {
             SystemFunction::Observables => &self.observables,
             SystemFunction::Jvp => &self.jvp,
             SystemFunction::Dfdt => &self.dfdt,
-            SystemFunction::Jacobian => self.jacobian.as_ref().map_or(&[], |j| &j.values),
+            SystemFunction::Jacobian => match &self.jacobian {
+                Some(j) if self.dense_jacobian => &j.values,
+                _ => &[],
+            },
+            SystemFunction::JacobianDiagonal => {
+                self.jacobian.as_ref().map_or(&[], |j| &j.diagonal_values)
+            }
         }
     }
 
@@ -145,9 +198,10 @@ impl SystemFunctions {
     /// nothing before).
     pub fn output_len(&self, function: SystemFunction) -> usize {
         match function {
-            SystemFunction::Jacobian if self.jacobian.is_some() => {
+            SystemFunction::Jacobian if self.jacobian.is_some() && self.dense_jacobian => {
                 self.n_states.saturating_mul(self.n_states)
             }
+            SystemFunction::JacobianDiagonal if self.jacobian.is_some() => self.n_states,
             _ => self.roots(function).len(),
         }
     }
@@ -157,7 +211,7 @@ impl SystemFunctions {
     /// `row * n_states + column`.
     pub fn output_positions(&self, function: SystemFunction) -> Option<Vec<usize>> {
         match (function, &self.jacobian) {
-            (SystemFunction::Jacobian, Some(j)) => Some(
+            (SystemFunction::Jacobian, Some(j)) if self.dense_jacobian => Some(
                 j.positions
                     .iter()
                     .map(|&(r, c)| {
@@ -167,6 +221,9 @@ impl SystemFunctions {
                     })
                     .collect(),
             ),
+            (SystemFunction::JacobianDiagonal, Some(j)) => {
+                Some(j.diagonal_rows.iter().map(|&r| r as usize).collect())
+            }
             _ => None,
         }
     }

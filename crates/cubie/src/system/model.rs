@@ -41,6 +41,8 @@ pub struct Model {
     pub(crate) functions: SystemFunctions,
     /// `functions` with the Jacobian, built on first request.
     pub(crate) with_jacobian: OnceLock<SystemFunctions>,
+    /// `functions` with the Jacobian's diagonal, built on first request.
+    pub(crate) with_jacobian_diagonal: OnceLock<SystemFunctions>,
 }
 
 fn position(list: &[NamedValue], name: &str) -> Option<usize> {
@@ -203,6 +205,13 @@ impl Model {
     pub fn functions_with_jacobian(&self) -> &SystemFunctions {
         self.with_jacobian
             .get_or_init(|| self.functions.with_jacobian())
+    }
+
+    /// The model's functions with the Jacobian's diagonal (not the dense
+    /// matrix), built on the first call; for the Jacobi preconditioner.
+    pub fn functions_with_jacobian_diagonal(&self) -> &SystemFunctions {
+        self.with_jacobian_diagonal
+            .get_or_init(|| self.functions.with_jacobian_diagonal())
     }
 
     /// Number of structurally non-zero entries of the Jacobian (counted

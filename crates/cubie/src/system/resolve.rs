@@ -143,6 +143,7 @@ pub(crate) fn build_model(spec: ModelSpec) -> Result<Model, ModelError> {
         auxiliaries: order.iter().map(|&a| aux_name(a)).collect(),
         functions,
         with_jacobian: std::sync::OnceLock::new(),
+        with_jacobian_diagonal: std::sync::OnceLock::new(),
     })
 }
 

@@ -311,6 +311,7 @@ pub(crate) fn slot(function: SystemFunction) -> usize {
         SystemFunction::Jvp => 2,
         SystemFunction::Dfdt => 3,
         SystemFunction::Jacobian => 4,
+        SystemFunction::JacobianDiagonal => 5,
     }
 }
 

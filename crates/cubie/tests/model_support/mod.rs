@@ -50,9 +50,9 @@ pub fn eval(graph: &ExprGraph, roots: &[ExprId], inputs: &Inputs) -> Vec<f64> {
 pub fn eval_jacobian(f: &SystemFunctions, inputs: &Inputs) -> Vec<f64> {
     let n = f.n_states;
     let jacobian = f.jacobian.as_ref().expect("the Jacobian was built");
-    let values = eval(&f.graph, &jacobian.values, inputs);
+    let values = eval(&f.graph, jacobian.values(), inputs);
     let mut dense = vec![0.0; n * n];
-    for (&(i, j), v) in jacobian.positions.iter().zip(values) {
+    for (&(i, j), v) in jacobian.positions().iter().zip(values) {
         dense[i as usize * n + j as usize] = v;
     }
     dense

@@ -21,6 +21,9 @@ use crate::system::schedule::{Schedule, slot};
 /// `(t, state, parameters, drivers, driver_rates, direction, out)`.
 type RawFn<T> = unsafe extern "C" fn(T, *const T, *const T, *const T, *const T, *const T, *mut T);
 
+/// Number of generated functions.
+const N_FUNCTIONS: usize = SystemFunction::ALL.as_slice().len();
+
 /// One compiled function and the argument lengths it accepts.
 #[derive(Clone, Copy)]
 struct Entry<T> {
@@ -62,7 +65,7 @@ impl Drop for OwnedModule {
 /// [`OutSlice`] (`&mut [T]`, `&[Cell<T>]`); an input array the function
 /// does not read may be empty.
 pub struct NativeSystem<T: JitReal> {
-    entries: [Entry<T>; 5],
+    entries: [Entry<T>; N_FUNCTIONS],
     schedule: Schedule,
     // Declared last: dropped after the code pointers above.
     _module: OwnedModule,
@@ -109,7 +112,8 @@ impl<T: JitReal> NativeSystem<T> {
         overrides: &[(&str, *const u8)],
     ) -> Result<Self, JitError> {
         let schedule = Schedule::new(functions)?;
-        let mut owned = new_module::<T>(overrides)?;
+        let streamed = schedule.iter().any(|plan| stack_bytes::<T>(plan) > 0);
+        let mut owned = new_module_for::<T>(overrides, streamed)?;
         let module: &mut JITModule = &mut owned.0;
 
         let signature = entry_signature::<T>(module);
@@ -299,6 +303,31 @@ impl<T: JitReal> NativeSystem<T> {
         self.invoke(SystemFunction::Jacobian, t, inputs, out)
     }
 
+    /// The Jacobian's diagonal `df_i/dx_i`: one value per state.
+    #[inline]
+    pub fn jacobian_diagonal<S, P, D>(
+        &self,
+        t: T,
+        state: &S,
+        parameters: &P,
+        drivers: &D,
+        out: impl OutSlice<T>,
+    ) -> Result<(), LengthError>
+    where
+        S: ValueSlice<T> + ?Sized,
+        P: ValueSlice<T> + ?Sized,
+        D: ValueSlice<T> + ?Sized,
+    {
+        let inputs = [
+            parts(state),
+            parts(parameters),
+            parts(drivers),
+            empty(),
+            empty(),
+        ];
+        self.invoke(SystemFunction::JacobianDiagonal, t, inputs, out)
+    }
+
     /// The Jacobian-vector product `J(t, x) * direction`: one value per
     /// state.
     #[inline]
@@ -362,7 +391,23 @@ impl<T: JitReal> NativeSystem<T> {
 pub(crate) fn new_module<T: JitReal>(
     overrides: &[(&str, *const u8)],
 ) -> Result<OwnedModule, JitError> {
-    let mut builder = JITBuilder::with_isa(host_isa()?, cranelift_module::default_libcall_names());
+    new_module_for::<T>(overrides, false)
+}
+
+/// A module whose code is tuned for speed, or, for `streamed` (very large)
+/// functions, compiled in linear time: Cranelift's optimiser merges the
+/// literals and loads streaming re-emits at each use (they would be live
+/// across the whole body again), and its backtracking register allocator
+/// is superlinear in such bodies. The DAG arrives already folded and free
+/// of common subexpressions, and neither choice changes a result.
+pub(crate) fn new_module_for<T: JitReal>(
+    overrides: &[(&str, *const u8)],
+    streamed: bool,
+) -> Result<OwnedModule, JitError> {
+    let mut builder = JITBuilder::with_isa(
+        host_isa(streamed)?,
+        cranelift_module::default_libcall_names(),
+    );
     for (name, address) in all_shims::<T>() {
         builder.symbol(name, address);
     }
@@ -372,16 +417,22 @@ pub(crate) fn new_module<T: JitReal>(
     Ok(OwnedModule(ManuallyDrop::new(JITModule::new(builder))))
 }
 
-/// The host's instruction set, tuned for speed.
-fn host_isa() -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
+/// The host's instruction set, tuned for speed (or compile time).
+fn host_isa(streamed: bool) -> Result<cranelift_codegen::isa::OwnedTargetIsa, JitError> {
     let host = |e: &dyn std::fmt::Display| JitError::Host(e.to_string());
     let mut flags = settings::builder();
-    for (name, value) in [
-        ("opt_level", "speed"),
-        // cranelift-jit needs absolute, long-range relocations.
-        ("use_colocated_libcalls", "false"),
-        ("is_pic", "false"),
-    ] {
+    let tuning: &[(&str, &str)] = if streamed {
+        &[
+            ("opt_level", "none"),
+            ("regalloc_algorithm", "single_pass"),
+            ("enable_verifier", "false"),
+        ]
+    } else {
+        &[("opt_level", "speed")]
+    };
+    // cranelift-jit needs absolute, long-range relocations.
+    let relocations = [("use_colocated_libcalls", "false"), ("is_pic", "false")];
+    for &(name, value) in tuning.iter().chain(&relocations) {
         flags.set(name, value).map_err(|e| host(&e))?;
     }
     cranelift_native::builder()

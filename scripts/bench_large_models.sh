@@ -30,11 +30,11 @@ measure() {
   local label=$1; shift
   if [ -x /usr/bin/time ]; then
     /usr/bin/time -o "$dir/time" -f "%e s, peak RSS %M KiB" "$@" > /dev/null 2>&1
-    printf '%-48s %s\n' "$label" "$(cat "$dir/time")"
+    printf '%-52s %s\n' "$label" "$(cat "$dir/time")"
   else
     local start=$SECONDS
     "$@" > /dev/null 2>&1
-    printf '%-48s %s s\n' "$label" "$((SECONDS - start))"
+    printf '%-52s %s s\n' "$label" "$((SECONDS - start))"
   fi
 }
 

@@ -197,7 +197,7 @@ pub fn check_against_julia(
             let control = if kind == "fixed" {
                 ControllerOptions {
                     dt: Some(step),
-                    kind: Some("fixed".into()),
+                    kind: Some(cubie::controllers::ControllerKind::Fixed),
                     ..ControllerOptions::default()
                 }
             } else {

@@ -25,7 +25,7 @@ fn final_error(algorithm: &str, dt: f64) -> f64 {
             ..LoopSettings::default()
         },
         control: ControllerOptions {
-            kind: Some("fixed".into()),
+            kind: Some(cubie::controllers::ControllerKind::Fixed),
             dt: Some(dt),
             ..ControllerOptions::default()
         },

@@ -158,7 +158,7 @@ fn rosenbrock_steps_see_the_drivers_rate_of_change() {
             },
             control: ControllerOptions {
                 dt: Some(dt),
-                kind: Some("fixed".into()),
+                kind: Some(cubie::controllers::ControllerKind::Fixed),
                 ..ControllerOptions::default()
             },
             drivers: Some(series),

@@ -26,7 +26,7 @@ fn solve(
         }
     } else {
         ControllerOptions {
-            kind: Some("fixed".into()),
+            kind: Some(cubie::controllers::ControllerKind::Fixed),
             dt: Some(1e-3),
             ..ControllerOptions::default()
         }

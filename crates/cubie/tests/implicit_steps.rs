@@ -24,7 +24,7 @@ fn settings(algorithm: &str, named: &[&str]) -> SolverSettings {
         algorithm: algorithm.into(),
         precision: Some(Precision::F64),
         control: ControllerOptions {
-            kind: Some("fixed".into()),
+            kind: Some(cubie::controllers::ControllerKind::Fixed),
             dt: Some(0.01),
             ..ControllerOptions::default()
         },
@@ -228,7 +228,7 @@ fn blow_up(ps: &[f64], control: ControllerOptions) -> cubie::results::SolveResul
 #[test]
 fn a_newton_failure_flags_its_run_and_leaves_the_others_untouched() {
     let fixed = ControllerOptions {
-        kind: Some("fixed".into()),
+        kind: Some(cubie::controllers::ControllerKind::Fixed),
         dt: Some(0.01),
         ..ControllerOptions::default()
     };

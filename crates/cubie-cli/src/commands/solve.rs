@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use cubie::batch::{GridKind, Sweep, runs_from_csv};
-use cubie::controllers::ControllerOptions;
+use cubie::controllers::{ControllerKind, ControllerOptions};
 use cubie::drivers::DriverSeries;
 use cubie::outputs::OutputSettings;
 use cubie::time_loop::{LoopSettings, Status};
@@ -169,6 +169,10 @@ pub fn run(args: SolveArgs) -> Result<()> {
             );
         }
     }
+    // The controller's name is parsed here, at the edge; the library takes
+    // the typed kind.
+    let controller: Option<ControllerKind> =
+        args.controller.as_deref().map(str::parse).transpose()?;
     let settings = SolverSettings {
         algorithm: args.algorithm.clone(),
         precision,
@@ -180,7 +184,7 @@ pub fn run(args: SolveArgs) -> Result<()> {
             ..LoopSettings::default()
         },
         control: ControllerOptions {
-            kind: args.controller.clone(),
+            kind: controller,
             dt: args.dt,
             dt_min: args.dt_min,
             dt_max: args.dt_max,

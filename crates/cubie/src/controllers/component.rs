@@ -18,8 +18,9 @@ use super::{
 /// is a named setting.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ControllerOptions {
-    /// Controller kind; the algorithm's default when `None`.
-    pub kind: Option<String>,
+    /// Controller kind; the algorithm's default when `None` (parse a name
+    /// with [`str::parse`], whose error lists the valid names).
+    pub kind: Option<ControllerKind>,
     /// Fixed step, or an adaptive solve's first step (automatic if `None`).
     pub dt: Option<f64>,
     /// Smallest adaptive step.
@@ -89,11 +90,10 @@ impl ControllerComponent {
         if !algorithm.adaptive && settings.kind.is_adaptive() {
             settings = settings.with_kind(ControllerKind::Fixed);
         }
-        if let Some(kind) = &options.kind {
-            let kind: ControllerKind = kind.parse()?;
-            if kind != settings.kind {
-                settings = settings.with_kind(kind);
-            }
+        if let Some(kind) = options.kind
+            && kind != settings.kind
+        {
+            settings = settings.with_kind(kind);
         }
         settings.dt0 = options.dt;
         if let Some(v) = options.dt_min {

@@ -26,22 +26,57 @@ pub fn lorenz(precision: Precision) -> Model {
     .expect("the Lorenz model is valid")
 }
 
-/// The Julia reference folder, or `None` (with a message) when it is not
-/// beside the repository.
-pub fn reference_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("CUBIE_REFERENCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/lorenz_julia")
-        });
-    if dir.join("julia_reference_ne.npz").is_file() {
-        Some(dir)
+/// The reference archive's file name inside its folder.
+pub const REFERENCE_FILE: &str = "julia_reference_ne.npz";
+
+/// The copy of the Julia reference kept in the repository.
+pub fn default_reference_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/lorenz_julia")
+}
+
+/// True when the tests run in CI (`CI=true`, as CI services set it).
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v.eq_ignore_ascii_case("true") || v == "1")
+}
+
+/// Where the reference is: `Ok(Some(dir))` when `dir` (else the
+/// repository's copy) holds the archive; when it does not, an error naming
+/// the missing file in CI, where a silent skip would hide a lost check, and
+/// `Ok(None)` elsewhere.
+pub fn locate_reference(dir: Option<PathBuf>, ci: bool) -> Result<Option<PathBuf>, String> {
+    let dir = dir.unwrap_or_else(default_reference_dir);
+    let file = dir.join(REFERENCE_FILE);
+    if file.is_file() {
+        Ok(Some(dir))
+    } else if ci {
+        Err(format!(
+            "reference data missing: {} not found (CI=true, so the reference tests \
+             cannot be skipped; restore tests/data/lorenz_julia or set CUBIE_REFERENCE_DIR)",
+            file.display()
+        ))
     } else {
-        eprintln!(
-            "skipped: reference data not found at {} (set CUBIE_REFERENCE_DIR)",
-            dir.display()
-        );
-        None
+        Ok(None)
+    }
+}
+
+/// The Julia reference folder (`CUBIE_REFERENCE_DIR`, else the repository's
+/// copy), or `None` with a printed line when it is missing outside CI.
+/// In CI a missing reference fails the test.
+pub fn reference_dir() -> Option<PathBuf> {
+    let given = std::env::var_os("CUBIE_REFERENCE_DIR").map(PathBuf::from);
+    match locate_reference(given.clone(), in_ci()) {
+        Ok(Some(dir)) => Some(dir),
+        Ok(None) => {
+            eprintln!(
+                "skipped: reference data not found at {} (set CUBIE_REFERENCE_DIR)",
+                given
+                    .unwrap_or_else(default_reference_dir)
+                    .join(REFERENCE_FILE)
+                    .display()
+            );
+            None
+        }
+        Err(message) => panic!("{message}"),
     }
 }
 
@@ -162,7 +197,7 @@ pub fn check_against_julia(
             let control = if kind == "fixed" {
                 ControllerOptions {
                     dt: Some(step),
-                    kind: Some("fixed".into()),
+                    kind: Some(cubie::controllers::ControllerKind::Fixed),
                     ..ControllerOptions::default()
                 }
             } else {

@@ -162,9 +162,8 @@ impl<T: JitReal> BatchKernel<T> {
         let mut footprint = footprint::<T>(model, &plan, &summaries, &loop_settings)?;
         footprint.check(1, budget)?;
 
+        // Aliases follow the final locations of their hosts by themselves.
         let location_keys = apply_locations(&mut registry, root, settings)?;
-        // Aliases follow the final locations of their hosts.
-        step.register_cache(&mut registry)?;
         // `fused_steps=false` keeps the generic ERK step (for comparisons).
         let fused_steps = settings
             .get::<bool>("fused_steps", "true or false")?

@@ -8,7 +8,9 @@
 //! - `stage_cache` (n, persistent, FSAL methods only): the last stage's
 //!   derivative, which is the next step's first. It aliases `stage_rhs`
 //!   when that is shared (then no copy is needed), else
-//!   `stage_accumulator` when that is shared, else it is persistent-local;
+//!   `stage_accumulator` when that is shared, else it keeps its own
+//!   location (persistent-local by default). The registry makes that
+//!   choice from the final locations, the user's settings included;
 //! - `secondary_error` (n, DOP853 only): the 3rd-order error estimate that
 //!   Hairer's combined error measure needs.
 //!
@@ -57,22 +59,17 @@ impl ErkStep {
             0
         };
         registry.register(id, BufferSpec::local("secondary_error", secondary))?;
-        let step = ErkStep { tableau, n, id };
-        step.register_cache(registry)?;
-        Ok(step)
-    }
-
-    /// Chooses where the FSAL cache lives from the current locations of
-    /// its candidate hosts. Call again after locations change.
-    pub fn register_cache(&self, registry: &mut BufferRegistry) -> Result<(), StepError> {
-        let size = if self.tableau.fsal() { self.n } else { 0 };
-        let host = registry.first_shared(self.id, &["stage_rhs", "stage_accumulator"])?;
-        let mut spec = BufferSpec::local("stage_cache", size).persistent();
-        if let Some(host) = host {
-            spec = spec.aliasing(host);
-        }
-        registry.register(self.id, spec)?;
-        Ok(())
+        // The cache reuses the first of its hosts that ends up shared; the
+        // registry decides from the final locations (user settings
+        // included), so the cache is registered once.
+        let size = if tableau.fsal() { n } else { 0 };
+        registry.register(
+            id,
+            BufferSpec::local("stage_cache", size)
+                .persistent()
+                .aliasing_first_shared(["stage_rhs", "stage_accumulator"]),
+        )?;
+        Ok(ErkStep { tableau, n, id })
     }
 
     /// The tableau.

@@ -222,3 +222,100 @@ fn mixed_precision_is_refused_in_shared_and_persistent_regions() -> R<()> {
     assert_eq!(report.totals[0].shared_bytes, 3 * 8);
     Ok(())
 }
+
+#[test]
+fn location_keys_are_qualified_by_path_where_component_names_repeat() -> R<()> {
+    use cubie::memory::KeyMismatch;
+    let mut reg = BufferRegistry::new(Precision::F64);
+    let kernel = reg.add_component("kernel", None)?;
+    let step = reg.add_component("step", Some(kernel))?;
+    let newton = reg.add_component("newton", Some(step))?;
+    let inner = reg.add_component("linear_solver", Some(newton))?;
+    let outer = reg.add_component("linear_solver", Some(step))?;
+    reg.register(inner, BufferSpec::shared("x", 3))?;
+    reg.register(outer, BufferSpec::shared("x", 3))?;
+    reg.register(newton, BufferSpec::shared("delta", 3))?;
+    let keys = reg.location_keys(kernel)?;
+    assert_eq!(
+        keys.shortest(),
+        [
+            "delta_location",
+            "newton.linear_solver.x_location",
+            "step.linear_solver.x_location",
+        ]
+    );
+    // The bare key and the component-name form name both.
+    for key in ["x_location", "linear_solver.x_location"] {
+        assert_eq!(
+            keys.resolve(key),
+            Err(KeyMismatch::Ambiguous(vec![
+                "newton.linear_solver.x_location".into(),
+                "step.linear_solver.x_location".into(),
+            ])),
+            "{key}"
+        );
+    }
+    assert_eq!(
+        keys.resolve("newton.linear_solver.x_location"),
+        Ok((inner, "x_location"))
+    );
+    assert_eq!(
+        keys.resolve("kernel.step.linear_solver.x_location"),
+        Ok((outer, "x_location"))
+    );
+    // Unambiguous short and component-name forms keep working.
+    assert_eq!(
+        keys.resolve("delta_location"),
+        Ok((newton, "delta_location"))
+    );
+    assert_eq!(
+        keys.resolve("newton.delta_location"),
+        Ok((newton, "delta_location"))
+    );
+    assert_eq!(
+        keys.resolve("step.delta_location"),
+        Err(KeyMismatch::Unknown)
+    );
+    assert_eq!(keys.resolve("y_location"), Err(KeyMismatch::Unknown));
+    let accepted = keys.accepted();
+    assert!(accepted.contains(&"kernel.step.newton.linear_solver.x_location".into()));
+    assert!(!accepted.contains(&"x_location".into()));
+    assert!(!accepted.contains(&"linear_solver.x_location".into()));
+    Ok(())
+}
+
+#[test]
+fn a_solver_takes_path_qualified_location_keys() {
+    let model = common::lorenz(Precision::F64);
+    let named = [
+        "newton.linear_solver.lu_matrix_location=local",
+        "kernel.loop.step.error_filter.lu_matrix_location=shared",
+    ];
+    let solver = Solver::new(&model, &settings("radau_iia_5", &named)).expect("solver");
+    let plan = solver.plan().expect("plan");
+    assert_eq!(
+        row(&plan, "kernel/loop/step/newton/linear_solver", "lu_matrix").location,
+        Region::Local
+    );
+    assert_eq!(
+        row(&plan, "kernel/loop/step/error_filter", "lu_matrix").location,
+        Region::Shared
+    );
+    let keys = solver.location_settings();
+    assert!(
+        keys.contains(&"linear_solver.lu_matrix_location".to_string()),
+        "{keys:?}"
+    );
+    // A qualifier that is not the end of any path names nothing.
+    let err = Solver::new(
+        &model,
+        &settings(
+            "radau_iia_5",
+            &["step.linear_solver.lu_matrix_location=local"],
+        ),
+    )
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
+    assert!(err.contains("unknown setting"), "{err}");
+}

@@ -6,7 +6,9 @@ use thiserror::Error;
 
 use crate::controllers::{ControllerComponent, ControllerError, ControllerOptions};
 use crate::drivers::{DriverError, DriverInterpolant, DriverSeries, DriverSettings};
-use crate::memory::{ArenaLayout, BufferRegistry, ComponentId, LayoutReport, RegistryError};
+use crate::memory::{
+    ArenaLayout, BufferRegistry, ComponentId, KeyMismatch, LayoutReport, RegistryError,
+};
 use crate::outputs::{OutputError, OutputPlan, OutputSettings, SummaryComponent, SummaryError};
 use crate::settings::{SettingsError, SettingsMap};
 use crate::step::{Algorithm, ImplicitSolverSettings, StepComponent, StepError};
@@ -373,59 +375,30 @@ fn check_working_memory<T: JitReal>(
     .into())
 }
 
-/// Applies every `<buffer>_location` (or `<component>.<buffer>_location`)
-/// setting to the component that owns the buffer; returns the keys that
-/// name exactly one buffer.
+/// Applies every `<buffer>_location` setting (qualified by the end of the
+/// owner's path where the bare key is not unique:
+/// `<component>.<buffer>_location`, `newton.linear_solver.<buffer>_location`)
+/// to the component that owns the buffer; returns each buffer's shortest
+/// unambiguous key.
 fn apply_locations(
     registry: &mut BufferRegistry,
     root: ComponentId,
     settings: &SettingsMap,
 ) -> Result<Vec<String>, KernelError> {
-    let components = registry.subtree(root)?;
-    // Every valid key, so that unknown ones are reported with the list.
-    let mut owners: Vec<(String, ComponentId, String)> = Vec::new();
-    for &id in &components {
-        let component = registry.name(id)?.to_string();
-        for key in registry.location_settings(id)? {
-            owners.push((key, id, component.clone()));
-        }
-    }
-    let mut valid: Vec<String> = Vec::new();
-    let mut unambiguous: Vec<String> = Vec::new();
-    for (key, _, component) in &owners {
-        let shared_by = owners.iter().filter(|(k, _, _)| k == key).count();
-        if shared_by == 1 {
-            valid.push(key.clone());
-            unambiguous.push(key.clone());
-        } else {
-            unambiguous.push(format!("{component}.{key}"));
-        }
-        valid.push(format!("{component}.{key}"));
-    }
-    valid.sort();
-    valid.dedup();
-    settings.declare(valid.iter().cloned());
-
+    let keys = registry.location_keys(root)?;
+    // Every accepted form is known, so the settings check passes them.
+    settings.declare(keys.accepted());
+    let listed = keys.listed();
     for (key, value) in settings.matching(|k| k.ends_with("_location")) {
-        let (component, buffer_key) = match key.split_once('.') {
-            Some((c, b)) => (Some(c), b),
-            None => (None, key),
-        };
-        let matches: Vec<&(String, ComponentId, String)> = owners
-            .iter()
-            .filter(|(k, _, c)| k == buffer_key && component.is_none_or(|want| want == c))
-            .collect();
-        match matches.as_slice() {
-            [(_, id, _)] => registry.apply_locations(*id, [(buffer_key, value)])?,
-            [] => {
+        match keys.resolve(key) {
+            Ok((id, buffer_key)) => registry.apply_locations(id, [(buffer_key, value)])?,
+            Err(KeyMismatch::Unknown) => {
                 return Err(KernelError::Location(format!(
                     "unknown setting `{key}`: no buffer of this solve has that name; valid location settings: {}",
-                    valid.join(", ")
+                    listed.join(", ")
                 )));
             }
-            several => {
-                let qualified: Vec<String> =
-                    several.iter().map(|(k, _, c)| format!("{c}.{k}")).collect();
+            Err(KeyMismatch::Ambiguous(qualified)) => {
                 return Err(KernelError::Location(format!(
                     "setting `{key}` is ambiguous: say which component, one of {}",
                     qualified.join(", ")
@@ -433,5 +406,5 @@ fn apply_locations(
             }
         }
     }
-    Ok(unambiguous)
+    Ok(keys.shortest())
 }

@@ -114,6 +114,7 @@
 mod arena;
 mod cuda;
 mod error;
+mod keys;
 mod layout;
 mod locations;
 mod registry;
@@ -121,6 +122,7 @@ mod report;
 
 pub use arena::{ArenaLayout, CpuAllocator, RunArena};
 pub use error::RegistryError;
+pub use keys::{KeyMismatch, LocationKeys};
 pub use layout::{Aliasing, Placement};
 pub use locations::{Location, ParseLocationError, Region};
 pub use registry::{Buffer, BufferRegistry, BufferSpec, ComponentId};

@@ -50,8 +50,13 @@ fn the_users_stage_cache_location_survives_and_the_plan_shows_it() {
     assert_eq!(cache.size, 3);
 
     // Only the accumulator shared: the cache overlays it (the first
-    // candidate that ended up shared), whatever the cache itself asked.
-    let named = ["stage_rhs_location=local", "stage_cache_location=local"];
+    // candidate that ended up shared), whatever the cache itself asked; the
+    // generic step is the one whose accumulator holds the stages.
+    let named = [
+        "stage_rhs_location=local",
+        "stage_cache_location=local",
+        "fused_steps=false",
+    ];
     let solver = Solver::new(&model, &settings("dormand-prince-54", &named)).expect("solver");
     let plan = solver.plan().expect("plan");
     let cache = row(&plan, "kernel/loop/step", "stage_cache");

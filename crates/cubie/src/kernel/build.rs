@@ -171,6 +171,13 @@ impl<T: JitReal> BatchKernel<T> {
             .get::<bool>("fused_steps", "true or false")?
             .unwrap_or(true);
         settings.check_all_known()?;
+        let interpolant = Arc::new(DriverInterpolant::new(drivers, &driver_settings)?);
+        // The fused ERK step bakes in one derivative per stage with the
+        // drivers loaded once, which holds only for constant drivers.
+        let fused = fused_steps && interpolant.is_constant();
+        // First: the step's form decides its buffers' sizes, and every
+        // handle resolved after it sees the final layout.
+        let step_cpu = step.cpu_with::<T>(&mut registry, fused.then(|| model.functions()))?;
 
         let (summaries_cpu, sample_times) = match &plan.timing {
             Some(timing) => (
@@ -202,10 +209,6 @@ impl<T: JitReal> BatchKernel<T> {
             sample_times,
             summarises_observables: !plan.summarised_observables.is_empty(),
         };
-        let interpolant = Arc::new(DriverInterpolant::new(drivers, &driver_settings)?);
-        // The fused ERK step bakes in one derivative per stage with the
-        // drivers loaded once, which holds only for constant drivers.
-        let fused = fused_steps && interpolant.is_constant();
         let cpu = LoopCpu {
             save_times: if plan.save_state || plan.save_observables || plan.save_time {
                 loop_settings.save_times()
@@ -221,7 +224,7 @@ impl<T: JitReal> BatchKernel<T> {
             driver_rates: registry.cpu_allocator(loop_id, "driver_rates")?,
             interpolant,
             observables: registry.cpu_allocator(loop_id, "observables")?,
-            step: step.cpu_with::<T>(&registry, fused.then(|| model.functions()))?,
+            step: step_cpu,
             controller: controller.cpu::<T>(&registry)?,
             outputs: loop_outputs,
         };

@@ -55,10 +55,12 @@ impl StepComponent {
     }
 
     /// The CPU form in precision `T`; with `functions`, an ERK step also
-    /// compiles its fused native form (see [`ErkStep::cpu_fused`]).
+    /// compiles its fused native form and sizes its buffers for it (see
+    /// [`ErkStep::cpu_fused`]), so resolve it before the tree's other
+    /// buffers.
     pub fn cpu_with<T: JitReal>(
         &self,
-        registry: &BufferRegistry,
+        registry: &mut BufferRegistry,
         functions: Option<&SystemFunctions>,
     ) -> Result<Box<dyn CpuStep<T>>, StepError> {
         match (self, functions) {

@@ -17,8 +17,8 @@
 //! On the CPU, a small model with constant drivers takes each step through
 //! a [`FusedErkStep`]: the whole step compiled as one function, stages in
 //! registers. That path uses only `stage_cache` and `secondary_error`;
-//! `stage_rhs` and `stage_accumulator` are the generic path's (and the
-//! CUDA layout's) memory and stay registered either way.
+//! when it is chosen, `stage_rhs` and `stage_accumulator` (the generic
+//! path's memory) shrink to zero elements, so the plan shows what is used.
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -99,14 +99,24 @@ impl ErkStep {
     /// The CPU form with the fused step compiled for `functions` when the
     /// model is small enough (see [`FusedErkStep::compile`]); the generic
     /// form otherwise. The fused step is only taken while the drivers are
-    /// constant.
+    /// constant (the caller only asks for it then).
+    ///
+    /// The fused step keeps its stages in registers, so when it compiles,
+    /// `stage_rhs` and `stage_accumulator` shrink to nothing: the registry,
+    /// and every plan read from it, shows the memory of the form chosen.
+    /// Call it before any other buffer of the tree is resolved.
     pub fn cpu_fused<T: JitReal>(
         &self,
-        registry: &BufferRegistry,
+        registry: &mut BufferRegistry,
         functions: &SystemFunctions,
     ) -> Result<ErkCpu<T>, StepError> {
+        let fused = FusedErkStep::compile(functions, &self.scheme())?.map(Arc::new);
+        if fused.is_some() {
+            registry.set_size(self.id, "stage_rhs", 0)?;
+            registry.set_size(self.id, "stage_accumulator", 0)?;
+        }
         let mut cpu = self.cpu::<T>(registry)?;
-        cpu.fused = FusedErkStep::compile(functions, &self.scheme())?.map(Arc::new);
+        cpu.fused = fused;
         Ok(cpu)
     }
 

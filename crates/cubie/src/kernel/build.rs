@@ -389,12 +389,16 @@ fn apply_locations(
     settings: &SettingsMap,
 ) -> Result<Vec<String>, KernelError> {
     let keys = registry.location_keys(root)?;
-    // Every accepted form is known, so the settings check passes them.
-    settings.declare(keys.accepted());
+    // The forms worth listing are declared; a longer path form is known
+    // once it names a buffer (declaring all would flood the messages).
     let listed = keys.listed();
+    settings.declare(listed.iter().cloned());
     for (key, value) in settings.matching(|k| k.ends_with("_location")) {
         match keys.resolve(key) {
-            Ok((id, buffer_key)) => registry.apply_locations(id, [(buffer_key, value)])?,
+            Ok((id, buffer_key)) => {
+                settings.declare([key.to_string()]);
+                registry.apply_locations(id, [(buffer_key, value)])?;
+            }
             Err(KeyMismatch::Unknown) => {
                 return Err(KernelError::Location(format!(
                     "unknown setting `{key}`: no buffer of this solve has that name; valid location settings: {}",

@@ -105,3 +105,40 @@ fn an_unknown_fused_setting_value_is_refused() {
     };
     assert!(Solver::new(&common::lorenz(Precision::F64), &settings).is_err());
 }
+
+/// The plan shows the memory of the form taken: the fused step keeps its
+/// stages in registers, so the generic path's stage buffers are empty.
+#[test]
+fn the_plan_shows_the_fused_steps_memory() {
+    let plan = |fused: bool| {
+        let settings = SolverSettings {
+            algorithm: "tsit5".into(),
+            named: vec![format!("fused_steps={fused}")],
+            ..SolverSettings::default()
+        };
+        Solver::new(&common::lorenz(Precision::F64), &settings)
+            .expect("solver")
+            .plan()
+            .expect("plan")
+    };
+    let size = |p: &cubie::memory::LayoutReport, name: &str| {
+        p.rows
+            .iter()
+            .find(|r| r.owner == "kernel/loop/step" && r.name == name)
+            .map(|r| (r.size, r.location))
+            .expect("row")
+    };
+    use cubie::memory::Region;
+    let (fused, generic) = (plan(true), plan(false));
+    // Tsit5: 7 stages of the 3-state Lorenz system.
+    assert_eq!(size(&generic, "stage_rhs"), (3, Region::Shared));
+    assert_eq!(size(&generic, "stage_accumulator"), (18, Region::Shared));
+    // The fused form was taken: its stage buffers hold nothing ...
+    assert_eq!(size(&fused, "stage_rhs").0, 0);
+    assert_eq!(size(&fused, "stage_accumulator").0, 0);
+    // ... and the FSAL cache, which it does use, is memory of its own.
+    assert_eq!(size(&fused, "stage_cache"), (3, Region::Persistent));
+    assert_eq!(size(&generic, "stage_cache"), (3, Region::Shared));
+    let total = |p: &cubie::memory::LayoutReport| p.totals[0].arena;
+    assert_eq!(total(&generic) - total(&fused), 3 + 18 - 3);
+}

@@ -6,7 +6,9 @@ use thiserror::Error;
 
 use crate::controllers::{ControllerComponent, ControllerError, ControllerOptions};
 use crate::drivers::{DriverError, DriverInterpolant, DriverSeries, DriverSettings};
-use crate::memory::{ArenaLayout, BufferRegistry, ComponentId, LayoutReport, RegistryError};
+use crate::memory::{
+    ArenaLayout, BufferRegistry, ComponentId, KeyMismatch, LayoutReport, RegistryError,
+};
 use crate::outputs::{OutputError, OutputPlan, OutputSettings, SummaryComponent, SummaryError};
 use crate::settings::{SettingsError, SettingsMap};
 use crate::step::{Algorithm, ImplicitSolverSettings, StepComponent, StepError};
@@ -172,14 +174,20 @@ impl<T: JitReal> BatchKernel<T> {
         let mut footprint = footprint::<T>(model, &plan, &summaries, &loop_settings)?;
         footprint.check(1, budget)?;
 
+        // Aliases follow the final locations of their hosts by themselves.
         let location_keys = apply_locations(&mut registry, root, settings)?;
-        // Aliases follow the final locations of their hosts.
-        step.register_cache(&mut registry)?;
         // `fused_steps=false` keeps the generic ERK step (for comparisons).
         let fused_steps = settings
             .get::<bool>("fused_steps", "true or false")?
             .unwrap_or(true);
         settings.check_all_known()?;
+        let interpolant = Arc::new(DriverInterpolant::new(drivers, &driver_settings)?);
+        // The fused ERK step bakes in one derivative per stage with the
+        // drivers loaded once, which holds only for constant drivers.
+        let fused = fused_steps && interpolant.is_constant();
+        // First: the step's form decides its buffers' sizes, and every
+        // handle resolved after it sees the final layout.
+        let step_cpu = step.cpu_with::<T>(&mut registry, fused.then(|| model.functions()))?;
 
         let (summaries_cpu, sample_times) = match &plan.timing {
             Some(timing) => (
@@ -211,10 +219,6 @@ impl<T: JitReal> BatchKernel<T> {
             sample_times,
             summarises_observables: !plan.summarised_observables.is_empty(),
         };
-        let interpolant = Arc::new(DriverInterpolant::new(drivers, &driver_settings)?);
-        // The fused ERK step bakes in one derivative per stage with the
-        // drivers loaded once, which holds only for constant drivers.
-        let fused = fused_steps && interpolant.is_constant();
         let cpu = LoopCpu {
             save_times: if plan.save_state || plan.save_observables || plan.save_time {
                 loop_settings.save_times()
@@ -230,7 +234,7 @@ impl<T: JitReal> BatchKernel<T> {
             driver_rates: registry.cpu_allocator(loop_id, "driver_rates")?,
             interpolant,
             observables: registry.cpu_allocator(loop_id, "observables")?,
-            step: step.cpu_with::<T>(&registry, fused.then(|| model.functions()))?,
+            step: step_cpu,
             controller: controller.cpu::<T>(&registry)?,
             outputs: loop_outputs,
         };
@@ -386,59 +390,34 @@ fn check_working_memory<T: JitReal>(
     .into())
 }
 
-/// Applies every `<buffer>_location` (or `<component>.<buffer>_location`)
-/// setting to the component that owns the buffer; returns the keys that
-/// name exactly one buffer.
+/// Applies every `<buffer>_location` setting (qualified by the end of the
+/// owner's path where the bare key is not unique:
+/// `<component>.<buffer>_location`, `newton.linear_solver.<buffer>_location`)
+/// to the component that owns the buffer; returns each buffer's shortest
+/// unambiguous key.
 fn apply_locations(
     registry: &mut BufferRegistry,
     root: ComponentId,
     settings: &SettingsMap,
 ) -> Result<Vec<String>, KernelError> {
-    let components = registry.subtree(root)?;
-    // Every valid key, so that unknown ones are reported with the list.
-    let mut owners: Vec<(String, ComponentId, String)> = Vec::new();
-    for &id in &components {
-        let component = registry.name(id)?.to_string();
-        for key in registry.location_settings(id)? {
-            owners.push((key, id, component.clone()));
-        }
-    }
-    let mut valid: Vec<String> = Vec::new();
-    let mut unambiguous: Vec<String> = Vec::new();
-    for (key, _, component) in &owners {
-        let shared_by = owners.iter().filter(|(k, _, _)| k == key).count();
-        if shared_by == 1 {
-            valid.push(key.clone());
-            unambiguous.push(key.clone());
-        } else {
-            unambiguous.push(format!("{component}.{key}"));
-        }
-        valid.push(format!("{component}.{key}"));
-    }
-    valid.sort();
-    valid.dedup();
-    settings.declare(valid.iter().cloned());
-
+    let keys = registry.location_keys(root)?;
+    // The forms worth listing are declared; a longer path form is known
+    // once it names a buffer (declaring all would flood the messages).
+    let listed = keys.listed();
+    settings.declare(listed.iter().cloned());
     for (key, value) in settings.matching(|k| k.ends_with("_location")) {
-        let (component, buffer_key) = match key.split_once('.') {
-            Some((c, b)) => (Some(c), b),
-            None => (None, key),
-        };
-        let matches: Vec<&(String, ComponentId, String)> = owners
-            .iter()
-            .filter(|(k, _, c)| k == buffer_key && component.is_none_or(|want| want == c))
-            .collect();
-        match matches.as_slice() {
-            [(_, id, _)] => registry.apply_locations(*id, [(buffer_key, value)])?,
-            [] => {
+        match keys.resolve(key) {
+            Ok((id, buffer_key)) => {
+                settings.declare([key.to_string()]);
+                registry.apply_locations(id, [(buffer_key, value)])?;
+            }
+            Err(KeyMismatch::Unknown) => {
                 return Err(KernelError::Location(format!(
                     "unknown setting `{key}`: no buffer of this solve has that name; valid location settings: {}",
-                    valid.join(", ")
+                    listed.join(", ")
                 )));
             }
-            several => {
-                let qualified: Vec<String> =
-                    several.iter().map(|(k, _, c)| format!("{c}.{k}")).collect();
+            Err(KeyMismatch::Ambiguous(qualified)) => {
                 return Err(KernelError::Location(format!(
                     "setting `{key}` is ambiguous: say which component, one of {}",
                     qualified.join(", ")
@@ -446,5 +425,5 @@ fn apply_locations(
             }
         }
     }
-    Ok(unambiguous)
+    Ok(keys.shortest())
 }

@@ -2,6 +2,7 @@
 
 use thiserror::Error;
 
+use super::locations::Region;
 use crate::precision::Precision;
 
 /// Everything the buffer registry can refuse.
@@ -164,5 +165,41 @@ pub enum RegistryError {
         buffer: Precision,
         /// The precision asked for.
         requested: Precision,
+    },
+
+    /// A buffer whose element type differs from the registry's, placed in
+    /// the shared or persistent region: those regions hold elements of one
+    /// type (the registry's), so it may only be a plain local array.
+    #[error(
+        "buffer `{name}` ({precision}) of `{owner}` cannot live in the {region} region, \
+         which holds {region_precision} elements; make it a plain local buffer"
+    )]
+    MixedPrecisionRegion {
+        /// The owner's path.
+        owner: String,
+        /// The buffer.
+        name: String,
+        /// Its precision.
+        precision: Precision,
+        /// The region it would be placed in.
+        region: Region,
+        /// The registry's precision, the region's element type.
+        region_precision: Precision,
+    },
+
+    /// Removing a component whose host entry a buffer of its parent
+    /// aliases (or names as an alias candidate): the alias would dangle.
+    #[error(
+        "cannot remove `{component}`: its parent's buffers [{}] alias its entry `{target}`; \
+         re-register them without that alias first",
+        aliased_by.join(", ")
+    )]
+    AliasTargetInUse {
+        /// The path of the component to be removed.
+        component: String,
+        /// The host entry they alias.
+        target: String,
+        /// The aliasing buffers, in registration order.
+        aliased_by: Vec<String>,
     },
 }

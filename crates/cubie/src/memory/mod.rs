@@ -52,10 +52,10 @@
 //! component and its ancestors, so totals roll up on the next query.
 //!
 //! # Choosing an alias target by location
-//! A component whose best alias depends on where other buffers ended up
-//! registers those first, applies the user's `<buffer>_location` settings,
-//! then asks the registry ([`BufferRegistry::first_shared`] or
-//! [`BufferRegistry::location`]) and registers the alias accordingly:
+//! A buffer whose best alias depends on where other buffers end up names
+//! its candidates once ([`BufferSpec::aliasing_first_shared`]); the layout
+//! overlays it on the first that is shared after every location setting,
+//! so no component decides placement and the user's settings always hold:
 //!
 //! ```
 //! # use cubie::{Precision, memory::*};
@@ -65,16 +65,27 @@
 //! let erk = reg.add_component("erk", None)?;
 //! reg.register(erk, BufferSpec::local("stage_rhs", n))?;
 //! reg.register(erk, BufferSpec::shared("stage_accumulator", 3 * n))?;
-//! let mut cache = BufferSpec::local("stage_cache", n).persistent();
-//! if let Some(target) = reg.first_shared(erk, &["stage_rhs", "stage_accumulator"])? {
-//!     cache = cache.aliasing(target);
-//! }
-//! reg.register(erk, cache)?;
-//! assert_eq!(reg.buffer(erk, "stage_cache")?.aliases.as_deref(), Some("stage_accumulator"));
+//! reg.register(
+//!     erk,
+//!     BufferSpec::local("stage_cache", n)
+//!         .persistent()
+//!         .aliasing_first_shared(["stage_rhs", "stage_accumulator"]),
+//! )?;
+//! assert_eq!(reg.placement(erk, "stage_cache")?.aliasing.parent(), Some("stage_accumulator"));
+//! reg.set_location(erk, "stage_rhs", Location::Shared)?;
+//! assert_eq!(reg.placement(erk, "stage_cache")?.aliasing.parent(), Some("stage_rhs"));
 //! # Ok(())
 //! # }
 //! ```
-
+//!
+//! [`BufferRegistry::first_shared`] answers the same question for a
+//! caller that needs it outside the layout.
+//!
+//! # Mixed precision
+//! The shared and persistent regions hold elements of the registry's
+//! precision only, so offsets, CUDA pointers and byte counts are exact; a
+//! buffer of another precision may only be a plain local array (anything
+//! else is [`RegistryError::MixedPrecisionRegion`]).
 //!
 //! # Naming a child's host entry
 //! A parent may give the entry hosting a child's shared memory a name of
@@ -103,6 +114,7 @@
 mod arena;
 mod cuda;
 mod error;
+mod keys;
 mod layout;
 mod locations;
 mod registry;
@@ -110,6 +122,7 @@ mod report;
 
 pub use arena::{ArenaLayout, CpuAllocator, RunArena};
 pub use error::RegistryError;
+pub use keys::{KeyMismatch, LocationKeys};
 pub use layout::{Aliasing, Placement};
 pub use locations::{Location, ParseLocationError, Region};
 pub use registry::{Buffer, BufferRegistry, BufferSpec, ComponentId};

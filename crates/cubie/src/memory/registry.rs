@@ -51,6 +51,11 @@ pub struct BufferSpec {
     pub persistent: bool,
     /// Another buffer of the same owner whose space this one may reuse.
     pub aliases: Option<String>,
+    /// Buffers of the same owner, in order of preference: the layout
+    /// overlays this one on the first of them that ends up shared (after
+    /// every location setting), and places it as unaliased when none does.
+    /// Ignored when [`aliases`](Self::aliases) names a fixed target.
+    pub alias_candidates: Vec<String>,
     /// Element type; `None` takes the registry's precision.
     pub precision: Option<Precision>,
 }
@@ -64,6 +69,7 @@ impl BufferSpec {
             location,
             persistent: false,
             aliases: None,
+            alias_candidates: Vec::new(),
             precision: None,
         }
     }
@@ -90,6 +96,20 @@ impl BufferSpec {
         self
     }
 
+    /// Lets it reuse the space of the first of `candidates` (buffers of the
+    /// same owner) that ends up shared. The choice is the layout's, made
+    /// from the final locations, so a component declares its preference
+    /// once and the user's location settings decide.
+    pub fn aliasing_first_shared<I, S>(mut self, candidates: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.aliases = None;
+        self.alias_candidates = candidates.into_iter().map(Into::into).collect();
+        self
+    }
+
     /// Sets its element type.
     pub fn precision(mut self, precision: Precision) -> Self {
         self.precision = Some(precision);
@@ -110,8 +130,22 @@ pub struct Buffer {
     pub persistent: bool,
     /// Alias parent, a buffer of the same owner.
     pub aliases: Option<String>,
+    /// Alias candidates: the first that ends up shared is the parent (see
+    /// [`BufferSpec::alias_candidates`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alias_candidates: Vec<String>,
     /// Element type.
     pub precision: Precision,
+}
+
+impl Buffer {
+    /// Every name it may alias: the fixed target, or the candidates.
+    pub fn alias_targets(&self) -> impl Iterator<Item = &str> {
+        self.aliases
+            .iter()
+            .chain(&self.alias_candidates)
+            .map(String::as_str)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -238,8 +272,30 @@ impl BufferRegistry {
     }
 
     /// Removes a component and its whole subtree; their ids become unknown.
+    ///
+    /// Refused ([`RegistryError::AliasTargetInUse`]) while a buffer of the
+    /// parent aliases one of the component's host entries: an alias never
+    /// dangles, just as one is never registered to a missing target.
     pub fn remove_component(&mut self, id: ComponentId) -> Result<()> {
         let parent = self.node(id)?.parent;
+        if let Some(p) = parent {
+            for target in self.node(id)?.host.clone() {
+                let aliased_by: Vec<String> = self
+                    .node(p)?
+                    .buffers
+                    .iter()
+                    .filter(|b| b.alias_targets().any(|t| t == target))
+                    .map(|b| b.name.clone())
+                    .collect();
+                if !aliased_by.is_empty() {
+                    return Err(RegistryError::AliasTargetInUse {
+                        component: self.path(id)?,
+                        target,
+                        aliased_by,
+                    });
+                }
+            }
+        }
         let doomed = self.subtree(id)?;
         for d in doomed {
             self.nodes[d.0] = None;
@@ -288,6 +344,11 @@ impl BufferRegistry {
         for b in &mut self.node_mut(parent)?.buffers {
             if b.aliases.as_deref() == Some(current.as_str()) {
                 b.aliases = Some(name.into());
+            }
+            for c in &mut b.alias_candidates {
+                if *c == current {
+                    *c = name.into();
+                }
             }
         }
         self.invalidate(parent);
@@ -419,61 +480,19 @@ impl BufferRegistry {
             }
         }
         let precision = spec.precision.unwrap_or(self.precision);
-        if let Some(target) = &spec.aliases {
-            if *target == name {
-                return Err(RegistryError::SelfAlias { owner: path, name });
-            }
-            // A child's host entry may be the target too: it has the
-            // registry's precision and aliases nothing.
-            let hosts = self.entry_names(owner)?.split_off(node.buffers.len());
-            let Some(t) = node.buffers.iter().find(|b| b.name == *target) else {
-                if hosts.contains(target) {
-                    if precision != self.precision {
-                        return Err(RegistryError::AliasPrecisionMismatch {
-                            owner: path,
-                            name,
-                            precision,
-                            target: target.clone(),
-                            target_precision: self.precision,
-                        });
-                    }
-                    return self.store(owner, spec, precision);
-                }
-                return Err(RegistryError::UnknownAliasTarget {
-                    owner: path,
-                    name,
-                    target: target.clone(),
-                    registered: sorted(node.buffers.iter().map(|b| b.name.clone()).chain(hosts)),
-                });
-            };
-            if t.precision != precision {
-                return Err(RegistryError::AliasPrecisionMismatch {
-                    owner: path,
-                    name,
-                    precision,
-                    target: target.clone(),
-                    target_precision: t.precision,
-                });
-            }
-            // Only a re-registration can close a loop: follow the chain.
-            let mut cycle = vec![name.clone(), target.clone()];
-            let mut cur = t;
-            while let Some(next) = &cur.aliases {
-                cycle.push(next.clone());
-                if *next == name {
-                    return Err(RegistryError::AliasCycle { owner: path, cycle });
-                }
-                match node.buffers.iter().find(|b| b.name == *next) {
-                    Some(b) if cycle.len() <= node.buffers.len() + 1 => cur = b,
-                    _ => break,
-                }
-            }
+        let mut spec = spec;
+        if spec.aliases.is_some() {
+            spec.alias_candidates.clear();
+        }
+        for target in spec.aliases.iter().chain(&spec.alias_candidates) {
+            self.check_alias_target(owner, &name, target, precision)?;
         }
         // Buffers already aliasing this name must keep matching it.
+        let node = self.node(owner)?;
         if let Some(a) = node
             .buffers
             .iter()
-            .find(|b| b.aliases.as_deref() == Some(&name) && b.precision != precision)
+            .find(|b| b.alias_targets().any(|t| t == name) && b.precision != precision)
         {
             return Err(RegistryError::AliasPrecisionMismatch {
                 owner: path,
@@ -483,7 +502,108 @@ impl BufferRegistry {
                 target_precision: precision,
             });
         }
+        self.check_region_precision(owner, &name, precision, spec.location, spec.persistent)?;
         self.store(owner, spec, precision)
+    }
+
+    /// A buffer whose element type is not the registry's may only be a
+    /// plain local array: the shared and persistent regions are laid out in
+    /// elements of the registry's precision (so their offsets, the CUDA
+    /// pointers into them and the report's byte counts are exact).
+    fn check_region_precision(
+        &self,
+        owner: ComponentId,
+        name: &str,
+        precision: Precision,
+        location: Location,
+        persistent: bool,
+    ) -> Result<()> {
+        let region = Region::of(location, persistent);
+        if precision != self.precision && region != Region::Local {
+            return Err(RegistryError::MixedPrecisionRegion {
+                owner: self.path(owner)?,
+                name: name.into(),
+                precision,
+                region,
+                region_precision: self.precision,
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks that buffer `name` (of `precision`) may alias `target`: a
+    /// registered buffer or child host entry of `owner`, not itself, of the
+    /// same precision, and not closing a loop of aliases.
+    fn check_alias_target(
+        &self,
+        owner: ComponentId,
+        name: &str,
+        target: &str,
+        precision: Precision,
+    ) -> Result<()> {
+        let path = self.path(owner)?;
+        let node = self.node(owner)?;
+        if target == name {
+            return Err(RegistryError::SelfAlias {
+                owner: path,
+                name: name.into(),
+            });
+        }
+        // A child's host entry may be the target too: it has the
+        // registry's precision and aliases nothing.
+        let hosts = self.entry_names(owner)?.split_off(node.buffers.len());
+        let Some(t) = node.buffers.iter().find(|b| b.name == target) else {
+            if hosts.iter().any(|h| h == target) {
+                if precision != self.precision {
+                    return Err(RegistryError::AliasPrecisionMismatch {
+                        owner: path,
+                        name: name.into(),
+                        precision,
+                        target: target.into(),
+                        target_precision: self.precision,
+                    });
+                }
+                return Ok(());
+            }
+            return Err(RegistryError::UnknownAliasTarget {
+                owner: path,
+                name: name.into(),
+                target: target.into(),
+                registered: sorted(node.buffers.iter().map(|b| b.name.clone()).chain(hosts)),
+            });
+        };
+        if t.precision != precision {
+            return Err(RegistryError::AliasPrecisionMismatch {
+                owner: path,
+                name: name.into(),
+                precision,
+                target: target.into(),
+                target_precision: t.precision,
+            });
+        }
+        // Only a re-registration can close a loop: search every chain of
+        // targets from `target` for `name`.
+        let mut stack = vec![vec![name.to_string(), target.to_string()]];
+        while let Some(chain) = stack.pop() {
+            let last = chain.last().map_or("", String::as_str);
+            let Some(b) = node.buffers.iter().find(|b| b.name == last) else {
+                continue;
+            };
+            for next in b.alias_targets() {
+                let mut longer = chain.clone();
+                longer.push(next.to_string());
+                if next == name {
+                    return Err(RegistryError::AliasCycle {
+                        owner: path,
+                        cycle: longer,
+                    });
+                }
+                if !chain.iter().any(|c| c == next) {
+                    stack.push(longer);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Stores a checked registration, replacing a buffer of the same name.
@@ -494,6 +614,7 @@ impl BufferRegistry {
             location: spec.location,
             persistent: spec.persistent,
             aliases: spec.aliases,
+            alias_candidates: spec.alias_candidates,
             precision,
         };
         let node = self.node_mut(owner)?;
@@ -533,6 +654,8 @@ impl BufferRegistry {
         name: &str,
         location: Location,
     ) -> Result<()> {
+        let b = self.buffer(owner, name)?;
+        self.check_region_precision(owner, name, b.precision, location, b.persistent)?;
         self.buffer_mut(owner, name)?.location = location;
         self.invalidate(owner);
         Ok(())
@@ -545,6 +668,8 @@ impl BufferRegistry {
         name: &str,
         persistent: bool,
     ) -> Result<()> {
+        let b = self.buffer(owner, name)?;
+        self.check_region_precision(owner, name, b.precision, b.location, persistent)?;
         self.buffer_mut(owner, name)?.persistent = persistent;
         self.invalidate(owner);
         Ok(())
@@ -589,6 +714,8 @@ impl BufferRegistry {
                         key: key.into(),
                         value: value.into(),
                     })?;
+            let b = &node.buffers[index];
+            self.check_region_precision(owner, &b.name, b.precision, location, b.persistent)?;
             changes.push((index, location));
         }
         if changes.is_empty() {
@@ -702,17 +829,34 @@ impl BufferRegistry {
         // Alias targets are looked up among every entry: own buffers and
         // the host entries of children.
         let names = self.entry_names(id)?;
+        let own = node.buffers.len();
+        // The region an entry gets unaliased: a child's shared host entry
+        // is shared, its persistent one persistent.
+        let region_of = |i: usize| match node.buffers.get(i) {
+            Some(b) => Region::of(b.location, b.persistent),
+            None if (i - own).is_multiple_of(2) => Region::Shared,
+            None => Region::Persistent,
+        };
         let mut entries: Vec<Entry> = node
             .buffers
             .iter()
-            .map(|b| Entry {
-                name: b.name.clone(),
-                size: b.size,
-                region: Region::of(b.location, b.persistent),
-                alias: b
-                    .aliases
-                    .as_ref()
-                    .and_then(|t| names.iter().position(|x| x == t)),
+            .map(|b| {
+                let position = |t: &String| names.iter().position(|x| x == t);
+                let alias = match &b.aliases {
+                    Some(t) => position(t),
+                    // The first candidate that ends up shared, if any.
+                    None => b
+                        .alias_candidates
+                        .iter()
+                        .filter_map(position)
+                        .find(|&i| region_of(i) == Region::Shared),
+                };
+                Entry {
+                    name: b.name.clone(),
+                    size: b.size,
+                    region: Region::of(b.location, b.persistent),
+                    alias,
+                }
             })
             .collect();
         for &c in &node.children {

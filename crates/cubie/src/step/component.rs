@@ -54,20 +54,13 @@ impl StepComponent {
         })
     }
 
-    /// Re-chooses alias targets that depend on final locations (the ERK
-    /// FSAL cache); implicit steps' aliases are resolved by the registry.
-    pub fn register_cache(&self, registry: &mut BufferRegistry) -> Result<(), StepError> {
-        match self {
-            StepComponent::Erk(s) => s.register_cache(registry),
-            _ => Ok(()),
-        }
-    }
-
     /// The CPU form in precision `T`; with `functions`, an ERK step also
-    /// compiles its fused native form (see [`ErkStep::cpu_fused`]).
+    /// compiles its fused native form and sizes its buffers for it (see
+    /// [`ErkStep::cpu_fused`]), so resolve it before the tree's other
+    /// buffers.
     pub fn cpu_with<T: JitReal>(
         &self,
-        registry: &BufferRegistry,
+        registry: &mut BufferRegistry,
         functions: Option<&SystemFunctions>,
     ) -> Result<Box<dyn CpuStep<T>>, StepError> {
         match (self, functions) {

@@ -8,15 +8,17 @@
 //! - `stage_cache` (n, persistent, FSAL methods only): the last stage's
 //!   derivative, which is the next step's first. It aliases `stage_rhs`
 //!   when that is shared (then no copy is needed), else
-//!   `stage_accumulator` when that is shared, else it is persistent-local;
+//!   `stage_accumulator` when that is shared, else it keeps its own
+//!   location (persistent-local by default). The registry makes that
+//!   choice from the final locations, the user's settings included;
 //! - `secondary_error` (n, DOP853 only): the 3rd-order error estimate that
 //!   Hairer's combined error measure needs.
 //!
 //! On the CPU, a small model with constant drivers takes each step through
 //! a [`FusedErkStep`]: the whole step compiled as one function, stages in
 //! registers. That path uses only `stage_cache` and `secondary_error`;
-//! `stage_rhs` and `stage_accumulator` are the generic path's (and the
-//! CUDA layout's) memory and stay registered either way.
+//! when it is chosen, `stage_rhs` and `stage_accumulator` (the generic
+//! path's memory) shrink to zero elements, so the plan shows what is used.
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -57,22 +59,17 @@ impl ErkStep {
             0
         };
         registry.register(id, BufferSpec::local("secondary_error", secondary))?;
-        let step = ErkStep { tableau, n, id };
-        step.register_cache(registry)?;
-        Ok(step)
-    }
-
-    /// Chooses where the FSAL cache lives from the current locations of
-    /// its candidate hosts. Call again after locations change.
-    pub fn register_cache(&self, registry: &mut BufferRegistry) -> Result<(), StepError> {
-        let size = if self.tableau.fsal() { self.n } else { 0 };
-        let host = registry.first_shared(self.id, &["stage_rhs", "stage_accumulator"])?;
-        let mut spec = BufferSpec::local("stage_cache", size).persistent();
-        if let Some(host) = host {
-            spec = spec.aliasing(host);
-        }
-        registry.register(self.id, spec)?;
-        Ok(())
+        // The cache reuses the first of its hosts that ends up shared; the
+        // registry decides from the final locations (user settings
+        // included), so the cache is registered once.
+        let size = if tableau.fsal() { n } else { 0 };
+        registry.register(
+            id,
+            BufferSpec::local("stage_cache", size)
+                .persistent()
+                .aliasing_first_shared(["stage_rhs", "stage_accumulator"]),
+        )?;
+        Ok(ErkStep { tableau, n, id })
     }
 
     /// The tableau.
@@ -102,14 +99,24 @@ impl ErkStep {
     /// The CPU form with the fused step compiled for `functions` when the
     /// model is small enough (see [`FusedErkStep::compile`]); the generic
     /// form otherwise. The fused step is only taken while the drivers are
-    /// constant.
+    /// constant (the caller only asks for it then).
+    ///
+    /// The fused step keeps its stages in registers, so when it compiles,
+    /// `stage_rhs` and `stage_accumulator` shrink to nothing: the registry,
+    /// and every plan read from it, shows the memory of the form chosen.
+    /// Call it before any other buffer of the tree is resolved.
     pub fn cpu_fused<T: JitReal>(
         &self,
-        registry: &BufferRegistry,
+        registry: &mut BufferRegistry,
         functions: &SystemFunctions,
     ) -> Result<ErkCpu<T>, StepError> {
+        let fused = FusedErkStep::compile(functions, &self.scheme())?.map(Arc::new);
+        if fused.is_some() {
+            registry.set_size(self.id, "stage_rhs", 0)?;
+            registry.set_size(self.id, "stage_accumulator", 0)?;
+        }
         let mut cpu = self.cpu::<T>(registry)?;
-        cpu.fused = FusedErkStep::compile(functions, &self.scheme())?.map(Arc::new);
+        cpu.fused = fused;
         Ok(cpu)
     }
 

@@ -56,7 +56,14 @@ pub enum StepError {
     /// A Newton or linear solver could not be configured.
     #[error(transparent)]
     Solver(#[from] crate::solvers::SolverError),
-    /// The fused step could not be compiled.
+    /// The fused step could not be compiled. (Not a `source`: the message
+    /// holds the cause, which a chain printer would repeat.)
     #[error("compiling the fused step: {0}")]
-    Jit(#[from] crate::system::jit::JitError),
+    Jit(crate::system::jit::JitError),
+}
+
+impl From<crate::system::jit::JitError> for StepError {
+    fn from(e: crate::system::jit::JitError) -> Self {
+        StepError::Jit(e)
+    }
 }

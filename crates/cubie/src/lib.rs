@@ -57,4 +57,4 @@ pub mod system;
 pub mod time_loop;
 
 pub use precision::{Precision, Real};
-pub use solver::{SolveError, Solver, SolverSettings};
+pub use solver::{Backend, ImplicitOptions, SolveError, Solver, SolverSettings};

@@ -7,10 +7,11 @@ use crate::batch::{BatchError, BatchInputs, GridKind, InputSpace, Sweep, build_g
 use crate::controllers::ControllerOptions;
 use crate::drivers::DriverSeries;
 use crate::kernel::{BatchKernel, Footprint, KernelError, MemoryBudget, MemoryError};
-use crate::memory::{LayoutReport, RegistryError};
+use crate::memory::{LayoutReport, Location, RegistryError};
 use crate::outputs::OutputSettings;
 use crate::results::SolveResult;
 use crate::settings::{SettingsError, SettingsMap};
+use crate::solvers::{LinearSolverKind, PreconditionerKind};
 use crate::step::{Algorithm, StepError, find_algorithm};
 use crate::system::Model;
 use crate::time_loop::LoopSettings;
@@ -53,6 +54,12 @@ pub enum SolveError {
     )]
     ThreadCount(usize),
     /// The worker pool could not be created.
+    /// A typed setting and a named one set the same key.
+    #[error("`{key}` is set twice: by a typed field of the settings and by `named`; keep one")]
+    ConflictingSetting {
+        /// The setting's key.
+        key: String,
+    },
     #[error("cannot start {threads} worker threads: {reason}")]
     Threads {
         /// Requested threads.
@@ -74,8 +81,17 @@ pub struct SolverSettings {
     pub time: LoopSettings,
     /// Step size and error control.
     pub control: ControllerOptions,
-    /// Named settings (`KEY=VALUE`): controller gains, `max_steps`,
-    /// `<buffer>_location`, ...
+    /// The implicit steps' Newton and linear solvers.
+    pub implicit: ImplicitOptions,
+    /// Buffer locations: a buffer's name (qualified by its component's
+    /// path where the name repeats, as in `newton.linear_solver.x`) and
+    /// where to put it.
+    pub locations: Vec<(String, Location)>,
+    /// Where the runs are integrated.
+    pub backend: Backend,
+    /// Named settings (`KEY=VALUE`) for everything else: controller gains,
+    /// `max_steps`, ... (the command line's `--set`). A key may not be set
+    /// both here and by a typed field.
     pub named: Vec<String>,
     /// Worker threads; all cores when `None`. Never more than the batch
     /// has runs; at most [`MAX_THREADS`].
@@ -96,6 +112,9 @@ impl Default for SolverSettings {
             precision: None,
             time: LoopSettings::default(),
             control: ControllerOptions::default(),
+            implicit: ImplicitOptions::default(),
+            locations: Vec::new(),
+            backend: Backend::default(),
             named: Vec::new(),
             threads: None,
             memory_limit: None,
@@ -103,6 +122,108 @@ impl Default for SolverSettings {
             outputs: OutputSettings::default(),
         }
     }
+}
+
+/// Where a solve's runs are integrated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// Native code on every CPU core.
+    #[default]
+    Cpu,
+}
+
+/// The Newton and linear solvers of the implicit steps, typed; each
+/// `None` keeps the default (see the README's table of solver settings).
+/// For an explicit algorithm, any field set is an unknown setting.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ImplicitOptions {
+    /// `linear_solver`.
+    pub linear_solver: Option<LinearSolverKind>,
+    /// `preconditioner`.
+    pub preconditioner: Option<PreconditionerKind>,
+    /// `preconditioner_order` (Neumann terms, 1..=32).
+    pub preconditioner_order: Option<u32>,
+    /// `krylov_tolerance`.
+    pub krylov_tolerance: Option<f64>,
+    /// `krylov_max_iters`.
+    pub krylov_max_iters: Option<u32>,
+    /// `newton_tolerance`.
+    pub newton_tolerance: Option<f64>,
+    /// `newton_max_iters`.
+    pub newton_max_iters: Option<u32>,
+    /// `newton_damping`.
+    pub newton_damping: Option<f64>,
+    /// `newton_max_backtracks`.
+    pub newton_max_backtracks: Option<u32>,
+}
+
+impl ImplicitOptions {
+    /// The fields that are set, as `(key, value)` named settings.
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let text = |v: Option<String>, key| v.map(|v| (key, v));
+        [
+            text(self.linear_solver.map(|k| k.to_string()), "linear_solver"),
+            text(self.preconditioner.map(|k| k.to_string()), "preconditioner"),
+            text(
+                self.preconditioner_order.map(|v| v.to_string()),
+                "preconditioner_order",
+            ),
+            text(
+                self.krylov_tolerance.map(|v| v.to_string()),
+                "krylov_tolerance",
+            ),
+            text(
+                self.krylov_max_iters.map(|v| v.to_string()),
+                "krylov_max_iters",
+            ),
+            text(
+                self.newton_tolerance.map(|v| v.to_string()),
+                "newton_tolerance",
+            ),
+            text(
+                self.newton_max_iters.map(|v| v.to_string()),
+                "newton_max_iters",
+            ),
+            text(self.newton_damping.map(|v| v.to_string()), "newton_damping"),
+            text(
+                self.newton_max_backtracks.map(|v| v.to_string()),
+                "newton_max_backtracks",
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
+/// Every named setting of `settings`: its `named` pairs and its typed
+/// fields written as pairs, a key set by both refused.
+fn all_named(settings: &SolverSettings) -> Result<Vec<String>, SolveError> {
+    let named = SettingsMap::from_pairs(&settings.named)?;
+    let mut typed: Vec<(String, String)> = settings
+        .implicit
+        .pairs()
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    typed.extend(
+        settings
+            .locations
+            .iter()
+            .map(|(buffer, at)| (format!("{buffer}_location"), at.as_str().to_string())),
+    );
+    let mut all = settings.named.clone();
+    for (key, value) in typed {
+        if named.contains(&key)
+            || all
+                .iter()
+                .any(|p| p.split('=').next() == Some(key.as_str()))
+        {
+            return Err(SolveError::ConflictingSetting { key });
+        }
+        all.push(format!("{key}={value}"));
+    }
+    Ok(all)
 }
 
 /// The most worker threads a solve starts.
@@ -140,7 +261,8 @@ impl Solver {
             return Err(SolveError::ThreadCount(threads));
         }
         let budget = budget(settings.memory_limit);
-        let named = SettingsMap::from_pairs(&settings.named)?;
+        let Backend::Cpu = settings.backend;
+        let named = SettingsMap::from_pairs(&all_named(settings)?)?;
         let mut time = settings.time.clone();
         if let Some(max_steps) = named.get::<u64>("max_steps", "a whole number")? {
             time.max_steps = max_steps;

@@ -206,6 +206,7 @@ pub fn run(args: SolveArgs) -> Result<()> {
             sample_summaries_every: args.sample_summaries_every,
             summarise_every: args.summarise_every,
         },
+        ..SolverSettings::default()
     };
     let solver = Solver::new(&model, &settings)?;
     let inputs = match &args.inputs {

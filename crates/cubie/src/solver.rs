@@ -160,35 +160,22 @@ pub struct ImplicitOptions {
 impl ImplicitOptions {
     /// The fields that are set, as `(key, value)` named settings.
     fn pairs(&self) -> Vec<(&'static str, String)> {
-        let text = |v: Option<String>, key| v.map(|v| (key, v));
+        fn set(
+            key: &'static str,
+            value: Option<impl std::fmt::Display>,
+        ) -> Option<(&'static str, String)> {
+            value.map(|v| (key, v.to_string()))
+        }
         [
-            text(self.linear_solver.map(|k| k.to_string()), "linear_solver"),
-            text(self.preconditioner.map(|k| k.to_string()), "preconditioner"),
-            text(
-                self.preconditioner_order.map(|v| v.to_string()),
-                "preconditioner_order",
-            ),
-            text(
-                self.krylov_tolerance.map(|v| v.to_string()),
-                "krylov_tolerance",
-            ),
-            text(
-                self.krylov_max_iters.map(|v| v.to_string()),
-                "krylov_max_iters",
-            ),
-            text(
-                self.newton_tolerance.map(|v| v.to_string()),
-                "newton_tolerance",
-            ),
-            text(
-                self.newton_max_iters.map(|v| v.to_string()),
-                "newton_max_iters",
-            ),
-            text(self.newton_damping.map(|v| v.to_string()), "newton_damping"),
-            text(
-                self.newton_max_backtracks.map(|v| v.to_string()),
-                "newton_max_backtracks",
-            ),
+            set("linear_solver", self.linear_solver),
+            set("preconditioner", self.preconditioner),
+            set("preconditioner_order", self.preconditioner_order),
+            set("krylov_tolerance", self.krylov_tolerance),
+            set("krylov_max_iters", self.krylov_max_iters),
+            set("newton_tolerance", self.newton_tolerance),
+            set("newton_max_iters", self.newton_max_iters),
+            set("newton_damping", self.newton_damping),
+            set("newton_max_backtracks", self.newton_max_backtracks),
         ]
         .into_iter()
         .flatten()
@@ -213,12 +200,9 @@ fn all_named(settings: &SolverSettings) -> Result<Vec<String>, SolveError> {
             .map(|(buffer, at)| (format!("{buffer}_location"), at.as_str().to_string())),
     );
     let mut all = settings.named.clone();
+    let mut seen = std::collections::HashSet::new();
     for (key, value) in typed {
-        if named.contains(&key)
-            || all
-                .iter()
-                .any(|p| p.split('=').next() == Some(key.as_str()))
-        {
+        if named.contains(&key) || !seen.insert(key.clone()) {
             return Err(SolveError::ConflictingSetting { key });
         }
         all.push(format!("{key}={value}"));

@@ -88,28 +88,22 @@ pub(crate) fn build_model(spec: ModelSpec) -> Result<Model, ModelError> {
 
     let mut graph = ExprGraph::new();
     let mut aux_values = vec![None; eqs.auxiliaries.len()];
-    for &a in &order {
-        let eq = &program.equations[eqs.auxiliaries[a]];
-        aux_values[a] = Some(lower(
+    let lower_eq = |graph: &mut ExprGraph, aux_values: &[Option<ExprId>], k: usize| {
+        lower(
             &spec,
             &program,
             &leaves,
-            &aux_values,
-            &mut graph,
-            eq,
-        )?);
+            aux_values,
+            graph,
+            &program.equations[k],
+        )
+    };
+    for &a in &order {
+        aux_values[a] = Some(lower_eq(&mut graph, &aux_values, eqs.auxiliaries[a])?);
     }
     let mut dxdt = Vec::with_capacity(spec.states.len());
-    for k in eqs.derivatives.iter().flatten() {
-        let eq = &program.equations[*k];
-        dxdt.push(lower(
-            &spec,
-            &program,
-            &leaves,
-            &aux_values,
-            &mut graph,
-            eq,
-        )?);
+    for &k in eqs.derivatives.iter().flatten() {
+        dxdt.push(lower_eq(&mut graph, &aux_values, k)?);
     }
     let observable_roots = observables
         .iter()

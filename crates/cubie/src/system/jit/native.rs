@@ -84,6 +84,22 @@ fn parts<T: Copy, S: ValueSlice<T> + ?Sized>(s: &S) -> (*const T, usize) {
     (s.as_ptr(), s.len())
 }
 
+/// The inputs of a function of `(t, state, parameters, drivers)` alone.
+fn at_state<T: Copy, S, P, D>(state: &S, parameters: &P, drivers: &D) -> [(*const T, usize); 5]
+where
+    S: ValueSlice<T> + ?Sized,
+    P: ValueSlice<T> + ?Sized,
+    D: ValueSlice<T> + ?Sized,
+{
+    [
+        parts(state),
+        parts(parameters),
+        parts(drivers),
+        empty(),
+        empty(),
+    ]
+}
+
 /// An array the wrapper does not pass: empty, so the length check rejects
 /// it for any function that reads it.
 fn empty<T>() -> (*const T, usize) {
@@ -243,13 +259,7 @@ impl<T: JitReal> NativeSystem<T> {
         P: ValueSlice<T> + ?Sized,
         D: ValueSlice<T> + ?Sized,
     {
-        let inputs = [
-            parts(state),
-            parts(parameters),
-            parts(drivers),
-            empty(),
-            empty(),
-        ];
+        let inputs = at_state(state, parameters, drivers);
         self.invoke(SystemFunction::Dxdt, t, inputs, out)
     }
 
@@ -268,13 +278,7 @@ impl<T: JitReal> NativeSystem<T> {
         P: ValueSlice<T> + ?Sized,
         D: ValueSlice<T> + ?Sized,
     {
-        let inputs = [
-            parts(state),
-            parts(parameters),
-            parts(drivers),
-            empty(),
-            empty(),
-        ];
+        let inputs = at_state(state, parameters, drivers);
         self.invoke(SystemFunction::Observables, t, inputs, out)
     }
 
@@ -293,13 +297,7 @@ impl<T: JitReal> NativeSystem<T> {
         P: ValueSlice<T> + ?Sized,
         D: ValueSlice<T> + ?Sized,
     {
-        let inputs = [
-            parts(state),
-            parts(parameters),
-            parts(drivers),
-            empty(),
-            empty(),
-        ];
+        let inputs = at_state(state, parameters, drivers);
         self.invoke(SystemFunction::Jacobian, t, inputs, out)
     }
 
@@ -318,13 +316,7 @@ impl<T: JitReal> NativeSystem<T> {
         P: ValueSlice<T> + ?Sized,
         D: ValueSlice<T> + ?Sized,
     {
-        let inputs = [
-            parts(state),
-            parts(parameters),
-            parts(drivers),
-            empty(),
-            empty(),
-        ];
+        let inputs = at_state(state, parameters, drivers);
         self.invoke(SystemFunction::JacobianDiagonal, t, inputs, out)
     }
 

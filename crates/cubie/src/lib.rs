@@ -40,6 +40,7 @@
 //! registry ([`memory::BufferRegistry`]), which lays out each run's memory
 //! and answers every size question. [`Solver::plan`] shows that layout.
 
+pub mod backend;
 pub mod batch;
 pub mod controllers;
 pub mod drivers;

@@ -3,10 +3,12 @@
 
 use thiserror::Error;
 
+use crate::Precision;
+use crate::backend::cpu::{CpuKernel, Labels};
 use crate::batch::{BatchError, BatchInputs, GridKind, InputSpace, Sweep, build_grid, grid_size};
 use crate::controllers::ControllerOptions;
 use crate::drivers::DriverSeries;
-use crate::kernel::{BatchKernel, Footprint, KernelError, MemoryBudget, MemoryError};
+use crate::kernel::{Footprint, KernelError, KernelTree, MemoryBudget, MemoryError};
 use crate::memory::{LayoutReport, Location, RegistryError};
 use crate::outputs::OutputSettings;
 use crate::results::SolveResult;
@@ -15,7 +17,8 @@ use crate::solvers::{LinearSolverKind, PreconditionerKind};
 use crate::step::{Algorithm, StepError, find_algorithm};
 use crate::system::Model;
 use crate::time_loop::LoopSettings;
-use crate::{Precision, kernel};
+
+pub use crate::backend::Backend;
 
 /// Everything that can go wrong between settings and results.
 #[derive(Debug, Error)]
@@ -124,14 +127,6 @@ impl Default for SolverSettings {
     }
 }
 
-/// Where a solve's runs are integrated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Backend {
-    /// Native code on every CPU core.
-    #[default]
-    Cpu,
-}
-
 /// The Newton and linear solvers of the implicit steps, typed; each
 /// `None` keeps the default (see the README's table of solver settings).
 /// For an explicit algorithm, any field set is an unknown setting.
@@ -213,10 +208,11 @@ fn all_named(settings: &SolverSettings) -> Result<Vec<String>, SolveError> {
 /// The most worker threads a solve starts.
 pub const MAX_THREADS: usize = 1024;
 
+/// The backend's form of the tree, in the solve's precision.
 #[derive(Debug)]
 enum Kernel {
-    F32(BatchKernel<f32>),
-    F64(BatchKernel<f64>),
+    CpuF32(CpuKernel<f32>),
+    CpuF64(CpuKernel<f64>),
 }
 
 /// A model compiled for one algorithm and set of settings.
@@ -231,6 +227,7 @@ pub struct Solver {
     parameter_names: Vec<String>,
     parameter_defaults: Vec<f64>,
     observable_names: Vec<String>,
+    tree: KernelTree,
     kernel: Kernel,
 }
 
@@ -245,7 +242,6 @@ impl Solver {
             return Err(SolveError::ThreadCount(threads));
         }
         let budget = budget(settings.memory_limit);
-        let Backend::Cpu = settings.backend;
         let named = SettingsMap::from_pairs(&all_named(settings)?)?;
         let mut time = settings.time.clone();
         if let Some(max_steps) = named.get::<u64>("max_steps", "a whole number")? {
@@ -256,27 +252,20 @@ impl Solver {
             Some(series) => series.clone(),
             None => DriverSeries::constant(model.drivers()),
         };
-        let kernel = match precision {
-            Precision::F32 => Kernel::F32(BatchKernel::build(
-                model,
-                algorithm,
-                time,
-                control,
-                &named,
-                &drivers,
-                &settings.outputs,
-                &budget,
-            )?),
-            Precision::F64 => Kernel::F64(BatchKernel::build(
-                model,
-                algorithm,
-                time,
-                control,
-                &named,
-                &drivers,
-                &settings.outputs,
-                &budget,
-            )?),
+        let mut tree = KernelTree::build(
+            model,
+            algorithm,
+            precision,
+            time,
+            control,
+            &named,
+            &drivers,
+            &settings.outputs,
+            &budget,
+        )?;
+        let kernel = match (settings.backend, precision) {
+            (Backend::Cpu, Precision::F32) => Kernel::CpuF32(CpuKernel::build(&mut tree, model)?),
+            (Backend::Cpu, Precision::F64) => Kernel::CpuF64(CpuKernel::build(&mut tree, model)?),
         };
         let names = |v: &[crate::system::NamedValue]| v.iter().map(|x| x.name.clone()).collect();
         Ok(Solver {
@@ -289,6 +278,7 @@ impl Solver {
             parameter_names: names(model.parameters()),
             parameter_defaults: model.parameter_defaults(),
             observable_names: model.observables().to_vec(),
+            tree,
             kernel,
         })
     }
@@ -331,27 +321,18 @@ impl Solver {
 
     /// What a batch of this solve costs in memory.
     pub fn footprint(&self) -> &Footprint {
-        match &self.kernel {
-            Kernel::F32(k) => k.footprint(),
-            Kernel::F64(k) => k.footprint(),
-        }
+        self.tree.footprint()
     }
 
     /// The registry's layout of the whole kernel.
     pub fn plan(&self) -> Result<LayoutReport, SolveError> {
-        Ok(match &self.kernel {
-            Kernel::F32(k) => k.report()?,
-            Kernel::F64(k) => k.report()?,
-        })
+        Ok(self.tree.report()?)
     }
 
     /// Every buffer-location setting this solve accepts, one per buffer
     /// (`<buffer>_location`, qualified by component where needed).
     pub fn location_settings(&self) -> Vec<String> {
-        match &self.kernel {
-            Kernel::F32(k) => k.location_keys().to_vec(),
-            Kernel::F64(k) => k.location_keys().to_vec(),
-        }
+        self.tree.location_keys().to_vec()
     }
 
     /// Integrates every run.
@@ -388,7 +369,7 @@ impl Solver {
         // rather than risked.
         self.footprint()
             .check(inputs.n_runs as u128, &budget(self.memory_limit))?;
-        let labels = kernel::Labels {
+        let labels = Labels {
             states: self.state_names.clone(),
             parameters: self.parameter_names.clone(),
             observables: self.observable_names.clone(),
@@ -400,8 +381,8 @@ impl Solver {
             .min(inputs.n_runs);
         // Streamed model functions park their outputs on the worker's stack.
         let stack = match &self.kernel {
-            Kernel::F32(k) => k.system.stack_bytes(),
-            Kernel::F64(k) => k.system.stack_bytes(),
+            Kernel::CpuF32(k) => k.stack_bytes(),
+            Kernel::CpuF64(k) => k.stack_bytes(),
         };
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -411,9 +392,10 @@ impl Solver {
                 threads,
                 reason: e.to_string(),
             })?;
+        let tree = &self.tree;
         let result = pool.install(|| match &self.kernel {
-            Kernel::F32(k) => k.pack(inputs, k.run_batch(inputs, progress), &labels),
-            Kernel::F64(k) => k.pack(inputs, k.run_batch(inputs, progress), &labels),
+            Kernel::CpuF32(k) => k.pack(tree, inputs, k.run_batch(tree, inputs, progress), &labels),
+            Kernel::CpuF64(k) => k.pack(tree, inputs, k.run_batch(tree, inputs, progress), &labels),
         });
         Ok(result.map_err(KernelError::from)?)
     }

@@ -4,12 +4,12 @@
 //! the same DAG on random inputs in f32 and f64, and a solve fires the
 //! expected action potentials.
 
+use cubie::backend::cpu::jit::{JitReal, NativeSystem};
 use cubie::batch::{GridKind, Sweep};
 use cubie::controllers::ControllerOptions;
 use cubie::outputs::OutputSettings;
 use cubie::system::args::Inputs;
 use cubie::system::eval::Evaluator;
-use cubie::system::jit::{JitReal, NativeSystem};
 use cubie::system::{Model, SystemFunction};
 use cubie::time_loop::LoopSettings;
 use cubie::{Real, Solver, SolverSettings};

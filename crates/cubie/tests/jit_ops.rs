@@ -8,10 +8,10 @@
 //! ulps of `powf` (measured worst case: about `0.8 |n|`).
 
 use cubie::Real;
+use cubie::backend::cpu::jit::{JitOptions, JitReal, NativeSystem};
 use cubie::system::args::Inputs;
 use cubie::system::eval::Evaluator;
 use cubie::system::expr::{BinaryOp, ExprGraph, ExprId, Symbol, UnaryOp};
-use cubie::system::jit::{JitOptions, JitReal, NativeSystem};
 use cubie::system::{SystemFunction, SystemFunctions};
 use proptest::prelude::*;
 

@@ -6,10 +6,10 @@
 use std::cell::Cell;
 
 use cubie::Real;
+use cubie::backend::cpu::jit::{JitReal, NativeSystem};
 use cubie::system::args::Inputs;
 use cubie::system::eval::Evaluator;
 use cubie::system::expr::{BinaryOp, ExprGraph, Symbol, UnaryOp};
-use cubie::system::jit::{JitReal, NativeSystem};
 use cubie::system::{SparseJacobian, SystemFunction, SystemFunctions};
 
 /// Lorenz, forced by a driver `d` on `dx`:

@@ -262,7 +262,7 @@ fn the_jacobi_preconditioner_reads_the_diagonal_of_a_large_model() {
 
 #[test]
 fn streamed_native_code_matches_the_evaluator_and_may_alias_its_inputs() {
-    use cubie::system::jit::{JitOptions, NativeSystem, STREAMING_NODES};
+    use cubie::backend::cpu::jit::{JitOptions, NativeSystem, STREAMING_NODES};
     use std::cell::Cell;
 
     let n = 600;

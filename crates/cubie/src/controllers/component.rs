@@ -1,18 +1,12 @@
 //! The controller component: turns the user's options into validated
-//! settings, registers the controller's persistent memory and the initial
-//! step's scratch with the registry, and resolves the CPU form.
+//! settings and registers the controller's persistent memory and the
+//! initial step's scratch with the registry.
 
-use std::cell::Cell;
-
-use crate::memory::{BufferRegistry, BufferSpec, ComponentId, CpuAllocator, RunArena};
+use crate::memory::{BufferRegistry, BufferSpec, ComponentId};
 use crate::settings::SettingsMap;
-use crate::step::{Algorithm, SystemCall};
-use crate::system::jit::JitReal;
-use crate::time_loop::Status;
+use crate::step::Algorithm;
 
-use super::{
-    ControllerError, ControllerKind, ControllerSettings, StepController, StepDecision, Tolerance,
-};
+use super::{ControllerError, ControllerKind, ControllerSettings, StepController, Tolerance};
 
 /// Step-control options given directly (the CLI's flags); everything else
 /// is a named setting.
@@ -55,9 +49,9 @@ fn tolerance(values: &[f64]) -> Tolerance {
 /// The controller component.
 #[derive(Debug, Clone)]
 pub struct ControllerComponent {
-    id: ComponentId,
-    settings: ControllerSettings,
-    n_states: usize,
+    pub(crate) id: ComponentId,
+    pub(crate) settings: ControllerSettings,
+    pub(crate) n_states: usize,
 }
 
 impl ControllerComponent {
@@ -164,96 +158,5 @@ impl ControllerComponent {
     /// The validated settings.
     pub fn settings(&self) -> &ControllerSettings {
         &self.settings
-    }
-
-    /// The CPU form in precision `T`.
-    pub fn cpu<T: JitReal>(
-        &self,
-        registry: &BufferRegistry,
-    ) -> Result<ControllerCpu<T>, ControllerError> {
-        Ok(ControllerCpu {
-            inner: StepController::new(&self.settings, self.n_states)?,
-            memory: registry.cpu_allocator(self.id, "timestep_memory")?,
-            scratch: registry.cpu_allocator(self.id, "initial_step_scratch")?,
-        })
-    }
-}
-
-/// The controller's CPU form: the numeric controller plus its buffers.
-#[derive(Debug, Clone)]
-pub struct ControllerCpu<T: JitReal> {
-    inner: StepController<T>,
-    memory: CpuAllocator<T>,
-    scratch: CpuAllocator<T>,
-}
-
-impl<T: JitReal> ControllerCpu<T> {
-    /// Whether steps are accepted or rejected on an error estimate.
-    pub fn is_adaptive(&self) -> bool {
-        self.inner.is_adaptive()
-    }
-
-    /// The first step (the given one, or chosen from the derivative at
-    /// the start) and the derivative evaluations that took.
-    pub fn initial_dt(
-        &self,
-        sys: &SystemCall<'_, T>,
-        arena: &RunArena<T>,
-        t: f64,
-        state: &[Cell<T>],
-    ) -> (T, u32) {
-        let evaluations = Cell::new(0);
-        let dt = self.inner.initial_dt(
-            |t, y, out| {
-                evaluations.set(evaluations.get() + 1);
-                sys.dxdt(t.to_f64(), y, out);
-            },
-            T::from_f64(t),
-            state,
-            self.scratch.view(arena),
-        );
-        (dt, evaluations.get())
-    }
-
-    /// The scaled RMS norm of an error estimate.
-    #[inline]
-    pub fn error_norm(&self, error: &[Cell<T>], previous: &[Cell<T>], proposed: &[Cell<T>]) -> T {
-        self.inner.error_norm(error, previous, proposed)
-    }
-
-    /// [`propose`](Self::propose) with the Newton iterations the step
-    /// took, which Gustafsson's controller uses to shorten the next step
-    /// when Newton struggles (the other kinds ignore them).
-    pub fn propose_step(
-        &self,
-        norm: T,
-        dt: T,
-        arena: &RunArena<T>,
-        report: &crate::step::StepReport,
-    ) -> StepDecision<T> {
-        let norm = if report.status.is_success() {
-            norm
-        } else {
-            T::infinity()
-        };
-        self.inner
-            .propose_with_newton(norm, dt, report.newton_iterations, self.memory.view(arena))
-    }
-
-    /// Accept or reject a step of size `dt` with error norm `norm`. A step
-    /// whose solver failed is rejected as if its error were infinite.
-    pub fn propose(
-        &self,
-        norm: T,
-        dt: T,
-        arena: &RunArena<T>,
-        step_status: Status,
-    ) -> StepDecision<T> {
-        let norm = if step_status.is_success() {
-            norm
-        } else {
-            T::infinity()
-        };
-        self.inner.propose(norm, dt, self.memory.view(arena))
     }
 }

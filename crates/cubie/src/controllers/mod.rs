@@ -11,7 +11,7 @@ mod component;
 mod settings;
 mod step_controller;
 
-pub use component::{ControllerComponent, ControllerCpu, ControllerOptions};
+pub use component::{ControllerComponent, ControllerOptions};
 pub use settings::{
     ALGORITHM_DEFAULTS, AlgorithmDefaults, ControllerError, ControllerKind, ControllerSettings,
     Tolerance, algorithm_defaults,

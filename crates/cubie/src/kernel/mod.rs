@@ -1,11 +1,10 @@
-//! The batch kernel: builds the component tree of one solve (loop, step,
-//! controller) with its buffer registry, and runs a batch of runs over all
-//! cores, one arena per worker sized by the registry.
+//! The kernel of one solve, backend-neutral: its component tree
+//! ([`KernelTree`]: registry, settings, every component's numerics) and
+//! what a batch of it costs in memory. Each backend (`crate::backend`)
+//! resolves its forms from the tree.
 
-mod build;
 mod footprint;
-mod run;
+mod tree;
 
-pub use build::{BatchKernel, KernelError};
 pub use footprint::{BudgetOrigin, Bytes, Footprint, MemoryBudget, MemoryError, parse_bytes};
-pub(crate) use run::Labels;
+pub use tree::{KernelError, KernelTree, ModelFunctionSet};

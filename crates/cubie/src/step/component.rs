@@ -1,12 +1,10 @@
-//! The step of a kernel, whatever its family: one value the kernel
-//! registers, relocates and resolves.
+//! The step of a kernel, whatever its family: one value the kernel tree
+//! registers and each backend resolves into its form.
 
 use crate::memory::{BufferRegistry, ComponentId};
-use crate::system::SystemFunctions;
-use crate::system::jit::JitReal;
 
 use super::implicit::ImplicitSolverSettings;
-use super::{Algorithm, CpuStep, DirkStep, ErkStep, FirkStep, Method, RosenbrockStep, StepError};
+use super::{Algorithm, DirkStep, ErkStep, FirkStep, Method, RosenbrockStep, StepError};
 
 /// A registered step component of any family.
 #[derive(Debug, Clone)]
@@ -51,34 +49,6 @@ impl StepComponent {
             Method::Rosenbrock(t) => {
                 StepComponent::Rosenbrock(RosenbrockStep::register(registry, id, t, n, solver()?)?)
             }
-        })
-    }
-
-    /// The CPU form in precision `T`; with `functions`, an ERK step also
-    /// compiles its fused native form and sizes its buffers for it (see
-    /// [`ErkStep::cpu_fused`]), so resolve it before the tree's other
-    /// buffers.
-    pub fn cpu_with<T: JitReal>(
-        &self,
-        registry: &mut BufferRegistry,
-        functions: Option<&SystemFunctions>,
-    ) -> Result<Box<dyn CpuStep<T>>, StepError> {
-        match (self, functions) {
-            (StepComponent::Erk(s), Some(f)) => Ok(Box::new(s.cpu_fused::<T>(registry, f)?)),
-            _ => self.cpu::<T>(registry),
-        }
-    }
-
-    /// The generic CPU form in precision `T`.
-    pub fn cpu<T: JitReal>(
-        &self,
-        registry: &BufferRegistry,
-    ) -> Result<Box<dyn CpuStep<T>>, StepError> {
-        Ok(match self {
-            StepComponent::Erk(s) => Box::new(s.cpu::<T>(registry)?),
-            StepComponent::Dirk(s) => Box::new(s.cpu::<T>(registry)?),
-            StepComponent::Firk(s) => Box::new(s.cpu::<T>(registry)?),
-            StepComponent::Rosenbrock(s) => Box::new(s.cpu::<T>(registry)?),
         })
     }
 }

@@ -15,28 +15,23 @@
 //!   Hairer's combined error measure needs.
 //!
 //! On the CPU, a small model with constant drivers takes each step through
-//! a [`FusedErkStep`]: the whole step compiled as one function, stages in
+//! a fused form (`backend::cpu::jit::FusedErkStep`): the whole step compiled as one function, stages in
 //! registers. That path uses only `stage_cache` and `secondary_error`;
 //! when it is chosen, `stage_rhs` and `stage_accumulator` (the generic
 //! path's memory) shrink to zero elements, so the plan shows what is used.
 
-use std::cell::Cell;
-use std::sync::Arc;
+use crate::memory::{BufferRegistry, BufferSpec, ComponentId};
 
-use crate::memory::{BufferRegistry, BufferSpec, ComponentId, CpuAllocator, RunArena};
-use crate::system::SystemFunctions;
-use crate::system::jit::{ErkScheme, FusedErkStep, JitReal};
-
+use super::StepError;
 use super::tableau::ButcherTableau;
-use super::{CpuStep, StepError, StepIo, StepReport, SystemCall};
 
-/// The ERK step component: registers its buffers, then resolves its CPU
-/// form.
+/// The ERK step component: registers its buffers and holds its tableau;
+/// each backend builds its form from [`ErkStep::scheme`].
 #[derive(Debug, Clone)]
 pub struct ErkStep {
-    tableau: &'static ButcherTableau,
-    n: usize,
-    id: ComponentId,
+    pub(crate) tableau: &'static ButcherTableau,
+    pub(crate) n: usize,
+    pub(crate) id: ComponentId,
 }
 
 impl ErkStep {
@@ -77,7 +72,7 @@ impl ErkStep {
         self.tableau
     }
 
-    /// The tableau's coefficients for [`FusedErkStep::compile`].
+    /// The tableau's coefficients, as every form of the step reads them.
     pub fn scheme(&self) -> ErkScheme {
         let tab = self.tableau;
         let s = tab.stages();
@@ -96,244 +91,48 @@ impl ErkStep {
         }
     }
 
-    /// The CPU form with the fused step compiled for `functions` when the
-    /// model is small enough (see [`FusedErkStep::compile`]); the generic
-    /// form otherwise. The fused step is only taken while the drivers are
-    /// constant (the caller only asks for it then).
-    ///
-    /// The fused step keeps its stages in registers, so when it compiles,
-    /// `stage_rhs` and `stage_accumulator` shrink to nothing: the registry,
-    /// and every plan read from it, shows the memory of the form chosen.
-    /// Call it before any other buffer of the tree is resolved.
-    pub fn cpu_fused<T: JitReal>(
-        &self,
-        registry: &mut BufferRegistry,
-        functions: &SystemFunctions,
-    ) -> Result<ErkCpu<T>, StepError> {
-        let fused = FusedErkStep::compile(functions, &self.scheme())?.map(Arc::new);
-        if fused.is_some() {
-            registry.set_size(self.id, "stage_rhs", 0)?;
-            registry.set_size(self.id, "stage_accumulator", 0)?;
-        }
-        let mut cpu = self.cpu::<T>(registry)?;
-        cpu.fused = fused;
-        Ok(cpu)
-    }
-
-    /// The generic CPU form (one `dxdt` call per stage, stages in
-    /// `stage_rhs`/`stage_accumulator`), with coefficients rounded to `T`
-    /// and buffers resolved.
-    pub fn cpu<T: JitReal>(&self, registry: &BufferRegistry) -> Result<ErkCpu<T>, StepError> {
-        let tab = self.tableau;
-        let s = tab.stages();
-        let alloc = |name| registry.cpu_allocator::<T>(self.id, name);
-        let stage_rhs = alloc("stage_rhs")?;
-        let stage_cache = alloc("stage_cache")?;
-        let error_weights = tab.error_weights().unwrap_or_default();
-        let secondary_weights: Vec<f64> = tab
-            .secondary_embedded()
-            .map(|e| tab.b().iter().zip(e.weights).map(|(b, h)| b - h).collect())
-            .unwrap_or_default();
-
-        // Every non-zero coefficient becomes one contribution of a stage's
-        // derivative to a later stage state, the solution or an error
-        // estimate; the first contribution to a target also initialises it.
-        let mut plan: Vec<Vec<Contribution<T>>> = vec![Vec::new(); s];
-        let mut started = vec![false; s + 3];
-        let mut add = |j: usize, target: Target, weight: f64, slot: usize| {
-            if weight != 0.0 {
-                let first = !std::mem::replace(&mut started[slot], true);
-                plan[j].push(Contribution {
-                    target,
-                    weight: T::from_f64(weight),
-                    first,
-                });
-            }
-        };
-        for j in 0..s {
-            for i in j + 1..s {
-                add(j, Target::Stage(i - 1), tab.a(i, j), i);
-            }
-            add(j, Target::Solution, tab.b()[j], 0);
-            if let Some(&w) = error_weights.get(j) {
-                add(j, Target::Error, w, s + 1);
-            }
-            if let Some(&w) = secondary_weights.get(j) {
-                add(j, Target::Secondary, w, s + 2);
-            }
-        }
-        let stage_reads_state = (0..s).map(|i| i == 0 || !started[i]).collect();
-        Ok(ErkCpu {
-            n: self.n,
-            c: tab.c().to_vec(),
-            plan,
-            stage_reads_state,
-            has_secondary: !secondary_weights.is_empty(),
-            fsal: tab.fsal(),
-            cache_is_rhs: stage_cache.range() == stage_rhs.range(),
-            stage_rhs,
-            stage_accumulator: alloc("stage_accumulator")?,
-            stage_cache,
-            secondary_error: alloc("secondary_error")?,
-            fused: None,
-        })
+    /// Shrinks the generic form's stage buffers to nothing, for a form
+    /// that keeps its stages in registers (the CPU's fused step): the plan
+    /// then shows the memory of the form chosen.
+    pub fn release_stage_buffers(&self, registry: &mut BufferRegistry) -> Result<(), StepError> {
+        registry.set_size(self.id, "stage_rhs", 0)?;
+        registry.set_size(self.id, "stage_accumulator", 0)?;
+        Ok(())
     }
 }
 
-/// Where a stage derivative is accumulated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
-    /// The stage state of stage `i + 1` (accumulator slot `i`).
-    Stage(usize),
-    /// The proposed solution.
-    Solution,
-    /// The error estimate.
-    Error,
-    /// DOP853's second error estimate.
-    Secondary,
+/// The numerics plan of an explicit Runge–Kutta step, in f64: the
+/// coefficients every backend's form reads (independent of where the
+/// tableau is defined).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErkScheme {
+    /// `a[i][j]` for `j < i` (row `i` may be shorter; missing entries are 0).
+    pub a: Vec<Vec<f64>>,
+    /// Solution weights, one per stage.
+    pub b: Vec<f64>,
+    /// Stage nodes, one per stage.
+    pub c: Vec<f64>,
+    /// Error weights `b - b̂` (empty for a method without error estimate).
+    pub error_weights: Vec<f64>,
+    /// DOP853's secondary error weights (empty otherwise).
+    pub secondary_weights: Vec<f64>,
+    /// First same as last: the last stage's derivative is the next step's
+    /// first.
+    pub fsal: bool,
 }
 
-/// `target (=|+=) dt * weight * k_j`, with `=` also adding the base value
-/// (the state for stage states and the solution, zero for errors).
-#[derive(Debug, Clone, Copy)]
-struct Contribution<T> {
-    target: Target,
-    weight: T,
-    first: bool,
-}
-
-/// The ERK step's CPU form: the tableau unrolled into, per stage, the
-/// list of places its derivative contributes to.
-#[derive(Debug, Clone)]
-pub struct ErkCpu<T: JitReal> {
-    n: usize,
-    c: Vec<f64>,
-    plan: Vec<Vec<Contribution<T>>>,
-    /// Stages evaluated at the step's start state (no earlier stage feeds
-    /// them).
-    stage_reads_state: Vec<bool>,
-    has_secondary: bool,
-    fsal: bool,
-    cache_is_rhs: bool,
-    stage_rhs: CpuAllocator<T>,
-    stage_accumulator: CpuAllocator<T>,
-    stage_cache: CpuAllocator<T>,
-    secondary_error: CpuAllocator<T>,
-    /// The whole step as one native function, when compiled.
-    fused: Option<Arc<FusedErkStep<T>>>,
-}
-
-impl<T: JitReal> ErkCpu<T> {
-    /// True when steps may go through the fused native function.
-    pub fn is_fused(&self) -> bool {
-        self.fused.is_some()
-    }
-}
-
-fn copy<T: Copy>(from: &[Cell<T>], to: &[Cell<T>]) {
-    for (t, f) in to.iter().zip(from) {
-        t.set(f.get());
-    }
-}
-
-impl<T: JitReal> CpuStep<T> for ErkCpu<T> {
-    fn step(&self, sys: &SystemCall<'_, T>, arena: &RunArena<T>, io: &StepIo<'_, T>) -> StepReport {
-        // Time-varying drivers must be re-evaluated at every stage time,
-        // which only the generic path does.
-        if let Some(fused) = &self.fused
-            && sys.interpolant.is_constant()
-        {
-            let evaluations = fused
-                .step(
-                    io.t,
-                    io.dt,
-                    io.state,
-                    sys.parameters,
-                    sys.drivers,
-                    io.proposed,
-                    io.error,
-                    self.secondary_error.view(arena),
-                    self.stage_cache.view(arena),
-                    io.first_stage_cached,
-                )
-                .expect("registry buffers are sized from the model");
-            return StepReport {
-                evaluations,
-                ..StepReport::default()
-            };
-        }
-        let n = self.n;
-        let k = self.stage_rhs.view(arena);
-        let acc = self.stage_accumulator.view(arena);
-        let cache = self.stage_cache.view(arena);
-        let secondary = self.secondary_error.view(arena);
-        let dt = io.dt;
-        let dt64 = dt.to_f64();
-        let mut evaluations = 0;
-
-        // First stage: from the cache when the previous step left a valid
-        // one (read before the accumulator, which the cache may alias).
-        if self.fsal && io.first_stage_cached {
-            if !self.cache_is_rhs {
-                copy(cache, k);
-            }
-        } else {
-            sys.dxdt(io.t, io.state, k);
-            evaluations += 1;
-        }
-        for (j, contributions) in self.plan.iter().enumerate() {
-            if j > 0 {
-                let stage_state = if self.stage_reads_state[j] {
-                    io.state
-                } else {
-                    &acc[(j - 1) * n..j * n]
-                };
-                sys.dxdt(io.t + self.c[j] * dt64, stage_state, k);
-                evaluations += 1;
-            }
-            for c in contributions {
-                let (target, base) = match c.target {
-                    Target::Stage(i) => (&acc[i * n..(i + 1) * n], Some(io.state)),
-                    Target::Solution => (io.proposed, Some(io.state)),
-                    Target::Error => (io.error, None),
-                    Target::Secondary => (secondary, None),
-                };
-                let w = dt * c.weight;
-                match (c.first, base) {
-                    (false, _) => {
-                        for (t, k) in target.iter().zip(k) {
-                            t.set(t.get() + w * k.get());
-                        }
-                    }
-                    (true, Some(base)) => {
-                        for ((t, y), k) in target.iter().zip(base).zip(k) {
-                            t.set(y.get() + w * k.get());
-                        }
-                    }
-                    (true, None) => {
-                        for (t, k) in target.iter().zip(k) {
-                            t.set(w * k.get());
-                        }
-                    }
-                }
-            }
-        }
-        // The last stage was evaluated at (t + dt, y_new): keep it for the
-        // next step.
-        if self.fsal && !self.cache_is_rhs {
-            copy(k, cache);
-        }
-        StepReport {
-            evaluations,
-            ..StepReport::default()
-        }
+impl ErkScheme {
+    /// Number of stages.
+    pub fn stages(&self) -> usize {
+        self.b.len()
     }
 
-    fn secondary_error<'a>(&self, arena: &'a RunArena<T>) -> Option<&'a [Cell<T>]> {
-        self.has_secondary.then(|| self.secondary_error.view(arena))
-    }
-
-    fn caches_first_stage(&self) -> bool {
-        self.fsal
+    /// `a[i][j]`, zero where the row is short.
+    pub fn a(&self, i: usize, j: usize) -> f64 {
+        self.a
+            .get(i)
+            .and_then(|row| row.get(j))
+            .copied()
+            .unwrap_or(0.0)
     }
 }

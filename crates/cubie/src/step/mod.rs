@@ -8,11 +8,10 @@
 
 mod catalogue;
 mod component;
-mod cpu;
-mod dirk;
+pub(crate) mod dirk;
 mod erk;
 pub mod erk_tableaus;
-mod firk;
+pub(crate) mod firk;
 mod implicit;
 pub mod implicit_tableaus;
 mod rosenbrock;
@@ -20,13 +19,12 @@ pub mod tableau;
 
 pub use catalogue::{Algorithm, ImplicitMethod, Method, StepFamily, algorithms, find_algorithm};
 pub use component::StepComponent;
-pub use cpu::{CpuStep, StepIo, StepReport, SystemCall};
-pub use dirk::{DirkCpu, DirkStep};
-pub use erk::{ErkCpu, ErkStep};
+pub use dirk::DirkStep;
+pub use erk::{ErkScheme, ErkStep};
 pub use erk_tableaus::{UnknownTableau, erk_tableau, erk_tableau_names, erk_tableaus};
-pub use firk::{FirkCpu, FirkStep};
+pub use firk::FirkStep;
 pub use implicit::ImplicitSolverSettings;
-pub use rosenbrock::{RosenbrockCpu, RosenbrockStep};
+pub use rosenbrock::RosenbrockStep;
 pub use tableau::{ButcherTableau, EmbeddedWeights, TableauShapeError, dop853_combined_error};
 
 use thiserror::Error;
@@ -56,14 +54,8 @@ pub enum StepError {
     /// A Newton or linear solver could not be configured.
     #[error(transparent)]
     Solver(#[from] crate::solvers::SolverError),
-    /// The fused step could not be compiled. (Not a `source`: the message
-    /// holds the cause, which a chain printer would repeat.)
+    /// A backend could not compile the step's form. (Not a `source`: the
+    /// message holds the cause, which a chain printer would repeat.)
     #[error("compiling the fused step: {0}")]
-    Jit(crate::system::jit::JitError),
-}
-
-impl From<crate::system::jit::JitError> for StepError {
-    fn from(e: crate::system::jit::JitError) -> Self {
-        StepError::Jit(e)
-    }
+    Compile(String),
 }

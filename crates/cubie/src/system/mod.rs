@@ -10,7 +10,6 @@ pub mod error;
 pub mod eval;
 pub mod expr;
 pub mod functions;
-pub mod jit;
 mod lexer;
 pub mod model;
 mod model_file;

@@ -1,10 +1,11 @@
 //! The time loop: save cadence, settling time, status word, counters.
+//! Its CPU form is `backend::cpu::time_loop`.
 
 mod component;
-mod cpu_loop;
 mod status;
 
 pub use component::{LoopComponent, LoopError, LoopSettings, MAX_EVENTS, MIN_SPACINGS};
-pub(crate) use cpu_loop::LoopOutputs;
-pub use cpu_loop::{COUNTER_LABELS, LoopCpu, RunSlot};
 pub use status::Status;
+
+/// Counters kept per run, in `.npz` order.
+pub const COUNTER_LABELS: [&str; 3] = ["accepted_steps", "rejected_steps", "dxdt_evaluations"];

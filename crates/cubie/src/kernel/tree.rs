@@ -1,22 +1,22 @@
-//! Building the component tree and resolving its CPU form.
-
-use std::sync::Arc;
+//! The backend-neutral kernel tree of one solve: the registry, the
+//! settings and every component (loop, step with its Newton and linear
+//! solvers, controller, outputs and summaries, drivers), with the precision
+//! as a run-time value. Sizes, the plan and the location settings are read
+//! from it alone; each backend resolves its forms from it.
 
 use thiserror::Error;
 
+use crate::Precision;
 use crate::controllers::{ControllerComponent, ControllerError, ControllerOptions};
-use crate::drivers::{DriverError, DriverInterpolant, DriverSeries, DriverSettings};
+use crate::drivers::{DriverError, DriverSeries, DriverSettings};
 use crate::memory::{
     ArenaLayout, BufferRegistry, ComponentId, KeyMismatch, LayoutReport, RegistryError,
 };
 use crate::outputs::{OutputError, OutputPlan, OutputSettings, SummaryComponent, SummaryError};
 use crate::settings::{SettingsError, SettingsMap};
 use crate::step::{Algorithm, ImplicitSolverSettings, StepComponent, StepError};
-use crate::system::Model;
-use crate::system::jit::{JitError, JitReal, NativeSystem};
-use crate::time_loop::{
-    COUNTER_LABELS, LoopComponent, LoopCpu, LoopError, LoopOutputs, LoopSettings,
-};
+use crate::system::{Model, SystemFunctions};
+use crate::time_loop::{COUNTER_LABELS, LoopComponent, LoopError, LoopSettings};
 
 use super::footprint::{Bytes, Footprint, MemoryBudget, MemoryError};
 
@@ -47,10 +47,11 @@ pub enum KernelError {
     /// The drivers' series or interpolation settings are invalid.
     #[error(transparent)]
     Drivers(#[from] DriverError),
-    /// The model could not be compiled. (Not a `source`: the message
-    /// already holds the cause, and a chain printer would repeat it.)
+    /// A backend could not compile the model. (Not a `source`: the
+    /// message already holds the cause, and a chain printer would repeat
+    /// it.)
     #[error("compiling the model: {0}")]
-    Jit(JitError),
+    Compile(String),
     /// A `<buffer>_location` setting names no buffer, or one owned by
     /// several components without saying which.
     #[error("{0}")]
@@ -60,35 +61,59 @@ pub enum KernelError {
     Memory(#[from] MemoryError),
 }
 
-impl From<JitError> for KernelError {
-    fn from(e: JitError) -> Self {
-        KernelError::Jit(e)
+/// Which of the model's functions the solve's step reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelFunctionSet {
+    /// `dxdt`, observables, JVP and `df/dt`.
+    Plain,
+    /// Those and the Jacobian's diagonal (the Jacobi preconditioner).
+    WithJacobianDiagonal,
+    /// Those and the dense Jacobian (the `lu` linear solver).
+    WithJacobian,
+}
+
+impl ModelFunctionSet {
+    /// The model's functions of this set (each built once per model).
+    pub fn of(self, model: &Model) -> &SystemFunctions {
+        match self {
+            ModelFunctionSet::Plain => model.functions(),
+            ModelFunctionSet::WithJacobianDiagonal => model.functions_with_jacobian_diagonal(),
+            ModelFunctionSet::WithJacobian => model.functions_with_jacobian(),
+        }
     }
 }
 
-/// One solve's kernel: the registry of its component tree and the CPU
-/// forms resolved from it.
+/// One solve's component tree: the registry and every component with its
+/// numerics in f64, for any backend.
 #[derive(Debug)]
-pub struct BatchKernel<T: JitReal> {
+pub struct KernelTree {
     pub(crate) registry: BufferRegistry,
-    pub(crate) arena: ArenaLayout,
-    pub(crate) cpu: LoopCpu<T>,
-    pub(crate) system: NativeSystem<T>,
+    pub(crate) root: ComponentId,
+    pub(crate) loop_component: LoopComponent,
+    pub(crate) loop_settings: LoopSettings,
+    pub(crate) step: StepComponent,
+    pub(crate) controller: ControllerComponent,
+    pub(crate) summaries: SummaryComponent,
+    pub(crate) plan: OutputPlan,
+    pub(crate) drivers: DriverSeries,
+    pub(crate) driver_settings: DriverSettings,
+    pub(crate) functions: ModelFunctionSet,
+    pub(crate) fused_steps: bool,
     pub(crate) n_states: usize,
     pub(crate) location_keys: Vec<String>,
-    pub(crate) plan: OutputPlan,
-    pub(crate) summaries: SummaryComponent,
     pub(crate) footprint: Footprint,
+    pub(crate) budget: MemoryBudget,
 }
 
-impl<T: JitReal> BatchKernel<T> {
-    /// Builds the tree for `algorithm` on `model`, applies the named
-    /// settings (buffer locations included) and resolves the CPU form.
-    /// One run's inputs and outputs must fit in `budget`.
+impl KernelTree {
+    /// Builds the tree for `algorithm` on `model` in `precision`, applies
+    /// the named settings (buffer locations included) and checks that one
+    /// run's inputs and outputs fit in `budget`.
     #[allow(clippy::too_many_arguments)]
     pub fn build(
         model: &Model,
         algorithm: &'static Algorithm,
+        precision: Precision,
         loop_settings: LoopSettings,
         controller: ControllerOptions,
         settings: &SettingsMap,
@@ -99,22 +124,21 @@ impl<T: JitReal> BatchKernel<T> {
         loop_settings.validate()?;
         let driver_settings = DriverSettings::from_settings(settings)?;
         let n = model.n_states();
-        let mut registry = BufferRegistry::new(T::PRECISION);
+        let mut registry = BufferRegistry::new(precision);
         let root = registry.add_component("kernel", None)?;
         let loop_id = registry.add_component("loop", Some(root))?;
         let step_id = registry.add_component("step", Some(loop_id))?;
         let controller_id = registry.add_component("controller", Some(loop_id))?;
         let outputs_id = registry.add_component("outputs", Some(loop_id))?;
 
-        let adaptive_step = algorithm.adaptive;
-        LoopComponent::register(
+        let loop_component = LoopComponent::register(
             &mut registry,
             loop_id,
             n,
             model.n_parameters(),
             model.n_drivers(),
             model.n_observables(),
-            adaptive_step,
+            algorithm.adaptive,
         )?;
         let controller = ControllerComponent::register(
             &mut registry,
@@ -131,7 +155,7 @@ impl<T: JitReal> BatchKernel<T> {
             Some(
                 ImplicitSolverSettings::for_controller(
                     settings,
-                    T::PRECISION,
+                    precision,
                     n,
                     controller.settings(),
                 )
@@ -140,12 +164,11 @@ impl<T: JitReal> BatchKernel<T> {
         } else {
             None
         };
-        let dense_jacobian = solver
-            .as_ref()
-            .is_some_and(ImplicitSolverSettings::needs_dense_jacobian);
-        let reads_jacobian = solver
-            .as_ref()
-            .is_some_and(ImplicitSolverSettings::needs_jacobian);
+        let functions = match &solver {
+            Some(s) if s.needs_dense_jacobian() => ModelFunctionSet::WithJacobian,
+            Some(s) if s.needs_jacobian() => ModelFunctionSet::WithJacobianDiagonal,
+            _ => ModelFunctionSet::Plain,
+        };
         let step = StepComponent::register(&mut registry, step_id, algorithm, n, solver)?;
         let fixed_dt = if controller.settings().kind.is_adaptive() {
             None
@@ -171,98 +194,53 @@ impl<T: JitReal> BatchKernel<T> {
             plan.summarised_observables.len(),
         )?;
 
-        let mut footprint = footprint::<T>(model, &plan, &summaries, &loop_settings)?;
+        let footprint = footprint(model, precision, &plan, &summaries, &loop_settings)?;
         footprint.check(1, budget)?;
 
         // Aliases follow the final locations of their hosts by themselves.
         let location_keys = apply_locations(&mut registry, root, settings)?;
         // `fused_steps=false` keeps the generic ERK step (for comparisons).
+        // A fused step bakes in one derivative per stage with the drivers
+        // loaded once, which holds only for constant drivers.
         let fused_steps = settings
             .get::<bool>("fused_steps", "true or false")?
-            .unwrap_or(true);
+            .unwrap_or(true)
+            && drivers.is_constant();
         settings.check_all_known()?;
-        let interpolant = Arc::new(DriverInterpolant::new(drivers, &driver_settings)?);
-        // The fused ERK step bakes in one derivative per stage with the
-        // drivers loaded once, which holds only for constant drivers.
-        let fused = fused_steps && interpolant.is_constant();
-        // First: the step's form decides its buffers' sizes, and every
-        // handle resolved after it sees the final layout.
-        let step_cpu = step.cpu_with::<T>(&mut registry, fused.then(|| model.functions()))?;
-
-        let (summaries_cpu, sample_times) = match &plan.timing {
-            Some(timing) => (
-                Some(summaries.cpu::<T>(
-                    &registry,
-                    timing,
-                    &plan.summarised_states,
-                    &plan.summarised_observables,
-                )?),
-                timing.sample_times(
-                    loop_settings.t0 + loop_settings.settling_time,
-                    loop_settings.duration,
-                ),
-            ),
-            None => (None, Vec::new()),
-        };
-        let loop_outputs = LoopOutputs {
-            saved_states: if plan.save_state {
-                plan.saved_states.clone()
-            } else {
-                Vec::new()
-            },
-            saved_observables: if plan.save_observables {
-                plan.saved_observables.clone()
-            } else {
-                Vec::new()
-            },
-            summaries: summaries_cpu,
-            sample_times,
-            summarises_observables: !plan.summarised_observables.is_empty(),
-        };
-        let cpu = LoopCpu {
-            save_times: if plan.save_state || plan.save_observables || plan.save_time {
-                loop_settings.save_times()
-            } else {
-                Vec::new()
-            },
-            settings: loop_settings,
-            state: registry.cpu_allocator(loop_id, "state")?,
-            proposed: registry.cpu_allocator(loop_id, "proposed_state")?,
-            error: registry.cpu_allocator(loop_id, "error")?,
-            parameters: registry.cpu_allocator(loop_id, "parameters")?,
-            drivers: registry.cpu_allocator(loop_id, "drivers")?,
-            driver_rates: registry.cpu_allocator(loop_id, "driver_rates")?,
-            interpolant,
-            observables: registry.cpu_allocator(loop_id, "observables")?,
-            step: step_cpu,
-            controller: controller.cpu::<T>(&registry)?,
-            outputs: loop_outputs,
-        };
-        let arena = registry.arena_layout(root)?;
-        let working =
-            check_working_memory::<T>(&registry, arena, dense_jacobian.then_some(n), budget)?;
-        // One arena per worker; at least one exists whatever the threads.
-        footprint.add_fixed(1, working);
-        // The Jacobian is built and compiled only for the steps that read it.
-        let functions = if dense_jacobian {
-            model.functions_with_jacobian()
-        } else if reads_jacobian {
-            model.functions_with_jacobian_diagonal()
-        } else {
-            model.functions()
-        };
-        let system = NativeSystem::<T>::compile(functions)?;
-        Ok(BatchKernel {
+        Ok(KernelTree {
             registry,
-            arena,
-            cpu,
-            system,
+            root,
+            loop_component,
+            loop_settings,
+            step,
+            controller,
+            summaries,
+            plan,
+            drivers: drivers.clone(),
+            driver_settings,
+            functions,
+            fused_steps,
             n_states: n,
             location_keys,
-            plan,
-            summaries,
             footprint,
+            budget: budget.clone(),
         })
+    }
+
+    /// Sizes one run's arena once a backend has chosen its forms (and so
+    /// every buffer's final size), refuses it when it exceeds the budget,
+    /// and counts one arena per worker (at least one) in the footprint.
+    pub fn settle_working_memory(&mut self) -> Result<ArenaLayout, KernelError> {
+        let arena = self.registry.arena_layout(self.root)?;
+        let dense = (self.functions == ModelFunctionSet::WithJacobian).then_some(self.n_states);
+        let working = check_working_memory(&self.registry, arena, dense, &self.budget)?;
+        self.footprint.add_fixed(1, working);
+        Ok(arena)
+    }
+
+    /// The precision of the solve.
+    pub fn precision(&self) -> Precision {
+        self.registry.precision()
     }
 
     /// What a batch of this kernel costs in memory.
@@ -280,27 +258,41 @@ impl<T: JitReal> BatchKernel<T> {
         &self.registry
     }
 
-    /// Every valid `<buffer>_location` setting of this tree (qualified as
-    /// `<component>.<buffer>_location` where a name is not unique).
+    /// Every valid `<buffer>_location` setting of this tree (qualified by
+    /// the end of the owner's path where a name is not unique).
     pub fn location_keys(&self) -> &[String] {
         &self.location_keys
     }
 
-    /// One run's arena sizes.
-    pub fn arena_layout(&self) -> ArenaLayout {
-        self.arena
+    /// The model's functions the step reads.
+    pub fn functions(&self) -> ModelFunctionSet {
+        self.functions
+    }
+
+    /// The output plan: which series and summaries are recorded.
+    pub fn output_plan(&self) -> &OutputPlan {
+        &self.plan
+    }
+
+    /// Number of summary windows of one run.
+    pub fn n_windows(&self) -> usize {
+        self.plan
+            .timing
+            .as_ref()
+            .map_or(0, |t| t.n_windows(self.loop_settings.duration))
     }
 }
 
 /// One run's inputs and outputs, and the times shared by all runs, with
 /// every count checked before anything of that size exists.
-fn footprint<T: JitReal>(
+fn footprint(
     model: &Model,
+    precision: Precision,
     plan: &OutputPlan,
     summaries: &SummaryComponent,
     settings: &LoopSettings,
 ) -> Result<Footprint, KernelError> {
-    let real = std::mem::size_of::<T>() as u128;
+    let real = precision.bytes() as u128;
     let inputs = (model.n_states() + model.n_parameters()) as u128;
     let mut f = Footprint::new();
     // The f64 batch inputs, their copy in the solve's precision and the
@@ -349,13 +341,13 @@ fn footprint<T: JitReal>(
 
 /// Bytes of one run's arena, refused before it is allocated when they
 /// exceed `budget` (naming the largest buffers).
-fn check_working_memory<T: JitReal>(
+fn check_working_memory(
     registry: &BufferRegistry,
     arena: ArenaLayout,
     dense_jacobian: Option<usize>,
     budget: &MemoryBudget,
 ) -> Result<u128, KernelError> {
-    let real = std::mem::size_of::<T>() as u128;
+    let real = registry.precision().bytes() as u128;
     let needed = (arena.total() as u128).saturating_mul(real);
     if needed <= u128::from(budget.bytes) {
         return Ok(needed);

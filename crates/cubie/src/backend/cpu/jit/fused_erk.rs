@@ -26,6 +26,7 @@ use super::lower::{Lowerer, ShimImports, byte_offset};
 use super::math::JitReal;
 use super::native::{OwnedModule, new_module};
 use super::{JitError, JitOptions};
+use crate::step::ErkScheme;
 use crate::system::args::ValueSlice;
 use crate::system::expr::Symbol;
 use crate::system::functions::{SystemFunction, SystemFunctions};
@@ -35,39 +36,6 @@ use crate::system::schedule::Schedule;
 /// models keep the generic step (compile time and code size grow with it,
 /// and a large `dxdt` gains little from fusing).
 pub const MAX_FUSED_NODES: usize = 8192;
-
-/// The coefficients of an explicit Runge–Kutta method, as the fused step
-/// needs them (independent of where the tableau is defined).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ErkScheme {
-    /// `a[i][j]` for `j < i` (row `i` may be shorter; missing entries are 0).
-    pub a: Vec<Vec<f64>>,
-    /// Solution weights, one per stage.
-    pub b: Vec<f64>,
-    /// Stage nodes, one per stage.
-    pub c: Vec<f64>,
-    /// Error weights `b - b̂` (empty for a method without error estimate).
-    pub error_weights: Vec<f64>,
-    /// DOP853's secondary error weights (empty otherwise).
-    pub secondary_weights: Vec<f64>,
-    /// First same as last: the last stage's derivative is the next step's
-    /// first.
-    pub fsal: bool,
-}
-
-impl ErkScheme {
-    fn stages(&self) -> usize {
-        self.b.len()
-    }
-
-    fn a(&self, i: usize, j: usize) -> f64 {
-        self.a
-            .get(i)
-            .and_then(|row| row.get(j))
-            .copied()
-            .unwrap_or(0.0)
-    }
-}
 
 /// An array passed to [`FusedErkStep::step`] has the wrong length.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

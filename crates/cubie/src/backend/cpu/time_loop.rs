@@ -6,17 +6,15 @@ use std::cell::Cell;
 
 use std::sync::Arc;
 
-use crate::controllers::{ControllerCpu, StepDecision};
+use crate::backend::cpu::controller::ControllerCpu;
+use crate::backend::cpu::jit::JitReal;
+use crate::backend::cpu::step::{CpuStep, StepIo};
+use crate::backend::cpu::{CpuSystem, SystemCall};
+use crate::controllers::StepDecision;
 use crate::drivers::DriverInterpolant;
 use crate::memory::{CpuAllocator, RunArena};
 use crate::outputs::SummariesCpu;
-use crate::step::{CpuStep, StepIo, SystemCall};
-use crate::system::jit::{JitReal, NativeSystem};
-
-use super::{LoopSettings, Status};
-
-/// Counters kept per run, in `.npz` order.
-pub const COUNTER_LABELS: [&str; 3] = ["accepted_steps", "rejected_steps", "dxdt_evaluations"];
+use crate::time_loop::{LoopSettings, Status};
 
 /// One run's inputs and output slices.
 #[derive(Debug)]
@@ -103,7 +101,12 @@ const SNAP: f64 = 1e-10;
 
 impl<T: JitReal> LoopCpu<T> {
     /// Integrates one run.
-    pub fn run(&self, system: &NativeSystem<T>, arena: &mut RunArena<T>, mut slot: RunSlot<'_, T>) {
+    pub fn run(
+        &self,
+        system: &dyn CpuSystem<T>,
+        arena: &mut RunArena<T>,
+        mut slot: RunSlot<'_, T>,
+    ) {
         arena.reset();
         let arena = &*arena;
         let state = self.state.view(arena);

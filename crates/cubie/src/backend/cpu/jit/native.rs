@@ -438,8 +438,8 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
+    use crate::backend::cpu::jit::math::unary_symbol;
     use crate::system::expr::{ExprGraph, Symbol, UnaryOp};
-    use crate::system::jit::math::unary_symbol;
 
     static COSH_CALLS: AtomicUsize = AtomicUsize::new(0);
 

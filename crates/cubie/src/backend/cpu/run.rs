@@ -5,14 +5,18 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
+use crate::backend::cpu::jit::JitReal;
 use crate::batch::BatchInputs;
 use crate::memory::RunArena;
 use crate::outputs::SummaryError;
 use crate::results::{ArrayData, NamedArray, SolveResult};
-use crate::system::jit::JitReal;
-use crate::time_loop::{COUNTER_LABELS, RunSlot};
+use crate::time_loop::COUNTER_LABELS;
 
-use super::BatchKernel;
+use super::time_loop::RunSlot;
+
+use crate::kernel::KernelTree;
+
+use super::CpuKernel;
 
 /// Runs per progress report: frequent enough for a smooth bar, rare
 /// enough to cost nothing.
@@ -50,15 +54,16 @@ pub(crate) fn real_data<T: JitReal>(values: Vec<T>) -> ArrayData {
     }
 }
 
-impl<T: JitReal> BatchKernel<T> {
+impl<T: JitReal> CpuKernel<T> {
     /// Integrates every run of `inputs` on the current rayon pool.
     /// `progress` is called with the number of finished runs.
     pub(crate) fn run_batch(
         &self,
+        tree: &KernelTree,
         inputs: &BatchInputs,
         progress: Option<&(dyn Fn(usize) + Sync)>,
     ) -> BatchOutputs<T> {
-        let n = self.n_states;
+        let n = tree.n_states;
         let runs = inputs.n_runs;
         let n_saves = self.cpu.save_times.len();
         let to_t = |v: &[f64]| -> Vec<T> { v.iter().map(|&x| T::from_f64(x)).collect() };
@@ -72,7 +77,7 @@ impl<T: JitReal> BatchKernel<T> {
         let per_run_summaries = outputs
             .summaries
             .as_ref()
-            .map_or(0, |s| s.row_len() * self.n_windows());
+            .map_or(0, |s| s.row_len() * tree.n_windows());
         let mut out = BatchOutputs {
             final_state: vec![T::zero(); runs * n],
             saved_states: vec![T::zero(); runs * per_run_states],
@@ -132,24 +137,16 @@ impl<T: JitReal> BatchKernel<T> {
         out
     }
 
-    /// Summary windows per run.
-    pub(crate) fn n_windows(&self) -> usize {
-        self.plan
-            .timing
-            .as_ref()
-            .map_or(0, |t| t.n_windows(self.cpu.settings.duration))
-    }
-
-    /// Packs raw outputs into labelled arrays.
     pub(crate) fn pack(
         &self,
+        tree: &KernelTree,
         inputs: &BatchInputs,
         out: BatchOutputs<T>,
         labels: &Labels,
     ) -> Result<SolveResult, SummaryError> {
         let runs = inputs.n_runs;
-        let n = self.n_states;
-        let plan = &self.plan;
+        let n = tree.n_states;
+        let plan = &tree.plan;
         let mut result = SolveResult::new(T::PRECISION, runs);
         let rounded = |v: &[f64]| real_data(v.iter().map(|&x| T::from_f64(x)).collect::<Vec<T>>());
         let pick = |names: &[String], indices: &[usize]| -> Vec<String> {
@@ -200,7 +197,7 @@ impl<T: JitReal> BatchKernel<T> {
             result.insert(NamedArray::labels("observable_labels", &saved));
         }
         if let Some(timing) = &plan.timing {
-            let windows = self.n_windows();
+            let windows = tree.n_windows();
             let start = self.cpu.settings.t0 + self.cpu.settings.settling_time;
             // A window is stamped with the time it ends.
             let window_ends: Vec<f64> = (1..=windows)
@@ -214,7 +211,7 @@ impl<T: JitReal> BatchKernel<T> {
             let mut variables = pick(&labels.states, &plan.summarised_states);
             variables.extend(pick(&labels.observables, &plan.summarised_observables));
             result.insert(NamedArray::labels("summary_labels", &variables));
-            for array in self.summaries.gather(&out.summaries, runs, windows)? {
+            for array in tree.summaries.gather(&out.summaries, runs, windows)? {
                 result.insert(NamedArray::new(
                     array.name,
                     array.shape,

@@ -30,7 +30,7 @@ use thiserror::Error;
 
 use crate::system::schedule::ScheduleError;
 
-pub use fused_erk::{ErkScheme, FusedErkStep, FusedLengthError, MAX_FUSED_NODES};
+pub use fused_erk::{FusedErkStep, FusedLengthError, MAX_FUSED_NODES};
 pub use lower::{MAX_EXPANDED_POWER, STREAMING_NODES};
 pub use math::JitReal;
 pub use native::NativeSystem;

@@ -1,0 +1,106 @@
+//! The CPU form of a kernel tree: every component's CPU form resolved from
+//! the tree's registry in precision `T`, and the model compiled once.
+
+use std::sync::Arc;
+
+use crate::drivers::DriverInterpolant;
+use crate::kernel::{KernelError, KernelTree};
+use crate::memory::ArenaLayout;
+use crate::system::Model;
+
+use super::CpuForm;
+use super::jit::{JitReal, NativeSystem};
+use super::step::step_form;
+use super::time_loop::{LoopCpu, LoopOutputs};
+
+/// One solve's CPU kernel.
+#[derive(Debug)]
+pub struct CpuKernel<T: JitReal> {
+    pub(crate) arena: ArenaLayout,
+    pub(crate) cpu: LoopCpu<T>,
+    pub(crate) system: NativeSystem<T>,
+}
+
+impl<T: JitReal> CpuKernel<T> {
+    /// Resolves the CPU forms of `tree` for `model`. The step's form is
+    /// chosen first (a fused ERK step releases its stage buffers), so the
+    /// tree's plan shows the memory of the forms used; then one run's
+    /// arena is sized and checked against the tree's budget.
+    pub fn build(tree: &mut KernelTree, model: &Model) -> Result<Self, KernelError> {
+        let interpolant = Arc::new(DriverInterpolant::new(
+            &tree.drivers,
+            &tree.driver_settings,
+        )?);
+        let step = step_form::<T>(
+            &tree.step,
+            &mut tree.registry,
+            tree.fused_steps.then(|| model.functions()),
+        )?;
+        let registry = &tree.registry;
+        let plan = &tree.plan;
+        let settings = &tree.loop_settings;
+        let (summaries, sample_times) = match &plan.timing {
+            Some(timing) => (
+                Some(tree.summaries.cpu::<T>(
+                    registry,
+                    timing,
+                    &plan.summarised_states,
+                    &plan.summarised_observables,
+                )?),
+                timing.sample_times(settings.t0 + settings.settling_time, settings.duration),
+            ),
+            None => (None, Vec::new()),
+        };
+        let outputs = LoopOutputs {
+            saved_states: if plan.save_state {
+                plan.saved_states.clone()
+            } else {
+                Vec::new()
+            },
+            saved_observables: if plan.save_observables {
+                plan.saved_observables.clone()
+            } else {
+                Vec::new()
+            },
+            summaries,
+            sample_times,
+            summarises_observables: !plan.summarised_observables.is_empty(),
+        };
+        let loop_id = tree.loop_component.id;
+        let alloc = |name| registry.cpu_allocator::<T>(loop_id, name);
+        let cpu = LoopCpu {
+            save_times: if plan.save_state || plan.save_observables || plan.save_time {
+                settings.save_times()
+            } else {
+                Vec::new()
+            },
+            settings: settings.clone(),
+            state: alloc("state")?,
+            proposed: alloc("proposed_state")?,
+            error: alloc("error")?,
+            parameters: alloc("parameters")?,
+            drivers: alloc("drivers")?,
+            driver_rates: alloc("driver_rates")?,
+            interpolant,
+            observables: alloc("observables")?,
+            step,
+            controller: tree.controller.cpu::<T>(registry)?,
+            outputs,
+        };
+        let arena = tree.settle_working_memory()?;
+        let system = NativeSystem::<T>::compile(tree.functions.of(model))
+            .map_err(|e| KernelError::Compile(e.to_string()))?;
+        Ok(CpuKernel { arena, cpu, system })
+    }
+
+    /// Stack bytes a worker needs beyond its default for the model's
+    /// streamed functions.
+    pub fn stack_bytes(&self) -> usize {
+        self.system.stack_bytes()
+    }
+
+    /// One run's arena sizes.
+    pub fn arena_layout(&self) -> ArenaLayout {
+        self.arena
+    }
+}

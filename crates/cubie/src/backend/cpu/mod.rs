@@ -1,0 +1,32 @@
+//! The CPU backend: each component's CPU form (allocators into one run's
+//! arena and numerics rounded to the solve's precision), the model and the
+//! fused ERK step compiled to native code with Cranelift ([`jit`]), and the
+//! batch run over every core.
+
+pub mod controller;
+pub mod jit;
+mod kernel;
+mod run;
+pub mod step;
+mod system;
+pub mod time_loop;
+
+pub use kernel::CpuKernel;
+pub(crate) use run::Labels;
+pub use system::{CpuSystem, SystemCall};
+
+use crate::memory::BufferRegistry;
+
+use jit::JitReal;
+
+/// A component's CPU form, resolved from the registry once every location
+/// is final: its allocators and its numerics rounded to `T`.
+pub trait CpuForm {
+    /// The form in precision `T`.
+    type Form<T: JitReal>;
+    /// Why it cannot be resolved.
+    type Error;
+
+    /// Resolves the form from `registry`.
+    fn cpu<T: JitReal>(&self, registry: &BufferRegistry) -> Result<Self::Form<T>, Self::Error>;
+}

@@ -153,9 +153,10 @@ impl<T: JitReal> CpuSystem<T> for NativeSystem<T> {
 /// parameters and drivers. Every call first sets the drivers to their
 /// values at the call's time, so stages see forcing at their own times.
 #[derive(Debug, Clone, Copy)]
-pub struct SystemCall<'a, T: Real> {
-    /// The model.
-    pub system: &'a dyn CpuSystem<T>,
+pub struct SystemCall<'a, T: JitReal, S: CpuSystem<T> + ?Sized = NativeSystem<T>> {
+    /// The model: any [`CpuSystem`], the native code by default (a type
+    /// parameter, not a trait object, so the hot loop calls it directly).
+    pub system: &'a S,
     /// This run's parameters.
     pub parameters: &'a [Cell<T>],
     /// Driver values (set by each call).
@@ -166,7 +167,7 @@ pub struct SystemCall<'a, T: Real> {
     pub interpolant: &'a DriverInterpolant<T>,
 }
 
-impl<T: Real> SystemCall<'_, T> {
+impl<T: JitReal, S: CpuSystem<T> + ?Sized> SystemCall<'_, T, S> {
     /// Sets the drivers to their values at `t` (nothing to do for
     /// constant drivers, which the loop loads once per run).
     #[inline]

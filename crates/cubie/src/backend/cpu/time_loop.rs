@@ -6,10 +6,11 @@ use std::cell::Cell;
 
 use std::sync::Arc;
 
+use crate::backend::cpu::SystemCall;
 use crate::backend::cpu::controller::ControllerCpu;
 use crate::backend::cpu::jit::JitReal;
+use crate::backend::cpu::jit::NativeSystem;
 use crate::backend::cpu::step::{CpuStep, StepIo};
-use crate::backend::cpu::{CpuSystem, SystemCall};
 use crate::controllers::StepDecision;
 use crate::drivers::DriverInterpolant;
 use crate::memory::{CpuAllocator, RunArena};
@@ -101,12 +102,7 @@ const SNAP: f64 = 1e-10;
 
 impl<T: JitReal> LoopCpu<T> {
     /// Integrates one run.
-    pub fn run(
-        &self,
-        system: &dyn CpuSystem<T>,
-        arena: &mut RunArena<T>,
-        mut slot: RunSlot<'_, T>,
-    ) {
+    pub fn run(&self, system: &NativeSystem<T>, arena: &mut RunArena<T>, mut slot: RunSlot<'_, T>) {
         arena.reset();
         let arena = &*arena;
         let state = self.state.view(arena);

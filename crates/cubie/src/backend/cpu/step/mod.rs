@@ -16,8 +16,7 @@ use std::cell::Cell;
 
 use crate::backend::cpu::jit::JitReal;
 use crate::backend::cpu::{CpuForm, SystemCall};
-use crate::memory::BufferRegistry;
-use crate::memory::RunArena;
+use crate::memory::{BufferRegistry, RunArena};
 use crate::step::{StepComponent, StepError};
 use crate::system::SystemFunctions;
 use crate::time_loop::Status;

@@ -67,7 +67,7 @@ fn hand_written_rk4(rho: &[f32], finals: &mut [[f32; 3]]) {
 
 fn solver(algorithm: &str, control: ControllerOptions) -> Solver {
     let settings = SolverSettings {
-        algorithm: algorithm.into(),
+        algorithm: algorithm.parse().expect("a known algorithm"),
         precision: Some(Precision::F32),
         time: LoopSettings {
             duration: 1.0,
@@ -149,7 +149,7 @@ fn stiff(c: &mut Criterion) {
     group.throughput(Throughput::Elements(RUNS as u64));
     for algorithm in ["radau_iia_5", "kvaerno5", "rodas3p"] {
         let settings = SolverSettings {
-            algorithm: algorithm.into(),
+            algorithm: algorithm.parse().expect("a known algorithm"),
             precision: Some(Precision::F64),
             time: LoopSettings {
                 duration: 2.0,

@@ -6,7 +6,7 @@
 //! ```
 //! use cubie::batch::{GridKind, Sweep};
 //! use cubie::system::Model;
-//! use cubie::{Solver, SolverSettings};
+//! use cubie::{Algorithm, Solver, SolverSettings};
 //!
 //! let model = Model::builder(
 //!     "dx = sigma * (y - x)\n\
@@ -19,7 +19,7 @@
 //! .build()?;
 //!
 //! let settings = SolverSettings {
-//!     algorithm: "tsit5".into(),
+//!     algorithm: Algorithm::Tsit5,
 //!     ..SolverSettings::default()
 //! };
 //! let solver = Solver::new(&model, &settings)?;
@@ -59,3 +59,4 @@ pub mod time_loop;
 
 pub use precision::{Precision, Real};
 pub use solver::{Backend, ImplicitOptions, SolveError, Solver, SolverSettings};
+pub use step::Algorithm;

@@ -14,7 +14,7 @@ use crate::outputs::OutputSettings;
 use crate::results::SolveResult;
 use crate::settings::{SettingsError, SettingsMap};
 use crate::solvers::{LinearSolverKind, PreconditionerKind};
-use crate::step::{Algorithm, StepError, find_algorithm};
+use crate::step::{Algorithm, AlgorithmEntry, StepError};
 use crate::system::Model;
 use crate::time_loop::LoopSettings;
 
@@ -76,8 +76,9 @@ pub enum SolveError {
 /// named setting.
 #[derive(Debug, Clone)]
 pub struct SolverSettings {
-    /// Algorithm name or alias (see [`crate::step::algorithms`]).
-    pub algorithm: String,
+    /// The algorithm (parse a name or alias with [`str::parse`]; see
+    /// [`crate::step::algorithms`]).
+    pub algorithm: Algorithm,
     /// Precision; the model's own when `None`.
     pub precision: Option<Precision>,
     /// Start, duration, settling time, save cadence, step budget.
@@ -111,7 +112,7 @@ pub struct SolverSettings {
 impl Default for SolverSettings {
     fn default() -> Self {
         SolverSettings {
-            algorithm: "dormand-prince-54".into(),
+            algorithm: Algorithm::DormandPrince54,
             precision: None,
             time: LoopSettings::default(),
             control: ControllerOptions::default(),
@@ -218,7 +219,7 @@ enum Kernel {
 /// A model compiled for one algorithm and set of settings.
 #[derive(Debug)]
 pub struct Solver {
-    algorithm: &'static Algorithm,
+    algorithm: &'static AlgorithmEntry,
     precision: Precision,
     threads: Option<usize>,
     memory_limit: Option<u64>,
@@ -234,7 +235,7 @@ pub struct Solver {
 impl Solver {
     /// Builds the kernel: registry, buffer layout, compiled model.
     pub fn new(model: &Model, settings: &SolverSettings) -> Result<Self, SolveError> {
-        let algorithm = find_algorithm(&settings.algorithm)?;
+        let algorithm = settings.algorithm.entry();
         let precision = settings.precision.unwrap_or(model.precision());
         if let Some(threads) = settings.threads
             && !(1..=MAX_THREADS).contains(&threads)
@@ -284,7 +285,7 @@ impl Solver {
     }
 
     /// The algorithm it integrates with.
-    pub fn algorithm(&self) -> &'static Algorithm {
+    pub fn algorithm(&self) -> &'static AlgorithmEntry {
         self.algorithm
     }
 

@@ -18,7 +18,7 @@ fn final_error(algorithm: &str, dt: f64) -> f64 {
         .build()
         .expect("model");
     let settings = SolverSettings {
-        algorithm: algorithm.into(),
+        algorithm: algorithm.parse().unwrap(),
         precision: Some(Precision::F64),
         time: LoopSettings {
             duration: T_END,

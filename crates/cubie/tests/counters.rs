@@ -10,7 +10,7 @@ use cubie::{Precision, Solver, SolverSettings};
 
 fn counters(algorithm: &str, control: ControllerOptions) -> (Vec<i64>, Vec<String>) {
     let settings = SolverSettings {
-        algorithm: algorithm.into(),
+        algorithm: algorithm.parse().unwrap(),
         time: LoopSettings {
             duration: 1.0,
             ..LoopSettings::default()

@@ -24,7 +24,7 @@ fn exact(t: f64) -> f64 {
 
 fn solve(series: DriverSeries, duration: f64, named: &[&str]) -> (f64, Vec<f64>) {
     let settings = SolverSettings {
-        algorithm: "tsit5".into(),
+        algorithm: "tsit5".parse().unwrap(),
         precision: Some(Precision::F64),
         time: LoopSettings {
             duration,
@@ -150,7 +150,7 @@ fn rosenbrock_steps_see_the_drivers_rate_of_change() {
         )
         .unwrap();
         let settings = SolverSettings {
-            algorithm: "ros3p".into(),
+            algorithm: "ros3p".parse().unwrap(),
             precision: Some(Precision::F64),
             time: LoopSettings {
                 duration: 5.0,

@@ -52,7 +52,7 @@ const ALGORITHMS: [(&str, bool); 8] = [
 
 fn settings(algorithm: &str, adaptive: bool, time: LoopSettings) -> SolverSettings {
     SolverSettings {
-        algorithm: algorithm.into(),
+        algorithm: algorithm.parse().unwrap(),
         time,
         control: ControllerOptions {
             dt: (!adaptive).then_some(0.01),
@@ -214,7 +214,7 @@ fn a_failure_in_the_settling_time_leaves_every_output_nan() {
 #[test]
 fn max_steps_leaves_the_unreached_saves_nan() {
     let s = SolverSettings {
-        algorithm: "tsit5".into(),
+        algorithm: "tsit5".parse().unwrap(),
         time: LoopSettings {
             max_steps: 3,
             ..saving(1.0, 0.0)

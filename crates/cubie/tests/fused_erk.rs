@@ -32,7 +32,7 @@ fn solve(
         }
     };
     let settings = SolverSettings {
-        algorithm: algorithm.into(),
+        algorithm: algorithm.parse().unwrap(),
         time: LoopSettings {
             duration: 0.5,
             ..LoopSettings::default()
@@ -99,7 +99,7 @@ fn fused_and_generic_steps_agree_in_f32() {
 #[test]
 fn an_unknown_fused_setting_value_is_refused() {
     let settings = SolverSettings {
-        algorithm: "classical-rk4".into(),
+        algorithm: "classical-rk4".parse().unwrap(),
         named: vec!["fused_steps=maybe".into()],
         ..SolverSettings::default()
     };
@@ -112,7 +112,7 @@ fn an_unknown_fused_setting_value_is_refused() {
 fn the_plan_shows_the_fused_steps_memory() {
     let plan = |fused: bool| {
         let settings = SolverSettings {
-            algorithm: "tsit5".into(),
+            algorithm: "tsit5".parse().unwrap(),
             named: vec![format!("fused_steps={fused}")],
             ..SolverSettings::default()
         };

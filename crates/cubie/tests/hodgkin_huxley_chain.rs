@@ -108,7 +108,7 @@ fn native_code_matches_the_evaluator_in_f32() {
 fn a_stimulated_neuron_fires_and_an_unstimulated_one_rests() {
     let model = model();
     let settings = SolverSettings {
-        algorithm: "tsit5".into(),
+        algorithm: "tsit5".parse().unwrap(),
         time: LoopSettings {
             duration: 50.0,
             ..LoopSettings::default()

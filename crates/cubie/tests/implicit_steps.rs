@@ -8,20 +8,20 @@ mod common;
 use cubie::batch::{GridKind, Sweep};
 use cubie::controllers::ControllerOptions;
 use cubie::memory::{LayoutReport, Region};
-use cubie::step::{Algorithm, StepFamily, algorithms};
+use cubie::step::{AlgorithmEntry, StepFamily, algorithms};
 use cubie::system::Model;
 use cubie::time_loop::{LoopSettings, Status};
 use cubie::{Precision, Solver, SolverSettings};
 
 const N: usize = 3;
 
-fn implicit() -> impl Iterator<Item = &'static Algorithm> {
+fn implicit() -> impl Iterator<Item = &'static AlgorithmEntry> {
     algorithms().iter().filter(|a| a.family.is_implicit())
 }
 
 fn settings(algorithm: &str, named: &[&str]) -> SolverSettings {
     SolverSettings {
-        algorithm: algorithm.into(),
+        algorithm: algorithm.parse().unwrap(),
         precision: Some(Precision::F64),
         control: ControllerOptions {
             kind: Some(cubie::controllers::ControllerKind::Fixed),
@@ -49,7 +49,7 @@ fn row<'a>(plan: &'a LayoutReport, owner: &str, name: &str) -> &'a cubie::memory
 
 /// Shared elements a component's own buffers need, worked out by hand
 /// from the step's documented buffers (n = 3, default `lu` solver).
-fn expected_step_shared(a: &Algorithm) -> usize {
+fn expected_step_shared(a: &AlgorithmEntry) -> usize {
     let s = a.stages;
     // Newton: delta, residual, residual_temp, stage_base_bt; lu: matrix, pivots.
     let newton = |m: usize| 4 * m + m * m + m;
@@ -208,7 +208,7 @@ fn blow_up(ps: &[f64], control: ControllerOptions) -> cubie::results::SolveResul
         .build()
         .expect("model");
     let s = SolverSettings {
-        algorithm: "backwards_euler".into(),
+        algorithm: "backwards_euler".parse().unwrap(),
         precision: Some(Precision::F64),
         time: LoopSettings {
             duration: 1.0,

@@ -15,7 +15,7 @@ use cubie::{Precision, Solver, SolverSettings};
 
 fn settings(algorithm: &str, adaptive: bool) -> SolverSettings {
     SolverSettings {
-        algorithm: algorithm.into(),
+        algorithm: algorithm.parse().unwrap(),
         precision: Some(Precision::F64),
         time: LoopSettings {
             duration: 0.5,

@@ -144,7 +144,7 @@ fn a_banded_model_has_the_banded_jacobian_and_its_product() {
 
 fn short_solve(algorithm: &str, named: &[&str], memory_limit: Option<u64>) -> SolverSettings {
     SolverSettings {
-        algorithm: algorithm.into(),
+        algorithm: algorithm.parse().unwrap(),
         time: LoopSettings {
             duration: 0.1,
             save_every: None,

@@ -13,7 +13,7 @@ use proptest::prelude::*;
 
 fn settings() -> SolverSettings {
     SolverSettings {
-        algorithm: "tsit5".into(),
+        algorithm: "tsit5".parse().unwrap(),
         ..Default::default()
     }
 }
@@ -174,7 +174,7 @@ fn a_span_lost_in_rounding_is_an_error_up_front() {
 #[test]
 fn a_fixed_step_beyond_the_step_budget_is_an_error() {
     let mut s = settings();
-    s.algorithm = "rk4".into();
+    s.algorithm = "rk4".parse().unwrap();
     s.control.dt = Some(1e-12);
     let err = loop_error(&s);
     assert!(

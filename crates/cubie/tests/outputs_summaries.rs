@@ -35,7 +35,7 @@ fn solve(precision: Precision) -> SolveResult {
     let mut outputs: Vec<String> = METRICS.split(',').map(|s| s.trim().to_string()).collect();
     outputs.extend(["state", "observables", "time"].map(String::from));
     let settings = SolverSettings {
-        algorithm: "tsit5".into(),
+        algorithm: "tsit5".parse().unwrap(),
         precision: Some(precision),
         time: LoopSettings {
             duration: 1.5,
@@ -200,7 +200,7 @@ fn peaks_of_a_sine_land_on_its_known_times() {
         .build()
         .unwrap();
     let settings = SolverSettings {
-        algorithm: "vern7".into(),
+        algorithm: "vern7".parse().unwrap(),
         time: LoopSettings {
             duration: 4.0,
             settling_time: 0.2,

@@ -52,7 +52,7 @@ fn tsit5_in_f64_at_tight_tolerance_matches_the_golden_states() {
     let rho = reference.get("golden_rho").expect("golden_rho");
     let golden = reference.get("golden_states").expect("golden_states");
     let s = SolverSettings {
-        algorithm: "tsit5".into(),
+        algorithm: "tsit5".parse().unwrap(),
         precision: Some(Precision::F64),
         time: LoopSettings {
             duration: 1.0,

@@ -15,7 +15,7 @@ type R<T> = Result<T, RegistryError>;
 
 fn settings(algorithm: &str, named: &[&str]) -> SolverSettings {
     SolverSettings {
-        algorithm: algorithm.into(),
+        algorithm: algorithm.parse().unwrap(),
         time: LoopSettings {
             duration: 0.2,
             ..LoopSettings::default()

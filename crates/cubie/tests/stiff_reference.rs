@@ -13,7 +13,7 @@
 
 use cubie::batch::GridKind;
 use cubie::controllers::ControllerOptions;
-use cubie::step::{Algorithm, algorithms};
+use cubie::step::{AlgorithmEntry, algorithms};
 use cubie::system::Model;
 use cubie::time_loop::LoopSettings;
 use cubie::{Precision, Solver, SolverSettings};
@@ -110,7 +110,7 @@ fn hires() -> Problem {
 
 /// Tolerance (rtol; atol is scaled to the problem) by method order: low
 /// order methods need many steps per digit, so they are asked for less.
-fn tolerance(algorithm: &Algorithm) -> f64 {
+fn tolerance(algorithm: &AlgorithmEntry) -> f64 {
     match algorithm.order {
         1 => 1e-5,
         2 | 3 => 1e-7,
@@ -119,9 +119,9 @@ fn tolerance(algorithm: &Algorithm) -> f64 {
 }
 
 /// Largest relative error over the components.
-fn solve(problem: &Problem, algorithm: &Algorithm, rtol: f64, atol: f64) -> (f64, i32) {
+fn solve(problem: &Problem, algorithm: &AlgorithmEntry, rtol: f64, atol: f64) -> (f64, i32) {
     let settings = SolverSettings {
-        algorithm: algorithm.name.into(),
+        algorithm: algorithm.algorithm,
         precision: Some(Precision::F64),
         time: LoopSettings {
             duration: problem.t_end,

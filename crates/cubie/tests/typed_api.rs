@@ -14,7 +14,7 @@ use cubie::{Backend, ImplicitOptions, Precision, SolveError, Solver, SolverSetti
 fn a_typed_controller_kind_is_honoured() {
     let model = common::lorenz(Precision::F64);
     let settings = |kind| SolverSettings {
-        algorithm: "classical-rk4".into(),
+        algorithm: "classical-rk4".parse().unwrap(),
         time: LoopSettings {
             duration: 1.0,
             ..LoopSettings::default()
@@ -53,7 +53,7 @@ fn controller_names_parse_and_an_unknown_name_lists_the_valid_ones() {
 
 fn radau(implicit: ImplicitOptions, named: &[&str]) -> SolverSettings {
     SolverSettings {
-        algorithm: "radau_iia_5".into(),
+        algorithm: "radau_iia_5".parse().unwrap(),
         time: LoopSettings {
             duration: 1.0,
             ..LoopSettings::default()
@@ -118,7 +118,7 @@ fn a_setting_given_typed_and_named_is_refused() {
 fn typed_locations_move_buffers() {
     let model = common::lorenz(Precision::F64);
     let mut settings = SolverSettings {
-        algorithm: "tsit5".into(),
+        algorithm: "tsit5".parse().unwrap(),
         ..SolverSettings::default()
     };
     let location = |s: &SolverSettings| {

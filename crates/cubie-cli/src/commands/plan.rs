@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use cubie::{Precision, Solver, SolverSettings};
+use cubie::{Algorithm, Precision, Solver, SolverSettings};
 
 use super::load_model;
 
@@ -36,7 +36,7 @@ pub fn run(args: PlanArgs) -> Result<()> {
         .transpose()
         .map_err(anyhow::Error::msg)?;
     let settings = SolverSettings {
-        algorithm: args.algorithm,
+        algorithm: args.algorithm.parse::<Algorithm>()?,
         precision,
         named: args.set,
         ..SolverSettings::default()

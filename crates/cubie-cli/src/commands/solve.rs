@@ -11,7 +11,7 @@ use cubie::controllers::{ControllerKind, ControllerOptions};
 use cubie::drivers::DriverSeries;
 use cubie::outputs::OutputSettings;
 use cubie::time_loop::{LoopSettings, Status};
-use cubie::{Precision, Solver, SolverSettings};
+use cubie::{Algorithm, Precision, Solver, SolverSettings};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::load_model;
@@ -173,8 +173,9 @@ pub fn run(args: SolveArgs) -> Result<()> {
     // the typed kind.
     let controller: Option<ControllerKind> =
         args.controller.as_deref().map(str::parse).transpose()?;
+    let algorithm: Algorithm = args.algorithm.parse()?;
     let settings = SolverSettings {
-        algorithm: args.algorithm.clone(),
+        algorithm,
         precision,
         time: LoopSettings {
             t0: args.t0,

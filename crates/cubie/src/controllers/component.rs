@@ -4,7 +4,6 @@
 
 use crate::memory::{BufferRegistry, BufferSpec, ComponentId};
 use crate::settings::SettingsMap;
-use crate::step::Algorithm;
 
 use super::{ControllerError, ControllerKind, ControllerSettings, StepController, Tolerance};
 
@@ -46,6 +45,21 @@ fn tolerance(values: &[f64]) -> Tolerance {
     }
 }
 
+/// What the controller needs to know of the step it controls (built from
+/// the algorithm's catalogue entry, so the controller does not depend on
+/// the steps).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ControlledStep {
+    /// The algorithm's name, for messages.
+    pub name: &'static str,
+    /// The algorithm's default controller settings.
+    pub defaults: ControllerSettings,
+    /// Whether the step estimates its error.
+    pub adaptive: bool,
+    /// Whether the step reports Newton iterations (Gustafsson's factor).
+    pub newton: bool,
+}
+
 /// The controller component.
 #[derive(Debug, Clone)]
 pub struct ControllerComponent {
@@ -55,33 +69,22 @@ pub struct ControllerComponent {
 }
 
 impl ControllerComponent {
-    /// Builds the settings for `algorithm` from its defaults, the options
+    /// Builds the settings for `step` from its defaults, the options
     /// and the named settings, validates them, and registers the
     /// controller's buffers under `id`.
     pub fn register(
         registry: &mut BufferRegistry,
         id: ComponentId,
         options: ControllerOptions,
-        algorithm: &Algorithm,
+        step: &ControlledStep,
         n_states: usize,
         named: &SettingsMap,
         span: f64,
     ) -> Result<Self, super::ControllerError> {
-        // OrdinaryDiffEq's defaults under the name or any alias (the
-        // reference data names `rosenbrock23` `rosenbrock23_sciml`).
-        let mut settings = std::iter::once(algorithm.name)
-            .chain(algorithm.aliases.iter().copied())
-            .find_map(|name| ControllerSettings::for_algorithm(name).ok())
-            .unwrap_or_else(|| {
-                ControllerSettings::fallback(
-                    algorithm.order,
-                    algorithm.error_order,
-                    algorithm.family.is_implicit(),
-                )
-            });
+        let mut settings = step.defaults.clone();
         // OrdinaryDiffEq's version of a method may carry an error estimate
         // that cubie's tableau lacks (its Trapezoid): cubie then steps fixed.
-        if !algorithm.adaptive && settings.kind.is_adaptive() {
+        if !step.adaptive && settings.kind.is_adaptive() {
             settings = settings.with_kind(ControllerKind::Fixed);
         }
         if let Some(kind) = options.kind
@@ -120,19 +123,18 @@ impl ControllerComponent {
         }
         // Gustafsson's factor needs Newton's iteration limit (only the
         // implicit steps take the setting).
-        if algorithm.family.is_implicit() && algorithm.family != crate::step::StepFamily::Rosenbrock
-        {
+        if step.newton {
             let limit = named
                 .get::<u32>("newton_max_iters", "a whole number")
                 .map_err(|e| ControllerError::Setting(e.to_string()))?;
             settings.newton_max_iters =
                 Some(limit.unwrap_or(crate::solvers::NewtonSettings::default().max_iters));
         }
-        settings.validate_for(algorithm.adaptive)?;
+        settings.validate_for(step.adaptive)?;
         if !settings.kind.is_adaptive() && settings.dt0.is_none() {
             return Err(ControllerError::Setting(format!(
                 "the fixed-step solve with `{}` needs a step size: give dt (--dt)",
-                algorithm.name
+                step.name
             )));
         }
         settings.validate(n_states)?;

@@ -1,7 +1,8 @@
 //! Step-size controllers: `fixed`, `i`, `pi`, `pid`, `gustafsson`.
 //!
 //! [`ControllerSettings`] holds what the user chooses (with OrdinaryDiffEq's
-//! per-algorithm defaults from [`ControllerSettings::for_algorithm`]);
+//! per-algorithm defaults on each algorithm's catalogue entry, also
+//! reached by name with [`ControllerSettings::for_algorithm`]);
 //! [`StepController`] is the validated, precision-specific controller the
 //! loop calls once per step attempt. It never allocates while stepping: its
 //! state between steps lives in a persistent registry buffer of
@@ -11,9 +12,8 @@ mod component;
 mod settings;
 mod step_controller;
 
-pub use component::{ControllerComponent, ControllerOptions};
+pub use component::{ControlledStep, ControllerComponent, ControllerOptions};
 pub use settings::{
-    ALGORITHM_DEFAULTS, AlgorithmDefaults, ControllerError, ControllerKind, ControllerSettings,
-    Tolerance, algorithm_defaults,
+    ControllerDefaults, ControllerError, ControllerKind, ControllerSettings, Tolerance,
 };
 pub use step_controller::{StepController, StepDecision, scaled_rms_norm};

@@ -8,8 +8,6 @@ use thiserror::Error;
 
 use crate::number::Num;
 
-use crate::step::erk_tableau;
-
 /// The step-size controller of a solve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ControllerKind {
@@ -319,13 +317,12 @@ pub struct ControllerSettings {
     pub newton_max_iters: Option<u32>,
 }
 
-/// OrdinaryDiffEq's default controller for one algorithm (from
-/// `OrdinaryDiffEqCore` and each algorithm's `*_default` overrides), keyed
-/// by cubie's algorithm name.
+/// OrdinaryDiffEq's default controller constants for one algorithm (from
+/// `OrdinaryDiffEqCore` and each algorithm's `*_default` overrides); each
+/// algorithm's catalogue entry holds its own
+/// (`cubie::step::Algorithm::controller_defaults`).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct AlgorithmDefaults {
-    /// cubie's algorithm name.
-    pub algorithm: &'static str,
+pub struct ControllerDefaults {
     /// OrdinaryDiffEq's default controller.
     pub kind: ControllerKind,
     /// `PIController` `beta1` (0 for the predictive controller).
@@ -352,100 +349,32 @@ pub struct AlgorithmDefaults {
     pub has_error_estimate: bool,
 }
 
-/// An explicit method with OrdinaryDiffEq's PI defaults (`qmin = 1/5`,
-/// `qmax = 10`, `gamma = 9/10`, no deadband).
-const fn erk_pi(
-    algorithm: &'static str,
-    beta1: f64,
-    beta2: f64,
-    order: u32,
-    error_order: u32,
-) -> AlgorithmDefaults {
-    AlgorithmDefaults {
-        algorithm,
-        kind: ControllerKind::Pi,
-        beta1,
-        beta2,
-        qmin: 1.0 / 5.0,
-        qmax: 10.0,
-        gamma: 9.0 / 10.0,
-        qsteady_min: 1.0,
-        qsteady_max: 1.0,
-        order,
-        error_order,
-        has_error_estimate: true,
+impl ControllerDefaults {
+    /// OrdinaryDiffEq's PI defaults (`qmin = 1/5`, `qmax = 10`,
+    /// `gamma = 9/10`, no deadband).
+    pub const fn pi(beta1: f64, beta2: f64, order: u32, error_order: u32) -> Self {
+        ControllerDefaults {
+            kind: ControllerKind::Pi,
+            beta1,
+            beta2,
+            qmin: 1.0 / 5.0,
+            qmax: 10.0,
+            gamma: 9.0 / 10.0,
+            qsteady_min: 1.0,
+            qsteady_max: 1.0,
+            order,
+            error_order,
+            has_error_estimate: true,
+        }
     }
-}
 
-/// An implicit method: as [`erk_pi`] with the deadband `[1, 6/5]`.
-const fn implicit_pi(
-    algorithm: &'static str,
-    beta1: f64,
-    beta2: f64,
-    order: u32,
-    error_order: u32,
-) -> AlgorithmDefaults {
-    AlgorithmDefaults {
-        qsteady_max: 6.0 / 5.0,
-        ..erk_pi(algorithm, beta1, beta2, order, error_order)
+    /// The implicit methods' deadband `[1, 6/5]`.
+    pub const fn with_implicit_deadband(self) -> Self {
+        ControllerDefaults {
+            qsteady_max: 6.0 / 5.0,
+            ..self
+        }
     }
-}
-
-/// OrdinaryDiffEq's default controller constants per algorithm, as in
-/// `controller_constants.csv` of the Julia Lorenz reference (there printed in
-/// Float32; here the exact rationals OrdinaryDiffEq defines them as:
-/// `beta1 = 7/(10p)`, `beta2 = 2/(5p)` for order `p` unless overridden, DP5
-/// `beta2 = 1/25, beta1 = 1/5 - 3/4·beta2`, DP8 `beta1 = 1/8, beta2 = 0,
-/// qmin = 1/3, qmax = 6`; implicit methods `qsteady_max = 6/5`).
-///
-/// Error orders are OrdinaryDiffEq's `alg_adaptive_order` where it
-/// specialises it (RadauIIA5: 3) or cubie's tableau, else `order - 1`.
-pub static ALGORITHM_DEFAULTS: [AlgorithmDefaults; 20] = [
-    erk_pi("heun-21", 7.0 / 20.0, 2.0 / 10.0, 2, 1),
-    erk_pi("bogacki-shampine-32", 7.0 / 30.0, 2.0 / 15.0, 3, 2),
-    AlgorithmDefaults {
-        has_error_estimate: false,
-        ..erk_pi("classical-rk4", 7.0 / 40.0, 2.0 / 20.0, 4, 3)
-    },
-    erk_pi("dormand-prince-54", 17.0 / 100.0, 1.0 / 25.0, 5, 4),
-    erk_pi("cash-karp-54", 7.0 / 50.0, 2.0 / 25.0, 5, 4),
-    erk_pi("fehlberg-45", 7.0 / 50.0, 2.0 / 25.0, 5, 4),
-    // DP8 with Hairer's combined estimator, which behaves like order 7.
-    AlgorithmDefaults {
-        qmin: 1.0 / 3.0,
-        qmax: 6.0,
-        ..erk_pi("dormand-prince-853", 1.0 / 8.0, 0.0, 8, 7)
-    },
-    erk_pi("tsit5", 7.0 / 50.0, 2.0 / 25.0, 5, 4),
-    erk_pi("vern7", 7.0 / 70.0, 2.0 / 35.0, 7, 6),
-    implicit_pi("backwards_euler", 7.0 / 10.0, 2.0 / 5.0, 1, 1),
-    implicit_pi("crank_nicolson", 7.0 / 20.0, 2.0 / 10.0, 2, 1),
-    implicit_pi("trapezoidal_dirk", 7.0 / 20.0, 2.0 / 10.0, 2, 1),
-    implicit_pi("sdirk_2_2", 7.0 / 20.0, 2.0 / 10.0, 2, 1),
-    implicit_pi("l_stable_sdirk_4", 7.0 / 40.0, 2.0 / 20.0, 4, 3),
-    AlgorithmDefaults {
-        kind: ControllerKind::Gustafsson,
-        beta1: 0.0,
-        beta2: 0.0,
-        qmax: 8.0,
-        ..implicit_pi("radau_iia_5", 0.0, 0.0, 5, 3)
-    },
-    implicit_pi("ros3p", 7.0 / 30.0, 2.0 / 15.0, 3, 2),
-    implicit_pi("rodas3p", 7.0 / 30.0, 2.0 / 15.0, 3, 2),
-    implicit_pi("rosenbrock23_sciml", 7.0 / 20.0, 2.0 / 10.0, 2, 1),
-    implicit_pi("kvaerno3", 7.0 / 30.0, 2.0 / 15.0, 3, 2),
-    implicit_pi("kvaerno5", 7.0 / 50.0, 2.0 / 25.0, 5, 4),
-];
-
-/// OrdinaryDiffEq's defaults for an algorithm in the table (ERK aliases such
-/// as `rk45` resolve to their canonical name; case-insensitive).
-pub fn algorithm_defaults(algorithm: &str) -> Option<&'static AlgorithmDefaults> {
-    let wanted = erk_tableau(algorithm)
-        .map(|t| t.name())
-        .unwrap_or(algorithm.trim());
-    ALGORITHM_DEFAULTS
-        .iter()
-        .find(|d| d.algorithm.eq_ignore_ascii_case(wanted))
 }
 
 impl ControllerSettings {
@@ -478,39 +407,26 @@ impl ControllerSettings {
         s
     }
 
-    /// The settings OrdinaryDiffEq would use for `algorithm` (cubie name or
-    /// ERK alias): its default controller and constants. Algorithms that
-    /// are not in [`ALGORITHM_DEFAULTS`] but are named ERK tableaus (e.g.
-    /// `ralston-33`, `euler`) get [`ControllerSettings::fallback`].
-    pub fn for_algorithm(algorithm: &str) -> Result<Self, ControllerError> {
-        if let Some(d) = algorithm_defaults(algorithm) {
-            let kind = if d.has_error_estimate {
-                d.kind
-            } else {
-                ControllerKind::Fixed
-            };
-            let mut s = Self::base(kind, d.order, d.error_order);
-            s.min_gain = d.qmin;
-            s.max_gain = d.qmax;
-            s.safety = d.gamma;
-            s.qsteady_min = d.qsteady_min;
-            s.qsteady_max = d.qsteady_max;
-            if d.kind == ControllerKind::Pi && kind == ControllerKind::Pi {
-                s.kp = d.beta1;
-                s.ki = -d.beta2;
-                s.kd = 0.0;
-            }
-            return Ok(s);
+    /// The settings of OrdinaryDiffEq's defaults `d`; without an error
+    /// estimate, `fixed`.
+    pub fn from_defaults(d: &ControllerDefaults) -> Self {
+        let kind = if d.has_error_estimate {
+            d.kind
+        } else {
+            ControllerKind::Fixed
+        };
+        let mut s = Self::base(kind, d.order, d.error_order);
+        s.min_gain = d.qmin;
+        s.max_gain = d.qmax;
+        s.safety = d.gamma;
+        s.qsteady_min = d.qsteady_min;
+        s.qsteady_max = d.qsteady_max;
+        if d.kind == ControllerKind::Pi && kind == ControllerKind::Pi {
+            s.kp = d.beta1;
+            s.ki = -d.beta2;
+            s.kd = 0.0;
         }
-        if let Ok(t) = erk_tableau(algorithm) {
-            return Ok(Self::fallback(t.order(), t.error_order(), false));
-        }
-        let mut valid: Vec<&str> = ALGORITHM_DEFAULTS.iter().map(|d| d.algorithm).collect();
-        valid.extend(["euler", "ralston-33"]);
-        Err(ControllerError::UnknownAlgorithm {
-            name: algorithm.to_string(),
-            valid: valid.join(", "),
-        })
+        s
     }
 
     /// OrdinaryDiffEq's general rule for an algorithm without specific

@@ -14,7 +14,7 @@ use crate::memory::{
 };
 use crate::outputs::{OutputError, OutputPlan, OutputSettings, SummaryComponent, SummaryError};
 use crate::settings::{SettingsError, SettingsMap};
-use crate::step::{Algorithm, ImplicitSolverSettings, StepComponent, StepError};
+use crate::step::{AlgorithmEntry, ImplicitSolverSettings, StepComponent, StepError};
 use crate::system::{Model, SystemFunctions};
 use crate::time_loop::{COUNTER_LABELS, LoopComponent, LoopError, LoopSettings};
 
@@ -112,7 +112,7 @@ impl KernelTree {
     #[allow(clippy::too_many_arguments)]
     pub fn build(
         model: &Model,
-        algorithm: &'static Algorithm,
+        algorithm: &'static AlgorithmEntry,
         precision: Precision,
         loop_settings: LoopSettings,
         controller: ControllerOptions,
@@ -144,7 +144,7 @@ impl KernelTree {
             &mut registry,
             controller_id,
             controller,
-            algorithm,
+            &algorithm.controlled_step(),
             n,
             settings,
             loop_settings.settling_time + loop_settings.duration,

@@ -4,7 +4,7 @@
 use crate::memory::{BufferRegistry, ComponentId};
 
 use super::implicit::ImplicitSolverSettings;
-use super::{Algorithm, DirkStep, ErkStep, FirkStep, Method, RosenbrockStep, StepError};
+use super::{AlgorithmEntry, DirkStep, ErkStep, FirkStep, Method, RosenbrockStep, StepError};
 
 /// A registered step component of any family.
 #[derive(Debug, Clone)]
@@ -26,7 +26,7 @@ impl StepComponent {
     pub fn register(
         registry: &mut BufferRegistry,
         id: ComponentId,
-        algorithm: &Algorithm,
+        algorithm: &AlgorithmEntry,
         n: usize,
         solver: Option<ImplicitSolverSettings>,
     ) -> Result<Self, StepError> {

@@ -64,10 +64,6 @@ pub struct DirkStep {
     pub(crate) newton: NewtonComponent,
 }
 
-fn one_stage_be() -> (Vec<Vec<f64>>, Vec<f64>, Vec<f64>) {
-    (vec![vec![1.0]], vec![1.0], vec![1.0])
-}
-
 impl DirkStep {
     /// Registers a DIRK step with `tableau`.
     pub fn register_tableau(
@@ -96,19 +92,13 @@ impl DirkStep {
         n: usize,
         solver: ImplicitSolverSettings,
     ) -> Result<Self, StepError> {
-        let (coefficients, variant) = match method {
-            ImplicitMethod::BackwardsEuler => (one_stage_be(), Variant::Plain),
-            ImplicitMethod::BackwardsEulerPc => (one_stage_be(), Variant::PredictCorrect),
-            ImplicitMethod::CrankNicolson => (
-                (
-                    vec![vec![0.0, 0.0], vec![0.5, 0.5]],
-                    vec![0.5, 0.5],
-                    vec![0.0, 1.0],
-                ),
-                Variant::CrankNicolson,
-            ),
+        let variant = match method {
+            ImplicitMethod::BackwardsEuler => Variant::Plain,
+            ImplicitMethod::BackwardsEulerPc => Variant::PredictCorrect,
+            ImplicitMethod::CrankNicolson => Variant::CrankNicolson,
         };
-        let mut step = Self::register(registry, id, n, solver, coefficients, None, variant)?;
+        let t = method.tableau();
+        let mut step = Self::register(registry, id, n, solver, (t.a, t.b, t.c), None, variant)?;
         step.slope_change_error = method != ImplicitMethod::CrankNicolson;
         Ok(step)
     }

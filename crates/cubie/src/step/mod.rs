@@ -17,7 +17,9 @@ pub mod implicit_tableaus;
 mod rosenbrock;
 pub mod tableau;
 
-pub use catalogue::{Algorithm, ImplicitMethod, Method, StepFamily, algorithms, find_algorithm};
+pub use catalogue::{
+    Algorithm, AlgorithmEntry, ImplicitMethod, Method, StepFamily, algorithms, find_algorithm,
+};
 pub use component::StepComponent;
 pub use dirk::DirkStep;
 pub use erk::{ErkScheme, ErkStep};

@@ -212,7 +212,7 @@ pub fn check_against_julia(
                 }
             };
             let settings = SolverSettings {
-                algorithm: algorithm.into(),
+                algorithm: algorithm.parse().unwrap(),
                 precision: Some(Precision::F32),
                 time: LoopSettings {
                     duration: 1.0,

@@ -93,6 +93,28 @@ fn trapezoidal() -> RkTableau {
     )
 }
 
+/// Backward Euler's one stage (the `backwards_euler` methods).
+pub fn backwards_euler() -> RkTableau {
+    rk(
+        "backwards_euler",
+        &[],
+        vec![vec![1.0]],
+        vec![1.0],
+        vec![1.0],
+        1,
+        None,
+    )
+}
+
+/// Crank–Nicolson's stages: the trapezoidal ESDIRK's coefficients.
+pub fn crank_nicolson() -> RkTableau {
+    RkTableau {
+        name: "crank_nicolson",
+        aliases: &[],
+        ..trapezoidal()
+    }
+}
+
 /// Alexander (1977): two stages, L-stable, γ = 1 − 1/√2.
 fn sdirk_2_2() -> RkTableau {
     let g = 1.0 - std::f64::consts::FRAC_1_SQRT_2;

@@ -16,6 +16,7 @@ use crate::outputs::{OutputError, OutputPlan, OutputSettings, SummaryComponent, 
 use crate::settings::{SettingsError, SettingsMap};
 use crate::step::{AlgorithmEntry, ImplicitSolverSettings, StepComponent, StepError};
 use crate::system::{Model, SystemFunctions};
+use crate::time_loop::events::EventTimes;
 use crate::time_loop::{COUNTER_LABELS, LoopComponent, LoopError, LoopSettings};
 
 use super::footprint::{Bytes, Footprint, MemoryBudget, MemoryError};
@@ -272,6 +273,23 @@ impl KernelTree {
     /// The output plan: which series and summaries are recorded.
     pub fn output_plan(&self) -> &OutputPlan {
         &self.plan
+    }
+
+    /// One run's output event times: the save times when any series is
+    /// saved, the summary sample times when any metric is chosen.
+    pub fn event_times(&self) -> EventTimes {
+        let plan = &self.plan;
+        let s = &self.loop_settings;
+        EventTimes {
+            saves: if plan.save_state || plan.save_observables || plan.save_time {
+                s.save_times()
+            } else {
+                Vec::new()
+            },
+            samples: plan.timing.as_ref().map_or_else(Vec::new, |timing| {
+                timing.sample_times(s.t0 + s.settling_time, s.duration)
+            }),
+        }
     }
 
     /// Number of summary windows of one run.

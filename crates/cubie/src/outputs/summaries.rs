@@ -106,17 +106,13 @@ impl SummaryTiming {
     /// last lands exactly on `start + duration` when it is within rounding
     /// of it.
     pub fn sample_times(&self, start: f64, duration: f64) -> Vec<f64> {
-        let end = start + duration;
-        (0..self.n_samples(duration))
-            .map(|i| {
-                let at = start + i as f64 * self.sample_every;
-                if (at - end).abs() <= TOLERANCE * self.sample_every {
-                    end
-                } else {
-                    at
-                }
-            })
-            .collect()
+        crate::time_loop::events::evenly_spaced(
+            start,
+            start + duration,
+            self.sample_every,
+            self.n_samples(duration),
+            TOLERANCE,
+        )
     }
 }
 

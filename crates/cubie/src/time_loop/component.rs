@@ -237,16 +237,7 @@ impl LoopSettings {
         let start = self.t0 + self.settling_time;
         let end = start + self.duration;
         let every = self.save_every.unwrap_or(0.0);
-        (0..self.n_saves())
-            .map(|k| {
-                let at = start + k as f64 * every;
-                if (at - end).abs() <= 1e-10 * every {
-                    end
-                } else {
-                    at
-                }
-            })
-            .collect()
+        super::events::evenly_spaced(start, end, every, self.n_saves(), 1e-10)
     }
 }
 

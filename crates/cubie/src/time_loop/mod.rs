@@ -1,7 +1,9 @@
-//! The time loop: save cadence, settling time, status word, counters.
+//! The time loop: save cadence, settling time, status word, counters, and
+//! the output events every backend's loop lands on ([`events`]).
 //! Its CPU form is `backend::cpu::time_loop`.
 
 mod component;
+pub mod events;
 mod status;
 
 pub use component::{LoopComponent, LoopError, LoopSettings, MAX_EVENTS, MIN_SPACINGS};

@@ -39,17 +39,14 @@ impl<T: JitReal> CpuKernel<T> {
         let registry = &tree.registry;
         let plan = &tree.plan;
         let settings = &tree.loop_settings;
-        let (summaries, sample_times) = match &plan.timing {
-            Some(timing) => (
-                Some(tree.summaries.cpu::<T>(
-                    registry,
-                    timing,
-                    &plan.summarised_states,
-                    &plan.summarised_observables,
-                )?),
-                timing.sample_times(settings.t0 + settings.settling_time, settings.duration),
-            ),
-            None => (None, Vec::new()),
+        let summaries = match &plan.timing {
+            Some(timing) => Some(tree.summaries.cpu::<T>(
+                registry,
+                timing,
+                &plan.summarised_states,
+                &plan.summarised_observables,
+            )?),
+            None => None,
         };
         let outputs = LoopOutputs {
             saved_states: if plan.save_state {
@@ -63,17 +60,12 @@ impl<T: JitReal> CpuKernel<T> {
                 Vec::new()
             },
             summaries,
-            sample_times,
             summarises_observables: !plan.summarised_observables.is_empty(),
         };
         let loop_id = tree.loop_component.id;
         let alloc = |name| registry.cpu_allocator::<T>(loop_id, name);
         let cpu = LoopCpu {
-            save_times: if plan.save_state || plan.save_observables || plan.save_time {
-                settings.save_times()
-            } else {
-                Vec::new()
-            },
+            events: tree.event_times(),
             settings: settings.clone(),
             state: alloc("state")?,
             proposed: alloc("proposed_state")?,

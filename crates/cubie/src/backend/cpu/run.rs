@@ -65,7 +65,7 @@ impl<T: JitReal> CpuKernel<T> {
     ) -> BatchOutputs<T> {
         let n = tree.n_states;
         let runs = inputs.n_runs;
-        let n_saves = self.cpu.save_times.len();
+        let n_saves = self.cpu.events.saves.len();
         let to_t = |v: &[f64]| -> Vec<T> { v.iter().map(|&x| T::from_f64(x)).collect() };
         let initial = to_t(&inputs.initial_values);
         let parameters = to_t(&inputs.parameters);
@@ -174,7 +174,7 @@ impl<T: JitReal> CpuKernel<T> {
         ));
         result.insert(NamedArray::labels("state_labels", &labels.states));
         result.insert(NamedArray::labels("parameter_labels", &labels.parameters));
-        let times = &self.cpu.save_times;
+        let times = &self.cpu.events.saves;
         if plan.save_time {
             result.insert(NamedArray::new("time", vec![times.len()], rounded(times)));
         }

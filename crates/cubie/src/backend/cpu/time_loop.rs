@@ -15,6 +15,7 @@ use crate::controllers::StepDecision;
 use crate::drivers::DriverInterpolant;
 use crate::memory::{CpuAllocator, RunArena};
 use crate::outputs::SummariesCpu;
+use crate::time_loop::events::{self, EventCursor, EventTimes};
 use crate::time_loop::{LoopSettings, Status};
 
 /// One run's inputs and output slices.
@@ -43,7 +44,7 @@ pub struct RunSlot<'a, T> {
 #[derive(Debug)]
 pub struct LoopCpu<T: JitReal> {
     pub(crate) settings: LoopSettings,
-    pub(crate) save_times: Vec<f64>,
+    pub(crate) events: EventTimes,
     pub(crate) state: CpuAllocator<T>,
     pub(crate) proposed: CpuAllocator<T>,
     pub(crate) error: CpuAllocator<T>,
@@ -66,17 +67,8 @@ pub(crate) struct LoopOutputs<T: JitReal> {
     pub saved_observables: Vec<usize>,
     /// The summaries, when any metric is chosen.
     pub summaries: Option<SummariesCpu<T>>,
-    /// Summary sample times (empty without summaries).
-    pub sample_times: Vec<f64>,
     /// Whether the summaries read observables.
     pub summarises_observables: bool,
-}
-
-/// Progress through the output events of one run.
-#[derive(Debug, Default)]
-struct Cursor {
-    save: usize,
-    sample: usize,
 }
 
 fn load<T: Copy>(to: &[Cell<T>], from: &[T]) {
@@ -94,11 +86,6 @@ fn store<T: Copy>(to: &mut [T], from: &[Cell<T>]) {
         *v = c.get();
     }
 }
-
-/// Relative tolerance for landing on an event time: a step that would end
-/// this close to it is stretched to end exactly on it, so accumulated
-/// rounding never leaves a sliver step.
-const SNAP: f64 = 1e-10;
 
 impl<T: JitReal> LoopCpu<T> {
     /// Integrates one run.
@@ -137,7 +124,7 @@ impl<T: JitReal> LoopCpu<T> {
         // steps that creep up on a singularity may still be accepted.
         let mut non_finite_pending = false;
 
-        let mut cursor = Cursor::default();
+        let mut cursor = EventCursor::default();
         if s.settling_time == 0.0 {
             self.record(&sys, arena, t, &mut cursor, &mut slot);
         }
@@ -151,15 +138,9 @@ impl<T: JitReal> LoopCpu<T> {
                 break;
             }
             // The next time the loop must land on exactly.
-            let settle_end = if t < t_start { t_start } else { t_end };
-            let event = self.next_event(&cursor).min(settle_end);
+            let event = events::target(t, t_start, t_end, self.events.next(&cursor));
             let controller_dt = dt.to_f64();
-            let remaining = event - t;
-            let (step_dt, lands) = if controller_dt >= remaining * (1.0 - SNAP) {
-                (remaining, true)
-            } else {
-                (controller_dt, false)
-            };
+            let events::Attempt { dt: step_dt, lands } = events::attempt(t, event, controller_dt);
             if !lands && t + step_dt == t {
                 // The step no longer moves time forward.
                 status.insert(Status::STEP_TOO_SMALL);
@@ -179,11 +160,7 @@ impl<T: JitReal> LoopCpu<T> {
 
             let non_finite = report.status.contains(Status::NON_FINITE_STATE)
                 || !all_finite(proposed)
-                || !all_finite(error)
-                || self
-                    .step
-                    .secondary_error(arena)
-                    .is_some_and(|e3| !all_finite(e3));
+                || !all_finite(error);
             let decision = if self.controller.is_adaptive() {
                 if non_finite {
                     // A shorter step may stay clear of a singularity ahead,
@@ -203,14 +180,7 @@ impl<T: JitReal> LoopCpu<T> {
                 let norm = if non_finite {
                     T::infinity()
                 } else {
-                    let norm = self.controller.error_norm(error, state, proposed);
-                    match self.step.secondary_error(arena) {
-                        Some(e3) => crate::step::dop853_combined_error(
-                            norm,
-                            self.controller.error_norm(e3, state, proposed),
-                        ),
-                        None => norm,
-                    }
+                    self.step.error_norm(&self.controller, arena, &io)
                 };
                 self.controller
                     .propose_step(norm, T::from_f64(step_dt), arena, &report)
@@ -274,31 +244,23 @@ impl<T: JitReal> LoopCpu<T> {
     }
 
     /// Writes NaN into every output a failed run never reached: the saves
-    /// from `cursor.save` on and the summary windows not completed (the
+    /// from `cursor.saves` on and the summary windows not completed (the
     /// window the failure cut short included), so that no zero passes for
     /// a value.
-    fn fill_unreached(&self, cursor: &Cursor, slot: &mut RunSlot<'_, T>) {
+    fn fill_unreached(&self, cursor: &EventCursor, slot: &mut RunSlot<'_, T>) {
         let out = &self.outputs;
         let nan = T::from_f64(f64::NAN);
-        let states = (cursor.save * out.saved_states.len()).min(slot.saved_states.len());
+        let states = (cursor.saves * out.saved_states.len()).min(slot.saved_states.len());
         slot.saved_states[states..].fill(nan);
         let observables =
-            (cursor.save * out.saved_observables.len()).min(slot.saved_observables.len());
+            (cursor.saves * out.saved_observables.len()).min(slot.saved_observables.len());
         slot.saved_observables[observables..].fill(nan);
         if let Some(summaries) = &out.summaries {
             let per_window = summaries.samples_per_window().max(1);
-            let done = cursor.sample / per_window;
+            let done = cursor.samples / per_window;
             let from = (done * summaries.row_len()).min(slot.summaries.len());
             slot.summaries[from..].fill(nan);
         }
-    }
-
-    /// The next save or summary sample time (infinite when none is left).
-    fn next_event(&self, cursor: &Cursor) -> f64 {
-        let save = self.save_times.get(cursor.save).copied();
-        let sample = self.outputs.sample_times.get(cursor.sample).copied();
-        save.unwrap_or(f64::INFINITY)
-            .min(sample.unwrap_or(f64::INFINITY))
     }
 
     /// Saves and samples whatever falls due at `t` (the loop has landed
@@ -308,21 +270,21 @@ impl<T: JitReal> LoopCpu<T> {
         sys: &SystemCall<'_, T>,
         arena: &RunArena<T>,
         t: f64,
-        cursor: &mut Cursor,
+        cursor: &mut EventCursor,
         slot: &mut RunSlot<'_, T>,
     ) {
         let out = &self.outputs;
         let state = self.state.view(arena);
         let observables = self.observables.view(arena);
-        let save_due = self.save_times.get(cursor.save) == Some(&t);
-        let sample_due = out.sample_times.get(cursor.sample) == Some(&t);
+        let due = self.events.due(cursor, t);
+        let (save_due, sample_due) = (due.save, due.sample);
         let need_observables = (save_due && !out.saved_observables.is_empty())
             || (sample_due && out.summarises_observables);
         if need_observables {
             sys.observables(t, state, observables);
         }
         if save_due {
-            let k = cursor.save;
+            let k = cursor.saves;
             let ns = out.saved_states.len();
             for (v, &i) in slot.saved_states[k * ns..(k + 1) * ns]
                 .iter_mut()
@@ -337,13 +299,12 @@ impl<T: JitReal> LoopCpu<T> {
             {
                 *v = observables[i].get();
             }
-            cursor.save += 1;
         }
         if sample_due {
             if let Some(summaries) = &out.summaries {
-                summaries.sample(arena, cursor.sample, t, state, observables, slot.summaries);
+                summaries.sample(arena, cursor.samples, t, state, observables, slot.summaries);
             }
-            cursor.sample += 1;
         }
+        cursor.advance(due);
     }
 }

@@ -6,11 +6,13 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
+use crate::backend::cpu::controller::ControllerCpu;
 use crate::backend::cpu::jit::{FusedErkStep, JitReal};
 use crate::backend::cpu::{CpuForm, SystemCall};
 use crate::memory::{BufferRegistry, CpuAllocator, RunArena};
-use crate::step::{ErkStep, StepError};
+use crate::step::{ErkStep, StepError, dop853_combined_error};
 use crate::system::SystemFunctions;
+use crate::time_loop::Status;
 
 use super::{CpuStep, StepIo, StepReport};
 
@@ -159,6 +161,28 @@ fn copy<T: Copy>(from: &[Cell<T>], to: &[Cell<T>]) {
     }
 }
 
+impl<T: JitReal> ErkCpu<T> {
+    /// The step's report: a non-finite second estimate (DOP853) makes the
+    /// step non-finite as a non-finite first one would.
+    fn report(&self, arena: &RunArena<T>, evaluations: u32) -> StepReport {
+        let secondary_finite = !self.has_secondary
+            || self
+                .secondary_error
+                .view(arena)
+                .iter()
+                .all(|e| e.get().is_finite());
+        StepReport {
+            status: if secondary_finite {
+                Status::SUCCESS
+            } else {
+                Status::NON_FINITE_STATE
+            },
+            evaluations,
+            ..StepReport::default()
+        }
+    }
+}
+
 impl<T: JitReal> CpuStep<T> for ErkCpu<T> {
     fn step(&self, sys: &SystemCall<'_, T>, arena: &RunArena<T>, io: &StepIo<'_, T>) -> StepReport {
         // Time-varying drivers must be re-evaluated at every stage time,
@@ -180,10 +204,7 @@ impl<T: JitReal> CpuStep<T> for ErkCpu<T> {
                     io.first_stage_cached,
                 )
                 .expect("registry buffers are sized from the model");
-            return StepReport {
-                evaluations,
-                ..StepReport::default()
-            };
+            return self.report(arena, evaluations);
         }
         let n = self.n;
         let k = self.stage_rhs.view(arena);
@@ -246,14 +267,21 @@ impl<T: JitReal> CpuStep<T> for ErkCpu<T> {
         if self.fsal && !self.cache_is_rhs {
             copy(k, cache);
         }
-        StepReport {
-            evaluations,
-            ..StepReport::default()
-        }
+        self.report(arena, evaluations)
     }
 
-    fn secondary_error<'a>(&self, arena: &'a RunArena<T>) -> Option<&'a [Cell<T>]> {
-        self.has_secondary.then(|| self.secondary_error.view(arena))
+    fn error_norm(
+        &self,
+        controller: &ControllerCpu<T>,
+        arena: &RunArena<T>,
+        io: &StepIo<'_, T>,
+    ) -> T {
+        let norm = controller.error_norm(io.error, io.state, io.proposed);
+        if !self.has_secondary {
+            return norm;
+        }
+        let e3 = self.secondary_error.view(arena);
+        dop853_combined_error(norm, controller.error_norm(e3, io.state, io.proposed))
     }
 
     fn caches_first_stage(&self) -> bool {

@@ -14,6 +14,7 @@ pub use rosenbrock::RosenbrockCpu;
 
 use std::cell::Cell;
 
+use crate::backend::cpu::controller::ControllerCpu;
 use crate::backend::cpu::jit::JitReal;
 use crate::backend::cpu::{CpuForm, SystemCall};
 use crate::memory::{BufferRegistry, RunArena};
@@ -57,9 +58,15 @@ pub trait CpuStep<T: JitReal>: Send + Sync + std::fmt::Debug {
     /// Takes one step; writes `proposed` and `error`.
     fn step(&self, sys: &SystemCall<'_, T>, arena: &RunArena<T>, io: &StepIo<'_, T>) -> StepReport;
 
-    /// A second error estimate to combine with the first (DOP853 only).
-    fn secondary_error<'a>(&self, _arena: &'a RunArena<T>) -> Option<&'a [Cell<T>]> {
-        None
+    /// The step's error as one number: the controller's scaled norm of
+    /// `io.error` (DOP853 combines it with its second estimate).
+    fn error_norm(
+        &self,
+        controller: &ControllerCpu<T>,
+        _arena: &RunArena<T>,
+        io: &StepIo<'_, T>,
+    ) -> T {
+        controller.error_norm(io.error, io.state, io.proposed)
     }
 
     /// True when an accepted step leaves the next step's first stage cached.

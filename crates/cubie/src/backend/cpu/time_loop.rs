@@ -300,10 +300,8 @@ impl<T: JitReal> LoopCpu<T> {
                 *v = observables[i].get();
             }
         }
-        if sample_due {
-            if let Some(summaries) = &out.summaries {
-                summaries.sample(arena, cursor.samples, t, state, observables, slot.summaries);
-            }
+        if sample_due && let Some(summaries) = &out.summaries {
+            summaries.sample(arena, cursor.samples, t, state, observables, slot.summaries);
         }
         cursor.advance(due);
     }

@@ -9,10 +9,10 @@ use std::cell::Cell;
 
 use cubie::Precision;
 use cubie::Real;
-use cubie::memory::BufferRegistry;
+use cubie::memory::{BufferRegistry, Component};
 use cubie::solvers::{
     LinearOperator, LinearSolverComponent, LinearSolverKind, LinearSolverSettings,
-    PreconditionerKind, SolverError,
+    LinearSolverSpec, PreconditionerKind, SolverError,
 };
 
 /// A dense matrix behind the matrix-free interface.
@@ -93,7 +93,8 @@ fn solve<T: Real>(
     seed: u64,
 ) -> (cubie::solvers::LinearOutcome, f64, f64) {
     let mut reg = BufferRegistry::new(T::PRECISION);
-    let comp = LinearSolverComponent::register(&mut reg, None, n, settings).expect("register");
+    let comp = LinearSolverComponent::register(&mut reg, None, LinearSolverSpec { n, settings })
+        .expect("register");
     let solver = comp.build::<T>(&reg).expect("build");
     let arena = reg.new_arena::<T>(comp.id()).expect("arena");
     let mut rng = Lcg(seed ^ 0xABCD);
@@ -327,7 +328,14 @@ fn settings_parse_validate_and_list_keys() {
     ));
     let mut reg = BufferRegistry::new(Precision::F64);
     assert_eq!(
-        LinearSolverComponent::register(&mut reg, None, 0, LinearSolverSettings::default()),
+        LinearSolverComponent::register(
+            &mut reg,
+            None,
+            LinearSolverSpec {
+                n: 0,
+                settings: LinearSolverSettings::default(),
+            },
+        ),
         Err(SolverError::EmptySystem)
     );
 }
@@ -336,9 +344,15 @@ fn settings_parse_validate_and_list_keys() {
 fn buffers_follow_the_kind() {
     let mut reg = BufferRegistry::new(Precision::F64);
     let n = 4;
-    let mut comp =
-        LinearSolverComponent::register(&mut reg, None, n, LinearSolverSettings::default())
-            .expect("register");
+    let mut comp = LinearSolverComponent::register(
+        &mut reg,
+        None,
+        LinearSolverSpec {
+            n,
+            settings: LinearSolverSettings::default(),
+        },
+    )
+    .expect("register");
     let id = comp.id();
     assert_eq!(reg.shared_elements(id), Ok(2 * n));
     assert_eq!(

@@ -8,11 +8,11 @@
 use std::cell::Cell;
 
 use cubie::Precision;
-use cubie::memory::BufferRegistry;
+use cubie::memory::{BufferRegistry, Component};
 use cubie::settings::SettingsMap;
 use cubie::solvers::{
     LinearSolverKind, LinearSolverSettings, NewtonComponent, NewtonOutcome, NewtonSettings,
-    NewtonStatus, NonlinearProblem, PreconditionerKind, SolverError,
+    NewtonSpec, NewtonStatus, NonlinearProblem, PreconditionerKind, SolverError,
 };
 
 /// A problem given by closures over f64 vectors, counting residual calls.
@@ -75,8 +75,16 @@ fn run<P: NonlinearProblem<f64>>(
 ) -> (NewtonOutcome, Vec<f64>) {
     let mut reg = BufferRegistry::new(Precision::F64);
     let step = reg.add_component("step", None).expect("root");
-    let comp = NewtonComponent::register(&mut reg, Some(step), x0.len(), newton, linear)
-        .expect("register");
+    let comp = NewtonComponent::register(
+        &mut reg,
+        Some(step),
+        NewtonSpec {
+            n: x0.len(),
+            settings: newton,
+            linear,
+        },
+    )
+    .expect("register");
     let solver = comp.build::<f64>(&reg).expect("build");
     let arena = reg.new_arena::<f64>(step).expect("arena");
     let x: Vec<Cell<f64>> = x0.iter().map(|&v| Cell::new(v)).collect();

@@ -8,11 +8,11 @@
 use std::cell::Cell;
 
 use cubie::Precision;
-use cubie::memory::{BufferRegistry, BufferSpec, Region};
+use cubie::memory::{BufferRegistry, BufferSpec, Component, Region};
 use cubie::settings::SettingsMap;
 use cubie::solvers::{
-    LinearSolverKind, LinearSolverSettings, NewtonComponent, NewtonSettings, NonlinearProblem,
-    PreconditionerKind,
+    LinearSolverKind, LinearSolverSettings, NewtonComponent, NewtonSettings, NewtonSpec,
+    NonlinearProblem, PreconditionerKind,
 };
 
 const N: usize = 3;
@@ -88,9 +88,16 @@ fn tree(
     let step = reg.add_component("step", Some(kernel)).expect("step");
     reg.register(step, BufferSpec::shared("stage_rhs", N))
         .expect("stage_rhs");
-    let newton =
-        NewtonComponent::register(&mut reg, Some(step), N, NewtonSettings::default(), linear)
-            .expect("newton");
+    let newton = NewtonComponent::register(
+        &mut reg,
+        Some(step),
+        NewtonSpec {
+            n: N,
+            settings: NewtonSettings::default(),
+            linear,
+        },
+    )
+    .expect("newton");
     (reg, kernel, newton)
 }
 

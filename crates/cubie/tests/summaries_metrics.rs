@@ -4,9 +4,10 @@
 
 use std::cell::Cell;
 
-use cubie::memory::{BufferRegistry, ComponentId, Location};
+use cubie::memory::{BufferRegistry, Component, ComponentId, Location};
 use cubie::outputs::{
-    MetricSpec, SummaryComponent, SummaryError, SummaryTiming, parse_metrics, summary_labels,
+    MetricSpec, SummaryComponent, SummaryError, SummarySpec, SummaryTiming, parse_metrics,
+    summary_labels,
 };
 use cubie::{Precision, Real};
 
@@ -19,9 +20,12 @@ fn tree<T: Real>(
     let mut reg = BufferRegistry::new(T::PRECISION);
     let root = reg.add_component("kernel", None).expect("root");
     let lp = reg.add_component("loop", Some(root)).expect("loop");
-    let out = reg.add_component("outputs", Some(lp)).expect("outputs");
-    let comp =
-        SummaryComponent::register(&mut reg, out, metrics, n_states, n_obs).expect("register");
+    let spec = SummarySpec {
+        metrics,
+        n_state_vars: n_states,
+        n_observable_vars: n_obs,
+    };
+    let comp = SummaryComponent::register(&mut reg, Some(lp), spec).expect("register");
     (reg, root, comp)
 }
 
@@ -589,15 +593,13 @@ fn errors_are_typed() {
         Err(SummaryError::Registry(_))
     ));
     let mut reg2 = BufferRegistry::new(Precision::F64);
-    let id = reg2.add_component("outputs", None).expect("root");
+    let duplicate = SummarySpec {
+        metrics: &[MetricSpec::Peaks(2), MetricSpec::Peaks(4)],
+        n_state_vars: 1,
+        n_observable_vars: 0,
+    };
     assert_eq!(
-        SummaryComponent::register(
-            &mut reg2,
-            id,
-            &[MetricSpec::Peaks(2), MetricSpec::Peaks(4)],
-            1,
-            0
-        ),
+        SummaryComponent::register(&mut reg2, None, duplicate),
         Err(SummaryError::Duplicate("peaks".into()))
     );
     let msg = parse_metrics("mean, avg").expect_err("unknown").to_string();

@@ -2,7 +2,7 @@
 //! settings and registers the controller's persistent memory and the
 //! initial step's scratch with the registry.
 
-use crate::memory::{BufferRegistry, BufferSpec, ComponentId};
+use crate::memory::{BufferRegistry, BufferSpec, Component, ComponentId};
 use crate::settings::SettingsMap;
 
 use super::{ControllerError, ControllerKind, ControllerSettings, StepController, Tolerance};
@@ -60,27 +60,18 @@ pub struct ControlledStep {
     pub newton: bool,
 }
 
-/// The controller component.
-#[derive(Debug, Clone)]
-pub struct ControllerComponent {
-    pub(crate) id: ComponentId,
-    pub(crate) settings: ControllerSettings,
-    pub(crate) n_states: usize,
-}
-
-impl ControllerComponent {
-    /// Builds the settings for `step` from its defaults, the options
-    /// and the named settings, validates them, and registers the
-    /// controller's buffers under `id`.
-    pub fn register(
-        registry: &mut BufferRegistry,
-        id: ComponentId,
-        options: ControllerOptions,
+impl ControllerOptions {
+    /// The controller's settings for `step`: its defaults, these
+    /// options and the named settings, validated for `n_states` states.
+    /// `span` (the integration span) is the default largest step.
+    pub fn resolve(
+        &self,
         step: &ControlledStep,
         n_states: usize,
         named: &SettingsMap,
         span: f64,
-    ) -> Result<Self, super::ControllerError> {
+    ) -> Result<ControllerSettings, ControllerError> {
+        let options = self;
         let mut settings = step.defaults.clone();
         // OrdinaryDiffEq's version of a method may carry an error estimate
         // that cubie's tableau lacks (its Trapezoid): cubie then steps fixed.
@@ -138,7 +129,44 @@ impl ControllerComponent {
             )));
         }
         settings.validate(n_states)?;
+        Ok(settings)
+    }
+}
 
+/// What the controller component is built from: settings already resolved
+/// (see [`ControllerOptions::resolve`]), so that a step can read them
+/// before the controller's node is added after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ControllerSpec {
+    /// The controller's settings.
+    pub settings: ControllerSettings,
+    /// States per run.
+    pub n_states: usize,
+}
+
+/// The controller component.
+#[derive(Debug, Clone)]
+pub struct ControllerComponent {
+    pub(crate) id: ComponentId,
+    pub(crate) settings: ControllerSettings,
+    pub(crate) n_states: usize,
+}
+
+impl Component for ControllerComponent {
+    const NAME: &'static str = "controller";
+    type Spec<'a> = ControllerSpec;
+    type Error = ControllerError;
+
+    /// Adds the `controller` node and registers the controller's
+    /// persistent memory and the initial step's scratch.
+    fn register(
+        registry: &mut BufferRegistry,
+        parent: Option<ComponentId>,
+        spec: ControllerSpec,
+    ) -> Result<Self, ControllerError> {
+        let ControllerSpec { settings, n_states } = spec;
+        settings.validate(n_states)?;
+        let id = registry.add_component(Self::NAME, parent)?;
         let memory = settings.kind.memory_elements();
         registry.register(
             id,
@@ -157,6 +185,12 @@ impl ControllerComponent {
         })
     }
 
+    fn id(&self) -> ComponentId {
+        self.id
+    }
+}
+
+impl ControllerComponent {
     /// The validated settings.
     pub fn settings(&self) -> &ControllerSettings {
         &self.settings

@@ -12,7 +12,7 @@ mod component;
 mod settings;
 mod step_controller;
 
-pub use component::{ControlledStep, ControllerComponent, ControllerOptions};
+pub use component::{ControlledStep, ControllerComponent, ControllerOptions, ControllerSpec};
 pub use settings::{
     ControllerDefaults, ControllerError, ControllerKind, ControllerSettings, Tolerance,
 };

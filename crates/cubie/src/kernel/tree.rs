@@ -7,17 +7,19 @@
 use thiserror::Error;
 
 use crate::Precision;
-use crate::controllers::{ControllerComponent, ControllerError, ControllerOptions};
+use crate::controllers::{ControllerComponent, ControllerError, ControllerOptions, ControllerSpec};
 use crate::drivers::{DriverError, DriverSeries, DriverSettings};
 use crate::memory::{
-    ArenaLayout, BufferRegistry, ComponentId, KeyMismatch, LayoutReport, RegistryError,
+    ArenaLayout, BufferRegistry, Component, ComponentId, KeyMismatch, LayoutReport, RegistryError,
 };
-use crate::outputs::{OutputError, OutputPlan, OutputSettings, SummaryComponent, SummaryError};
+use crate::outputs::{
+    OutputError, OutputPlan, OutputSettings, SummaryComponent, SummaryError, SummarySpec,
+};
 use crate::settings::{SettingsError, SettingsMap};
-use crate::step::{AlgorithmEntry, ImplicitSolverSettings, StepComponent, StepError};
+use crate::step::{AlgorithmEntry, ImplicitSolverSettings, StepComponent, StepError, StepSpec};
 use crate::system::{Model, SystemFunctions};
 use crate::time_loop::events::EventTimes;
-use crate::time_loop::{COUNTER_LABELS, LoopComponent, LoopError, LoopSettings};
+use crate::time_loop::{COUNTER_LABELS, LoopComponent, LoopError, LoopSettings, LoopSpec};
 
 use super::footprint::{Bytes, Footprint, MemoryBudget, MemoryError};
 
@@ -127,24 +129,19 @@ impl KernelTree {
         let n = model.n_states();
         let mut registry = BufferRegistry::new(precision);
         let root = registry.add_component("kernel", None)?;
-        let loop_id = registry.add_component("loop", Some(root))?;
-        let step_id = registry.add_component("step", Some(loop_id))?;
-        let controller_id = registry.add_component("controller", Some(loop_id))?;
-        let outputs_id = registry.add_component("outputs", Some(loop_id))?;
-
         let loop_component = LoopComponent::register(
             &mut registry,
-            loop_id,
-            n,
-            model.n_parameters(),
-            model.n_drivers(),
-            model.n_observables(),
-            algorithm.adaptive,
+            Some(root),
+            LoopSpec {
+                n_states: n,
+                n_parameters: model.n_parameters(),
+                n_drivers: model.n_drivers(),
+                n_observables: model.n_observables(),
+                adaptive: algorithm.adaptive,
+            },
         )?;
-        let controller = ControllerComponent::register(
-            &mut registry,
-            controller_id,
-            controller,
+        let loop_id = loop_component.id;
+        let controller_settings = controller.resolve(
             &algorithm.controlled_step(),
             n,
             settings,
@@ -158,7 +155,7 @@ impl KernelTree {
                     settings,
                     precision,
                     n,
-                    controller.settings(),
+                    &controller_settings,
                 )
                 .map_err(StepError::from)?,
             )
@@ -170,7 +167,23 @@ impl KernelTree {
             Some(s) if s.needs_jacobian() => ModelFunctionSet::WithJacobianDiagonal,
             _ => ModelFunctionSet::Plain,
         };
-        let step = StepComponent::register(&mut registry, step_id, algorithm, n, solver)?;
+        let step = StepComponent::register(
+            &mut registry,
+            Some(loop_id),
+            StepSpec {
+                algorithm,
+                n_states: n,
+                solver,
+            },
+        )?;
+        let controller = ControllerComponent::register(
+            &mut registry,
+            Some(loop_id),
+            ControllerSpec {
+                settings: controller_settings,
+                n_states: n,
+            },
+        )?;
         let fixed_dt = if controller.settings().kind.is_adaptive() {
             None
         } else {
@@ -189,10 +202,12 @@ impl KernelTree {
         )?;
         let summaries = SummaryComponent::register(
             &mut registry,
-            outputs_id,
-            &plan.metrics,
-            plan.summarised_states.len(),
-            plan.summarised_observables.len(),
+            Some(loop_id),
+            SummarySpec {
+                metrics: &plan.metrics,
+                n_state_vars: plan.summarised_states.len(),
+                n_observable_vars: plan.summarised_observables.len(),
+            },
         )?;
 
         let footprint = footprint(model, precision, &plan, &summaries, &loop_settings)?;

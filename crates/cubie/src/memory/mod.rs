@@ -112,6 +112,7 @@
 //! ```
 
 mod arena;
+mod component;
 mod cuda;
 mod error;
 mod keys;
@@ -121,6 +122,7 @@ mod registry;
 mod report;
 
 pub use arena::{ArenaLayout, CpuAllocator, RunArena};
+pub use component::Component;
 pub use error::RegistryError;
 pub use keys::{KeyMismatch, LocationKeys};
 pub use layout::{Aliasing, Placement};

@@ -5,15 +5,15 @@
 //! ```
 //! use std::cell::Cell;
 //! use cubie::Precision;
-//! use cubie::memory::BufferRegistry;
-//! use cubie::outputs::{SummaryComponent, SummaryTiming, parse_metrics};
+//! use cubie::memory::{BufferRegistry, Component};
+//! use cubie::outputs::{SummaryComponent, SummarySpec, SummaryTiming, parse_metrics};
 //!
 //! # fn main() -> Result<(), cubie::outputs::SummaryError> {
 //! let mut reg = BufferRegistry::new(Precision::F64);
 //! let root = reg.add_component("kernel", None)?;
-//! let outputs = reg.add_component("outputs", Some(root))?;
 //! let metrics = parse_metrics("mean, max")?;
-//! let summaries = SummaryComponent::register(&mut reg, outputs, &metrics, 1, 0)?;
+//! let spec = SummarySpec { metrics: &metrics, n_state_vars: 1, n_observable_vars: 0 };
+//! let summaries = SummaryComponent::register(&mut reg, Some(root), spec)?;
 //! let timing = SummaryTiming::new(0.5, 1.0)?; // two samples per window
 //! let cpu = summaries.cpu::<f64>(&reg, &timing, &[0], &[])?;
 //!
@@ -84,7 +84,8 @@ use crate::memory::RegistryError;
 pub use metrics::{METRIC_NAMES, MetricSpec, parse_metrics};
 pub use selection::{OutputError, OutputPlan, OutputSettings};
 pub use summaries::{
-    SummariesCpu, SummaryArray, SummaryComponent, SummaryOutput, SummaryTiming, summary_labels,
+    SummariesCpu, SummaryArray, SummaryComponent, SummaryOutput, SummarySpec, SummaryTiming,
+    summary_labels,
 };
 
 /// What summary settings can get wrong.

@@ -5,7 +5,7 @@ use std::cell::Cell;
 
 use super::SummaryError;
 use super::metrics::{MetricSpec, Tick, WindowCounts, check_unique};
-use crate::memory::{BufferRegistry, BufferSpec, ComponentId, CpuAllocator, RunArena};
+use crate::memory::{BufferRegistry, BufferSpec, Component, ComponentId, CpuAllocator, RunArena};
 use crate::precision::{Precision, Real};
 
 /// The window-counter buffer of the component.
@@ -155,24 +155,43 @@ pub struct SummaryComponent {
     n_vars: [usize; 2],
 }
 
-impl SummaryComponent {
-    /// Registers the buffers of `metrics` for `n_state_vars` selected
-    /// states and `n_observable_vars` selected observables, all
-    /// persistent-local: `summary_window`, `<kind>_summary_history`, and
+/// What the summaries component is built from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SummarySpec<'a> {
+    /// The chosen metrics, in output order.
+    pub metrics: &'a [MetricSpec],
+    /// Selected states.
+    pub n_state_vars: usize,
+    /// Selected observables.
+    pub n_observable_vars: usize,
+}
+
+impl Component for SummaryComponent {
+    const NAME: &'static str = "outputs";
+    type Spec<'a> = SummarySpec<'a>;
+    type Error = SummaryError;
+
+    /// Adds the `outputs` node and registers the buffers of the metrics
+    /// for the selected states and observables, all persistent-local:
+    /// `summary_window`, `<kind>_summary_history`, and
     /// `<kind>_summary_<metric>` per metric. With no metrics the first
     /// three are registered with size 0.
     ///
-    /// The component owns `id`'s buffers: register it on a fresh node, or
-    /// after `registry.clear_own(id)` when the metrics change (a metric
-    /// dropped from the list would otherwise keep its buffers).
-    pub fn register(
+    /// The component owns its node's buffers: when the metrics change,
+    /// register a new one (a metric dropped from the list would otherwise
+    /// keep its buffers).
+    fn register(
         registry: &mut BufferRegistry,
-        id: ComponentId,
-        metrics: &[MetricSpec],
-        n_state_vars: usize,
-        n_observable_vars: usize,
+        parent: Option<ComponentId>,
+        spec: SummarySpec<'_>,
     ) -> Result<Self, SummaryError> {
+        let SummarySpec {
+            metrics,
+            n_state_vars,
+            n_observable_vars,
+        } = spec;
         check_unique(metrics)?;
+        let id = registry.add_component(Self::NAME, parent)?;
         let n_vars = [n_state_vars, n_observable_vars];
         let window = if metrics.is_empty() { 0 } else { WINDOW_LEN };
         registry.register(id, BufferSpec::local(WINDOW, window).persistent())?;
@@ -196,6 +215,12 @@ impl SummaryComponent {
         })
     }
 
+    fn id(&self) -> ComponentId {
+        self.id
+    }
+}
+
+impl SummaryComponent {
     /// The chosen metrics, in output order.
     pub fn metrics(&self) -> &[MetricSpec] {
         &self.metrics

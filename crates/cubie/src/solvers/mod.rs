@@ -7,8 +7,8 @@
 //! ```
 //! use std::cell::Cell;
 //! use cubie::Precision;
-//! use cubie::memory::BufferRegistry;
-//! use cubie::solvers::{NewtonComponent, NewtonSettings, NonlinearProblem};
+//! use cubie::memory::{BufferRegistry, Component};
+//! use cubie::solvers::{NewtonComponent, NewtonSettings, NewtonSpec, NonlinearProblem};
 //! use cubie::solvers::linear::{LinearSolverKind, LinearSolverSettings};
 //!
 //! // G(x) = x³ + x − 2, root 1, in each of 3 unknowns.
@@ -35,7 +35,8 @@
 //! let mut reg = BufferRegistry::new(Precision::F64);
 //! let step = reg.add_component("step", None)?;
 //! let linear = LinearSolverSettings { kind: LinearSolverKind::Lu, ..Default::default() };
-//! let newton = NewtonComponent::register(&mut reg, Some(step), 3, NewtonSettings::default(), linear)?;
+//! let spec = NewtonSpec { n: 3, settings: NewtonSettings::default(), linear };
+//! let newton = NewtonComponent::register(&mut reg, Some(step), spec)?;
 //! let solver = newton.build::<f64>(&reg)?;
 //! let arena = reg.new_arena::<f64>(step)?;
 //! let x: Vec<Cell<f64>> = (0..3).map(|_| Cell::new(0.5)).collect();
@@ -54,8 +55,9 @@ pub mod vector;
 pub use error::SolverError;
 pub use linear::{
     LinearOperator, LinearOutcome, LinearSolver, LinearSolverComponent, LinearSolverKind,
-    LinearSolverSettings, PreconditionerKind,
+    LinearSolverSettings, LinearSolverSpec, PreconditionerKind,
 };
 pub use newton::{
-    NewtonComponent, NewtonKrylov, NewtonOutcome, NewtonSettings, NewtonStatus, NonlinearProblem,
+    NewtonComponent, NewtonKrylov, NewtonOutcome, NewtonSettings, NewtonSpec, NewtonStatus,
+    NonlinearProblem,
 };

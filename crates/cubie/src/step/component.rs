@@ -1,7 +1,7 @@
 //! The step of a kernel, whatever its family: one value the kernel tree
 //! registers and each backend resolves into its form.
 
-use crate::memory::{BufferRegistry, ComponentId};
+use crate::memory::{BufferRegistry, Component, ComponentId};
 
 use super::implicit::ImplicitSolverSettings;
 use super::{AlgorithmEntry, DirkStep, ErkStep, FirkStep, Method, RosenbrockStep, StepError};
@@ -19,17 +19,35 @@ pub enum StepComponent {
     Rosenbrock(RosenbrockStep),
 }
 
-impl StepComponent {
-    /// Registers `algorithm`'s step under `id` for `n` states; implicit
-    /// steps take their solvers' settings
-    /// from `solver` (`None` is refused for them).
-    pub fn register(
+/// What the step component is built from.
+#[derive(Debug, Clone)]
+pub struct StepSpec<'a> {
+    /// The catalogue's entry of the algorithm.
+    pub algorithm: &'a AlgorithmEntry,
+    /// States per run.
+    pub n_states: usize,
+    /// The Newton and linear solvers' settings; implicit steps need them
+    /// (`None` is refused for them), the others ignore them.
+    pub solver: Option<ImplicitSolverSettings>,
+}
+
+impl Component for StepComponent {
+    const NAME: &'static str = "step";
+    type Spec<'a> = StepSpec<'a>;
+    type Error = StepError;
+
+    /// Adds the `step` node and registers the algorithm's step there.
+    fn register(
         registry: &mut BufferRegistry,
-        id: ComponentId,
-        algorithm: &AlgorithmEntry,
-        n: usize,
-        solver: Option<ImplicitSolverSettings>,
+        parent: Option<ComponentId>,
+        spec: StepSpec<'_>,
     ) -> Result<Self, StepError> {
+        let StepSpec {
+            algorithm,
+            n_states: n,
+            solver,
+        } = spec;
+        let id = registry.add_component(Self::NAME, parent)?;
         let solver = || {
             solver.ok_or_else(|| StepError::MissingSolverSettings {
                 algorithm: algorithm.name.to_string(),
@@ -50,5 +68,14 @@ impl StepComponent {
                 StepComponent::Rosenbrock(RosenbrockStep::register(registry, id, t, n, solver()?)?)
             }
         })
+    }
+
+    fn id(&self) -> ComponentId {
+        match self {
+            StepComponent::Erk(s) => s.id,
+            StepComponent::Dirk(s) => s.id,
+            StepComponent::Firk(s) => s.id,
+            StepComponent::Rosenbrock(s) => s.id,
+        }
     }
 }

@@ -28,8 +28,8 @@
 //! before its first Newton solve and writes them after its last, and
 //! they are only read after an accepted step.
 
-use crate::memory::{BufferRegistry, BufferSpec, ComponentId};
-use crate::solvers::NewtonComponent;
+use crate::memory::{BufferRegistry, BufferSpec, Component, ComponentId};
+use crate::solvers::{NewtonComponent, NewtonSpec};
 
 use super::implicit::ImplicitSolverSettings;
 use super::implicit_tableaus::RkTableau;
@@ -119,8 +119,15 @@ impl DirkStep {
         registry.register(id, BufferSpec::shared("stage_increment", n))?;
         registry.register(id, BufferSpec::shared("stage_base", n))?;
         registry.register(id, BufferSpec::shared("accumulator", s * n))?;
-        let newton =
-            NewtonComponent::register(registry, Some(id), n, solver.newton, solver.linear)?;
+        let newton = NewtonComponent::register(
+            registry,
+            Some(id),
+            NewtonSpec {
+                n,
+                settings: solver.newton,
+                linear: solver.linear,
+            },
+        )?;
         registry.host_shared_as(newton.id(), "solver_scratch")?;
         registry.register(
             id,

@@ -15,8 +15,8 @@
 //! `start_rhs` (n, `f(t, y)`), `jacobian_scratch` (n² with `lu`, n
 //! with `jacobi`); Newton's memory is hosted as `solver_scratch`.
 
-use crate::memory::{BufferRegistry, BufferSpec, ComponentId};
-use crate::solvers::{LinearSolverComponent, NewtonComponent};
+use crate::memory::{BufferRegistry, BufferSpec, Component, ComponentId};
+use crate::solvers::{LinearSolverComponent, LinearSolverSpec, NewtonComponent, NewtonSpec};
 
 use super::StepError;
 use super::implicit::ImplicitSolverSettings;
@@ -96,16 +96,25 @@ impl FirkStep {
             0
         };
         registry.register(id, BufferSpec::local("jacobian_scratch", jacobian))?;
-        let newton =
-            NewtonComponent::register(registry, Some(id), s * n, solver.newton, solver.linear)?;
+        let newton = NewtonComponent::register(
+            registry,
+            Some(id),
+            NewtonSpec {
+                n: s * n,
+                settings: solver.newton,
+                linear: solver.linear,
+            },
+        )?;
         registry.host_shared_as(newton.id(), "solver_scratch")?;
         let filter = match tableau.b_hat {
             Some(_) => Some(LinearSolverComponent::register_as(
                 registry,
                 Some(id),
                 "error_filter",
-                n,
-                solver.linear,
+                LinearSolverSpec {
+                    n,
+                    settings: solver.linear,
+                },
             )?),
             None => None,
         };

@@ -20,7 +20,7 @@ pub mod tableau;
 pub use catalogue::{
     Algorithm, AlgorithmEntry, ImplicitMethod, Method, StepFamily, algorithms, find_algorithm,
 };
-pub use component::StepComponent;
+pub use component::{StepComponent, StepSpec};
 pub use dirk::DirkStep;
 pub use erk::{ErkScheme, ErkStep};
 pub use erk_tableaus::{UnknownTableau, erk_tableau, erk_tableau_names, erk_tableaus};

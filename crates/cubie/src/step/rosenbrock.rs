@@ -14,8 +14,8 @@
 //! the linear solver clobbers it), and `time_derivative` (n); the drivers'
 //! rates come from the loop's `driver_rates`.
 
-use crate::memory::{BufferRegistry, BufferSpec, ComponentId};
-use crate::solvers::LinearSolverComponent;
+use crate::memory::{BufferRegistry, BufferSpec, Component, ComponentId};
+use crate::solvers::{LinearSolverComponent, LinearSolverSpec};
 
 use super::StepError;
 use super::implicit::ImplicitSolverSettings;
@@ -44,7 +44,14 @@ impl RosenbrockStep {
         registry.register(id, BufferSpec::shared("stage_state", n))?;
         registry.register(id, BufferSpec::shared("stage_rhs", n))?;
         registry.register(id, BufferSpec::shared("time_derivative", n))?;
-        let linear = LinearSolverComponent::register(registry, Some(id), n, solver.linear)?;
+        let linear = LinearSolverComponent::register(
+            registry,
+            Some(id),
+            LinearSolverSpec {
+                n,
+                settings: solver.linear,
+            },
+        )?;
         Ok(RosenbrockStep {
             id,
             n,

@@ -2,7 +2,7 @@
 
 use thiserror::Error;
 
-use crate::memory::{BufferRegistry, BufferSpec, ComponentId, RegistryError};
+use crate::memory::{BufferRegistry, BufferSpec, Component, ComponentId, RegistryError};
 use crate::number::Num;
 
 /// When and how long a run integrates, and what it saves.
@@ -246,6 +246,22 @@ fn spacing_at(at: f64) -> f64 {
     f64::from_bits(at.to_bits() + 1) - at
 }
 
+/// What the loop component is built from: the model's sizes and whether
+/// the step estimates its error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoopSpec {
+    /// States per run.
+    pub n_states: usize,
+    /// Parameters per run.
+    pub n_parameters: usize,
+    /// Drivers (forcing series).
+    pub n_drivers: usize,
+    /// Observables per run.
+    pub n_observables: usize,
+    /// The step is adaptive: the loop keeps an error estimate.
+    pub adaptive: bool,
+}
+
 /// The loop component: owns the run's state, proposal, error estimate,
 /// parameters, driver values and observables as registry buffers, and
 /// hosts the step, the controller and the outputs.
@@ -255,17 +271,25 @@ pub struct LoopComponent {
     pub id: ComponentId,
 }
 
-impl LoopComponent {
-    /// Registers the loop's buffers.
-    pub fn register(
+impl Component for LoopComponent {
+    const NAME: &'static str = "loop";
+    type Spec<'a> = LoopSpec;
+    type Error = RegistryError;
+
+    /// Adds the `loop` node and registers the loop's buffers.
+    fn register(
         registry: &mut BufferRegistry,
-        id: ComponentId,
-        n_states: usize,
-        n_parameters: usize,
-        n_drivers: usize,
-        n_observables: usize,
-        adaptive: bool,
+        parent: Option<ComponentId>,
+        spec: LoopSpec,
     ) -> Result<Self, RegistryError> {
+        let id = registry.add_component(Self::NAME, parent)?;
+        let LoopSpec {
+            n_states,
+            n_parameters,
+            n_drivers,
+            n_observables,
+            adaptive,
+        } = spec;
         registry.register(id, BufferSpec::local("state", n_states))?;
         registry.register(id, BufferSpec::local("proposed_state", n_states))?;
         registry.register(
@@ -277,6 +301,10 @@ impl LoopComponent {
         registry.register(id, BufferSpec::local("driver_rates", n_drivers))?;
         registry.register(id, BufferSpec::local("observables", n_observables))?;
         Ok(LoopComponent { id })
+    }
+
+    fn id(&self) -> ComponentId {
+        self.id
     }
 }
 

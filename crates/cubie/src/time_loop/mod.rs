@@ -6,7 +6,7 @@ mod component;
 pub mod events;
 mod status;
 
-pub use component::{LoopComponent, LoopError, LoopSettings, MAX_EVENTS, MIN_SPACINGS};
+pub use component::{LoopComponent, LoopError, LoopSettings, LoopSpec, MAX_EVENTS, MIN_SPACINGS};
 pub use status::Status;
 
 /// Counters kept per run, in `.npz` order.

@@ -24,7 +24,7 @@ mod settings;
 
 use std::cell::Cell;
 
-use crate::memory::{BufferRegistry, BufferSpec, ComponentId, CpuAllocator, RunArena};
+use crate::memory::{BufferRegistry, BufferSpec, Component, ComponentId, CpuAllocator, RunArena};
 use crate::precision::Real;
 use crate::solvers::error::SolverError;
 
@@ -71,30 +71,46 @@ pub struct LinearSolverComponent {
     settings: LinearSolverSettings,
 }
 
-impl LinearSolverComponent {
-    /// The component's name in the owner tree.
-    pub const NAME: &'static str = "linear_solver";
+/// What a linear solver is built from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinearSolverSpec {
+    /// Unknowns per system.
+    pub n: usize,
+    /// Its settings.
+    pub settings: LinearSolverSettings,
+}
 
-    /// Adds a `linear_solver` component under `parent` (or as a root) for
-    /// systems of `n` unknowns and registers its buffers.
-    pub fn register(
+impl Component for LinearSolverComponent {
+    const NAME: &'static str = "linear_solver";
+    type Spec<'a> = LinearSolverSpec;
+    type Error = SolverError;
+
+    /// Adds a `linear_solver` component under `parent` (or as a root) and
+    /// registers its buffers.
+    fn register(
         reg: &mut BufferRegistry,
         parent: Option<ComponentId>,
-        n: usize,
-        settings: LinearSolverSettings,
+        spec: LinearSolverSpec,
     ) -> Result<Self, SolverError> {
-        Self::register_as(reg, parent, Self::NAME, n, settings)
+        Self::register_as(reg, parent, Self::NAME, spec)
     }
 
-    /// As [`register`](Self::register), under another component name (a
-    /// step that hosts a second linear solver beside its Newton solver's).
+    fn id(&self) -> ComponentId {
+        self.id
+    }
+}
+
+impl LinearSolverComponent {
+    /// As [`register`](Component::register), under another component name
+    /// (a step that hosts a second linear solver beside its Newton
+    /// solver's).
     pub fn register_as(
         reg: &mut BufferRegistry,
         parent: Option<ComponentId>,
         name: &str,
-        n: usize,
-        settings: LinearSolverSettings,
+        spec: LinearSolverSpec,
     ) -> Result<Self, SolverError> {
+        let LinearSolverSpec { n, settings } = spec;
         settings.validate()?;
         if n == 0 {
             return Err(SolverError::EmptySystem);
@@ -147,11 +163,6 @@ impl LinearSolverComponent {
             reg.register(self.id, BufferSpec::shared(name, size))?;
         }
         Ok(())
-    }
-
-    /// Its registry id.
-    pub fn id(&self) -> ComponentId {
-        self.id
     }
 
     /// Unknowns per system.

@@ -13,12 +13,12 @@ mod settings;
 
 use std::cell::Cell;
 
-use crate::memory::{BufferRegistry, BufferSpec, ComponentId, CpuAllocator, RunArena};
+use crate::memory::{BufferRegistry, BufferSpec, Component, ComponentId, CpuAllocator, RunArena};
 use crate::precision::Real;
 use crate::settings::SettingsMap;
 use crate::solvers::error::SolverError;
 use crate::solvers::linear::{
-    LinearOperator, LinearSolver, LinearSolverComponent, LinearSolverSettings,
+    LinearOperator, LinearSolver, LinearSolverComponent, LinearSolverSettings, LinearSolverSpec,
 };
 use crate::solvers::vector::{all_finite, copy, fill, norm};
 
@@ -114,19 +114,34 @@ pub struct NewtonComponent {
 /// Newton's own buffers, in registration order.
 const BUFFERS: [&str; 4] = ["delta", "residual", "residual_temp", "stage_base_bt"];
 
-impl NewtonComponent {
-    /// The component's name in the owner tree.
-    pub const NAME: &'static str = "newton";
+/// What the Newton solver is built from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewtonSpec {
+    /// Unknowns per system.
+    pub n: usize,
+    /// Newton's own settings.
+    pub settings: NewtonSettings,
+    /// The hosted linear solver's settings.
+    pub linear: LinearSolverSettings,
+}
+
+impl Component for NewtonComponent {
+    const NAME: &'static str = "newton";
+    type Spec<'a> = NewtonSpec;
+    type Error = SolverError;
 
     /// Adds a `newton` component under `parent` (or as a root) for `n`
     /// unknowns, registers its buffers, and adds its `linear_solver` child.
-    pub fn register(
+    fn register(
         reg: &mut BufferRegistry,
         parent: Option<ComponentId>,
-        n: usize,
-        settings: NewtonSettings,
-        linear: LinearSolverSettings,
+        spec: NewtonSpec,
     ) -> Result<Self, SolverError> {
+        let NewtonSpec {
+            n,
+            settings,
+            linear,
+        } = spec;
         settings.validate()?;
         linear.validate()?;
         if n == 0 {
@@ -136,7 +151,14 @@ impl NewtonComponent {
         for name in BUFFERS {
             reg.register(id, BufferSpec::shared(name, n))?;
         }
-        let linear = LinearSolverComponent::register(reg, Some(id), n, linear)?;
+        let linear = LinearSolverComponent::register(
+            reg,
+            Some(id),
+            LinearSolverSpec {
+                n,
+                settings: linear,
+            },
+        )?;
         Ok(NewtonComponent {
             id,
             n,
@@ -145,6 +167,12 @@ impl NewtonComponent {
         })
     }
 
+    fn id(&self) -> ComponentId {
+        self.id
+    }
+}
+
+impl NewtonComponent {
     /// Both solvers' settings from named settings (CuBIE's defaults for
     /// keys not given), e.g. `--set newton_tolerance=1e-8`.
     pub fn settings_from(
@@ -208,11 +236,6 @@ impl NewtonComponent {
         settings.validate()?;
         self.settings = settings;
         Ok(())
-    }
-
-    /// Its registry id.
-    pub fn id(&self) -> ComponentId {
-        self.id
     }
 
     /// Unknowns per system.

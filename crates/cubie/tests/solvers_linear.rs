@@ -9,10 +9,13 @@ use std::cell::Cell;
 
 use cubie::Precision;
 use cubie::Real;
+use cubie::backend::cpu::CpuForm;
+use cubie::backend::cpu::jit::JitReal;
+use cubie::backend::cpu::solvers::LinearOperator;
 use cubie::memory::{BufferRegistry, Component};
 use cubie::solvers::{
-    LinearOperator, LinearSolverComponent, LinearSolverKind, LinearSolverSettings,
-    LinearSolverSpec, PreconditionerKind, SolverError,
+    LinearSolverComponent, LinearSolverKind, LinearSolverSettings, LinearSolverSpec,
+    PreconditionerKind, SolverError,
 };
 
 /// A dense matrix behind the matrix-free interface.
@@ -80,13 +83,13 @@ fn matrix(n: usize, seed: u64, symmetric: bool) -> Vec<f64> {
     a
 }
 
-fn cells<T: Real>(v: &[f64]) -> Vec<Cell<T>> {
+fn cells<T: JitReal>(v: &[f64]) -> Vec<Cell<T>> {
     v.iter().map(|&x| Cell::new(T::from_f64(x))).collect()
 }
 
 /// Solves `A x = A x_true` from x = 0; returns (outcome, max |x − x_true|,
 /// true residual norm computed in f64).
-fn solve<T: Real>(
+fn solve<T: JitReal>(
     settings: LinearSolverSettings,
     a: &[f64],
     n: usize,
@@ -95,7 +98,7 @@ fn solve<T: Real>(
     let mut reg = BufferRegistry::new(T::PRECISION);
     let comp = LinearSolverComponent::register(&mut reg, None, LinearSolverSpec { n, settings })
         .expect("register");
-    let solver = comp.build::<T>(&reg).expect("build");
+    let solver = comp.cpu::<T>(&reg).expect("build");
     let arena = reg.new_arena::<T>(comp.id()).expect("arena");
     let mut rng = Lcg(seed ^ 0xABCD);
     let x_true: Vec<f64> = (0..n).map(|_| 2.0 * rng.next() - 1.0).collect();
@@ -136,7 +139,7 @@ const PRECONDS: [PreconditionerKind; 3] = [
     PreconditionerKind::Neumann,
 ];
 
-fn iterative_to_tolerance<T: Real>(tol: f64) {
+fn iterative_to_tolerance<T: JitReal>(tol: f64) {
     for kind in KINDS {
         for preconditioner in PRECONDS {
             for order in [1, 3] {

@@ -8,11 +8,13 @@
 use std::cell::Cell;
 
 use cubie::Precision;
+use cubie::backend::cpu::CpuForm;
+use cubie::backend::cpu::solvers::NonlinearProblem;
 use cubie::memory::{BufferRegistry, Component};
 use cubie::settings::SettingsMap;
 use cubie::solvers::{
     LinearSolverKind, LinearSolverSettings, NewtonComponent, NewtonOutcome, NewtonSettings,
-    NewtonSpec, NewtonStatus, NonlinearProblem, PreconditionerKind, SolverError,
+    NewtonSpec, NewtonStatus, PreconditionerKind, SolverError,
 };
 
 /// A problem given by closures over f64 vectors, counting residual calls.
@@ -85,7 +87,7 @@ fn run<P: NonlinearProblem<f64>>(
         },
     )
     .expect("register");
-    let solver = comp.build::<f64>(&reg).expect("build");
+    let solver = comp.cpu::<f64>(&reg).expect("build");
     let arena = reg.new_arena::<f64>(step).expect("arena");
     let x: Vec<Cell<f64>> = x0.iter().map(|&v| Cell::new(v)).collect();
     let out = solver.solve(p, &x, &arena);

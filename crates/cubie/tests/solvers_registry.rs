@@ -8,11 +8,13 @@
 use std::cell::Cell;
 
 use cubie::Precision;
+use cubie::backend::cpu::CpuForm;
+use cubie::backend::cpu::solvers::NonlinearProblem;
 use cubie::memory::{BufferRegistry, BufferSpec, Component, Region};
 use cubie::settings::SettingsMap;
 use cubie::solvers::{
     LinearSolverKind, LinearSolverSettings, NewtonComponent, NewtonSettings, NewtonSpec,
-    NonlinearProblem, PreconditionerKind,
+    PreconditionerKind,
 };
 
 const N: usize = 3;
@@ -167,7 +169,7 @@ fn solve(
     kernel: cubie::memory::ComponentId,
     newton: &NewtonComponent,
 ) -> (Vec<u64>, u32, u32) {
-    let solver = newton.build::<f64>(reg).expect("build");
+    let solver = newton.cpu::<f64>(reg).expect("build");
     let arena = reg.new_arena::<f64>(kernel).expect("arena");
     let x: Vec<Cell<f64>> = Y0.iter().map(|&v| Cell::new(v)).collect();
     let out = solver.solve(&RobertsonStep, &x, &arena);

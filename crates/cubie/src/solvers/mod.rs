@@ -1,6 +1,7 @@
 //! The solvers of the implicit algorithms: matrix-free linear solvers with
 //! preconditioners and a dense LU ([`linear`]), and the damped
-//! Newton–Krylov iteration that hosts one ([`newton`]). Each is a
+//! Newton–Krylov iteration that hosts one ([`newton`]), backend-neutral
+//! (their CPU numerics are `backend::cpu::solvers`). Each is a
 //! component of the buffer registry: it declares its work vectors there
 //! and never computes an offset or a total itself.
 //!
@@ -8,7 +9,9 @@
 //! use std::cell::Cell;
 //! use cubie::Precision;
 //! use cubie::memory::{BufferRegistry, Component};
-//! use cubie::solvers::{NewtonComponent, NewtonSettings, NewtonSpec, NonlinearProblem};
+//! use cubie::backend::cpu::CpuForm;
+//! use cubie::backend::cpu::solvers::NonlinearProblem;
+//! use cubie::solvers::{NewtonComponent, NewtonSettings, NewtonSpec};
 //! use cubie::solvers::linear::{LinearSolverKind, LinearSolverSettings};
 //!
 //! // G(x) = x³ + x − 2, root 1, in each of 3 unknowns.
@@ -37,7 +40,7 @@
 //! let linear = LinearSolverSettings { kind: LinearSolverKind::Lu, ..Default::default() };
 //! let spec = NewtonSpec { n: 3, settings: NewtonSettings::default(), linear };
 //! let newton = NewtonComponent::register(&mut reg, Some(step), spec)?;
-//! let solver = newton.build::<f64>(&reg)?;
+//! let solver = newton.cpu::<f64>(&reg)?; // its CPU form
 //! let arena = reg.new_arena::<f64>(step)?;
 //! let x: Vec<Cell<f64>> = (0..3).map(|_| Cell::new(0.5)).collect();
 //! let outcome = solver.solve(&Cubic, &x, &arena);
@@ -50,14 +53,10 @@
 pub mod error;
 pub mod linear;
 pub mod newton;
-pub mod vector;
 
 pub use error::SolverError;
 pub use linear::{
-    LinearOperator, LinearOutcome, LinearSolver, LinearSolverComponent, LinearSolverKind,
-    LinearSolverSettings, LinearSolverSpec, PreconditionerKind,
+    LinearOutcome, LinearSolverComponent, LinearSolverKind, LinearSolverSettings, LinearSolverSpec,
+    PreconditionerKind,
 };
-pub use newton::{
-    NewtonComponent, NewtonKrylov, NewtonOutcome, NewtonSettings, NewtonSpec, NewtonStatus,
-    NonlinearProblem,
-};
+pub use newton::{NewtonComponent, NewtonOutcome, NewtonSettings, NewtonSpec, NewtonStatus};

@@ -7,6 +7,7 @@ pub mod controller;
 pub mod jit;
 mod kernel;
 mod run;
+pub mod solvers;
 pub mod step;
 mod system;
 pub mod time_loop;

@@ -16,40 +16,12 @@
 //! plus `jacobi_diagonal` for an iterative kind with the `jacobi`
 //! preconditioner. Every buffer can be moved with `<buffer>_location`.
 
-mod bicgstab;
-mod lu;
-mod preconditioner;
-mod projection;
 mod settings;
 
-use std::cell::Cell;
-
-use crate::memory::{BufferRegistry, BufferSpec, Component, ComponentId, CpuAllocator, RunArena};
-use crate::precision::Real;
+use crate::memory::{BufferRegistry, BufferSpec, Component, ComponentId};
 use crate::solvers::error::SolverError;
 
 pub use settings::{LinearSolverKind, LinearSolverSettings, PreconditionerKind};
-
-use bicgstab::Bicgstab;
-use lu::Lu;
-use preconditioner::Preconditioner;
-use projection::Projection;
-
-/// The linear operator `A` of a solve, applied matrix-free.
-///
-/// The implicit steps implement it from the model's Jacobian-vector
-/// product (`out = v − h·γ·J·v`) and the symbolic Jacobian. Slices are
-/// arena views or caller vectors of length `n`; `out` never overlaps `v`.
-pub trait LinearOperator<T: Real> {
-    /// `out ← A v`.
-    fn apply(&self, v: &[Cell<T>], out: &[Cell<T>]);
-
-    /// `out ← diag(A)` (used by the `jacobi` preconditioner).
-    fn diagonal(&self, out: &[Cell<T>]);
-
-    /// `out ← A`, row-major `n × n` (used by `lu`).
-    fn dense(&self, out: &[Cell<T>]);
-}
 
 /// How a linear solve ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -174,112 +146,4 @@ impl LinearSolverComponent {
     pub fn settings(&self) -> &LinearSolverSettings {
         &self.settings
     }
-
-    /// Resolves the buffers into handles on the run arena of the tree.
-    /// Call it once the whole tree is registered and located.
-    pub fn build<T: Real>(&self, reg: &BufferRegistry) -> Result<LinearSolver<T>, SolverError> {
-        let id = self.id;
-        let s = &self.settings;
-        let handle = |name: &str| reg.cpu_allocator::<T>(id, name);
-        let precond = Preconditioner {
-            kind: s.preconditioner,
-            order: s.preconditioner_order,
-            diagonal: match s.preconditioner {
-                PreconditionerKind::Jacobi if s.kind != LinearSolverKind::Lu => {
-                    Some(handle("jacobi_diagonal")?)
-                }
-                _ => None,
-            },
-        };
-        let algorithm = match s.kind {
-            LinearSolverKind::MinimalResidual | LinearSolverKind::SteepestDescent => {
-                Algorithm::Projection(Projection {
-                    steepest_descent: s.kind == LinearSolverKind::SteepestDescent,
-                    preconditioned: handle("preconditioned_vec")?,
-                    temp: handle("temp")?,
-                })
-            }
-            LinearSolverKind::Bicgstab => Algorithm::Bicgstab(Bicgstab {
-                r0_hat: handle("bicg_r0_hat")?,
-                p: handle("bicg_p")?,
-                v: handle("bicg_v")?,
-                tmp: handle("bicg_tmp")?,
-                s_hat: handle("bicg_s_hat")?,
-            }),
-            LinearSolverKind::Lu => Algorithm::Lu(Lu {
-                matrix: handle("lu_matrix")?,
-                pivots: handle("pivots")?,
-            }),
-        };
-        Ok(LinearSolver {
-            n: self.n,
-            tolerance: T::from_f64(s.krylov_tolerance),
-            max_iters: s.krylov_max_iters,
-            precond,
-            algorithm,
-        })
-    }
 }
-
-#[derive(Debug, Clone, Copy)]
-enum Algorithm<T> {
-    Projection(Projection<T>),
-    Bicgstab(Bicgstab<T>),
-    Lu(Lu<T>),
-}
-
-/// A built linear solver: settings as constants, buffers resolved. `Copy`,
-/// so a worker holds it by value.
-#[derive(Debug, Clone, Copy)]
-pub struct LinearSolver<T> {
-    n: usize,
-    tolerance: T,
-    max_iters: u32,
-    precond: Preconditioner<T>,
-    algorithm: Algorithm<T>,
-}
-
-impl<T: Real> LinearSolver<T> {
-    /// Unknowns per system.
-    pub fn n(&self) -> usize {
-        self.n
-    }
-
-    /// Solves `A x = rhs` in `arena`. `x` holds the initial guess (ignored
-    /// by `lu`) and receives the solution; `rhs` is used as work space and
-    /// holds the last residual (`lu`: the solution) afterwards, as in CuBIE.
-    /// Both have length `n` and must not overlap this solver's buffers.
-    pub fn solve<O: LinearOperator<T> + ?Sized>(
-        &self,
-        op: &O,
-        rhs: &[Cell<T>],
-        x: &[Cell<T>],
-        arena: &RunArena<T>,
-    ) -> LinearOutcome {
-        let (rhs, x) = (&rhs[..self.n], &x[..self.n]);
-        match &self.algorithm {
-            Algorithm::Projection(p) => p.solve(
-                op,
-                &self.precond,
-                rhs,
-                x,
-                arena,
-                self.tolerance,
-                self.max_iters,
-            ),
-            Algorithm::Bicgstab(b) => b.solve(
-                op,
-                &self.precond,
-                rhs,
-                x,
-                arena,
-                self.tolerance,
-                self.max_iters,
-            ),
-            Algorithm::Lu(l) => l.solve(op, rhs, x, arena),
-        }
-    }
-}
-
-/// Handle type re-exported for the algorithm files.
-type Handle<T> = CpuAllocator<T>;

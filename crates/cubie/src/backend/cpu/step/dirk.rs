@@ -3,9 +3,9 @@
 use std::cell::Cell;
 
 use crate::backend::cpu::jit::JitReal;
+use crate::backend::cpu::solvers::NewtonKrylov;
 use crate::backend::cpu::{CpuForm, SystemCall};
 use crate::memory::{BufferRegistry, CpuAllocator, RunArena};
-use crate::solvers::NewtonKrylov;
 use crate::step::dirk::Variant;
 use crate::step::{DirkStep, StepError};
 use crate::time_loop::Status;
@@ -32,7 +32,7 @@ impl CpuForm for DirkStep {
             stiffly_accurate: self.stiffly_accurate,
             variant: self.variant,
             slope_change_error: self.slope_change_error,
-            newton: self.newton.build(registry)?,
+            newton: self.newton.cpu(registry)?,
             stage_increment: alloc("stage_increment")?,
             stage_base: alloc("stage_base")?,
             accumulator: alloc("accumulator")?,

@@ -3,9 +3,9 @@
 use std::cell::Cell;
 
 use crate::backend::cpu::jit::JitReal;
+use crate::backend::cpu::solvers::{LinearSolver, NewtonKrylov, NonlinearProblem};
 use crate::backend::cpu::{CpuForm, SystemCall};
 use crate::memory::{BufferRegistry, CpuAllocator, RunArena};
-use crate::solvers::{LinearSolver, NewtonKrylov, NonlinearProblem};
 use crate::step::firk::{invert, through_inverse};
 use crate::step::{FirkStep, StepError};
 use crate::time_loop::Status;
@@ -25,7 +25,7 @@ impl CpuForm for FirkStep {
         let a_inv = invert(&t.a);
         let error_weights = t.error_weights().map(|w| r(&through_inverse(&w, &a_inv)));
         let filter = match &self.filter {
-            Some(f) => Some(f.build(registry)?),
+            Some(f) => Some(f.cpu(registry)?),
             None => None,
         };
         Ok(FirkCpu {
@@ -35,7 +35,7 @@ impl CpuForm for FirkStep {
             solution_weights: r(&through_inverse(&t.b, &a_inv)),
             error_weights,
             gamma0: T::from_f64(t.b_hat_start),
-            newton: self.newton.build(registry)?,
+            newton: self.newton.cpu(registry)?,
             filter,
             stage_increment: alloc("stage_increment")?,
             stage_rhs: alloc("stage_rhs")?,

@@ -7,7 +7,8 @@ use std::cell::Cell;
 
 use crate::backend::cpu::SystemCall;
 use crate::backend::cpu::jit::JitReal;
-use crate::solvers::{LinearOperator, NewtonOutcome, NonlinearProblem};
+use crate::backend::cpu::solvers::{LinearOperator, NonlinearProblem};
+use crate::solvers::NewtonOutcome;
 use crate::time_loop::Status;
 
 /// The status flags of a Newton solve: none when it converged, else the

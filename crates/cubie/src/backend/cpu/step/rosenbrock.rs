@@ -1,9 +1,9 @@
 //! The Rosenbrock step's CPU form (see [`crate::step::RosenbrockStep`]).
 
 use crate::backend::cpu::jit::JitReal;
+use crate::backend::cpu::solvers::LinearSolver;
 use crate::backend::cpu::{CpuForm, SystemCall};
 use crate::memory::{BufferRegistry, CpuAllocator, RunArena};
-use crate::solvers::LinearSolver;
 use crate::step::{RosenbrockStep, StepError};
 use crate::time_loop::Status;
 
@@ -28,7 +28,7 @@ impl CpuForm for RosenbrockStep {
             b: r(&t.b),
             error_weights: t.error_weights().map(|w| r(&w)),
             c: t.c.clone(),
-            linear: self.linear.build(registry)?,
+            linear: self.linear.cpu(registry)?,
             stage_increments: alloc("stage_increments")?,
             stage_state: alloc("stage_state")?,
             stage_rhs: alloc("stage_rhs")?,

@@ -2,10 +2,11 @@
 
 use std::cell::Cell;
 
-use super::{Handle, LinearOperator, PreconditionerKind};
+use super::{Handle, LinearOperator};
+use crate::backend::cpu::solvers::vector::copy;
 use crate::memory::RunArena;
 use crate::precision::Real;
-use crate::solvers::vector::copy;
+use crate::solvers::PreconditionerKind;
 
 /// A built preconditioner.
 #[derive(Debug, Clone, Copy)]

@@ -4,9 +4,9 @@
 use std::cell::Cell;
 
 use super::{Handle, LinearOperator, LinearOutcome};
+use crate::backend::cpu::solvers::vector::{all_finite, copy};
 use crate::memory::RunArena;
 use crate::precision::Real;
-use crate::solvers::vector::{all_finite, copy};
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Lu<T> {

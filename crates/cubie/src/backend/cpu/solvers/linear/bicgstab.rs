@@ -5,9 +5,9 @@ use std::cell::Cell;
 
 use super::preconditioner::Preconditioner;
 use super::{Handle, LinearOperator, LinearOutcome};
+use crate::backend::cpu::solvers::vector::{axpy, copy, dot, fill, norm};
 use crate::memory::RunArena;
 use crate::precision::Real;
-use crate::solvers::vector::{axpy, copy, dot, fill, norm};
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Bicgstab<T> {

@@ -7,9 +7,9 @@ use std::cell::Cell;
 
 use super::preconditioner::Preconditioner;
 use super::{Handle, LinearOperator, LinearOutcome};
+use crate::backend::cpu::solvers::vector::{axpy, dot, norm};
 use crate::memory::RunArena;
 use crate::precision::Real;
-use crate::solvers::vector::{axpy, dot, norm};
 
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Projection<T> {

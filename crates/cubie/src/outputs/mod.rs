@@ -71,9 +71,9 @@
 //! - `state_summary_<metric>` / `observable_summary_<metric>`: variables x
 //!   the metric's state size.
 
-mod metrics;
+pub(crate) mod metrics;
 mod selection;
-mod summaries;
+pub(crate) mod summaries;
 
 use thiserror::Error;
 
@@ -84,8 +84,7 @@ use crate::memory::RegistryError;
 pub use metrics::{METRIC_NAMES, MetricSpec, parse_metrics};
 pub use selection::{OutputError, OutputPlan, OutputSettings};
 pub use summaries::{
-    SummariesCpu, SummaryArray, SummaryComponent, SummaryOutput, SummarySpec, SummaryTiming,
-    summary_labels,
+    SummaryArray, SummaryComponent, SummaryOutput, SummarySpec, SummaryTiming, summary_labels,
 };
 
 /// What summary settings can get wrong.

@@ -9,11 +9,13 @@ mod kernel;
 mod run;
 pub mod solvers;
 pub mod step;
+pub mod summaries;
 mod system;
 pub mod time_loop;
 
 pub use kernel::CpuKernel;
 pub(crate) use run::Labels;
+pub use summaries::SummariesCpu;
 pub use system::{CpuSystem, SystemCall};
 
 use crate::memory::BufferRegistry;

@@ -6,6 +6,7 @@ use std::cell::Cell;
 
 use std::sync::Arc;
 
+use crate::backend::cpu::SummariesCpu;
 use crate::backend::cpu::SystemCall;
 use crate::backend::cpu::controller::ControllerCpu;
 use crate::backend::cpu::jit::JitReal;
@@ -14,7 +15,6 @@ use crate::backend::cpu::step::{CpuStep, StepIo};
 use crate::controllers::StepDecision;
 use crate::drivers::DriverInterpolant;
 use crate::memory::{CpuAllocator, RunArena};
-use crate::outputs::SummariesCpu;
 use crate::time_loop::events::{self, EventCursor, EventTimes};
 use crate::time_loop::{LoopSettings, Status};
 

@@ -36,7 +36,7 @@ pub struct RunSlot<'a, T> {
     pub summaries: &'a mut [T],
     /// Receives the status word.
     pub status: &'a mut i32,
-    /// Receives the counters (see [`COUNTER_LABELS`]).
+    /// Receives the counters (see [`COUNTER_LABELS`](crate::time_loop::COUNTER_LABELS)).
     pub counters: &'a mut [i64],
 }
 

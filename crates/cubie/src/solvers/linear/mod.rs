@@ -1,11 +1,9 @@
 //! Matrix-free linear solvers for the Newton correction `A δ = r`, where
-//! `A = M − h·γ·J` (M = I) is given only as an operator
-//! ([`LinearOperator`]).
+//! `A = M − h·γ·J` (M = I) is given only as an operator.
 //!
 //! A solver is a registry component ([`LinearSolverComponent`]): it
-//! registers its work vectors by name when configured, and resolves them
-//! into [`CpuAllocator`] handles once ([`LinearSolverComponent::build`]); a
-//! solve then only views the run's [`RunArena`].
+//! registers its work vectors by name when configured; each backend
+//! resolves them into its form (on the CPU, `backend::cpu::solvers`).
 //!
 //! | kind | buffers (shared by default, each `n` unless noted) |
 //! | --- | --- |

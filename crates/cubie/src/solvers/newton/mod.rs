@@ -1,5 +1,5 @@
 //! Damped Newton–Krylov: solves `G(x) = 0` for a residual the caller
-//! provides ([`NonlinearProblem`]), each correction `G'(x) δ = −G(x)` by
+//! provides (`backend::cpu::solvers::NonlinearProblem`), each correction `G'(x) δ = −G(x)` by
 //! the hosted linear solver, each step `x + α δ` backtracked
 //! (`α = 1, d, d², …`) until the residual norm decreases.
 //!

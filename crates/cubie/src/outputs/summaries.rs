@@ -268,7 +268,7 @@ impl SummaryComponent {
     }
 
     /// Splits a batch's rows, `(runs, windows, row_len)` row-major as
-    /// [`SummariesCpu::sample`](crate::backend::cpu::SummariesCpu::sample) fills them run by run, into one array per
+    /// the CPU form's `sample` fills them run by run, into one array per
     /// metric of shape `(runs, windows, variables[, width])`.
     pub fn gather<T: Copy>(
         &self,

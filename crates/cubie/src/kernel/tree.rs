@@ -381,7 +381,10 @@ fn check_working_memory(
     budget: &MemoryBudget,
 ) -> Result<u128, KernelError> {
     let real = registry.precision().bytes() as u128;
-    let needed = (arena.total() as u128).saturating_mul(real);
+    // The CPU keeps every integer element in an i64 cell.
+    let needed = (arena.total() as u128)
+        .saturating_mul(real)
+        .saturating_add(arena.integer as u128 * 8);
     if needed <= u128::from(budget.bytes) {
         return Ok(needed);
     }
@@ -401,7 +404,7 @@ fn check_working_memory(
         .iter()
         .take(3)
         .map(|row| {
-            let bytes = Bytes((row.size as u128).saturating_mul(real));
+            let bytes = Bytes((row.size as u128).saturating_mul(row.element.bytes() as u128));
             format!("{bytes} {}/{}", row.owner, row.name)
         })
         .collect::<Vec<_>>()

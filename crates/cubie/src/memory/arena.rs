@@ -1,6 +1,7 @@
 //! The CPU allocator: one run's memory ([`RunArena`]) and the `Copy`
 //! handles ([`CpuAllocator`]) that resolve a buffer to its absolute place
-//! in it once, at build time.
+//! in it once, at build time. Integer buffers (flags, counters) live in a
+//! block of their own, as `i64` cells whatever their declared width.
 
 use std::cell::Cell;
 use std::marker::PhantomData;
@@ -8,6 +9,7 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
+use super::element::ElementType;
 use super::error::RegistryError;
 use super::locations::Region;
 use super::registry::{BufferRegistry, ComponentId};
@@ -15,7 +17,8 @@ use crate::precision::Real;
 
 /// Sizes of one run's arena: the root's shared region, then the root's
 /// persistent region, then every component's local arrays (depth first,
-/// parents before children).
+/// parents before children); the integer local arrays apart, in the same
+/// order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct ArenaLayout {
     /// Elements of the root's shared region.
@@ -24,10 +27,13 @@ pub struct ArenaLayout {
     pub persistent: usize,
     /// Elements of all local arrays of the tree.
     pub local: usize,
+    /// Elements of all integer local arrays of the tree.
+    #[serde(default)]
+    pub integer: usize,
 }
 
 impl ArenaLayout {
-    /// Elements of the whole arena.
+    /// Real elements of the whole arena (the integer block apart).
     pub fn total(&self) -> usize {
         self.shared + self.persistent + self.local
     }
@@ -52,14 +58,17 @@ impl ArenaLayout {
 #[derive(Debug, Clone)]
 pub struct RunArena<T: Real> {
     cells: Box<[Cell<T>]>,
+    integers: Box<[Cell<i64>]>,
     layout: ArenaLayout,
 }
 
 impl<T: Real> RunArena<T> {
-    /// A zeroed arena of `layout.total()` elements.
+    /// A zeroed arena of `layout.total()` real elements and
+    /// `layout.integer` integer ones.
     pub fn new(layout: ArenaLayout) -> Self {
         RunArena {
             cells: (0..layout.total()).map(|_| Cell::new(T::zero())).collect(),
+            integers: (0..layout.integer).map(|_| Cell::new(0)).collect(),
             layout,
         }
     }
@@ -84,6 +93,14 @@ impl<T: Real> RunArena<T> {
         for c in self.cells.iter_mut() {
             *c.get_mut() = T::zero();
         }
+        for c in self.integers.iter_mut() {
+            *c.get_mut() = 0;
+        }
+    }
+
+    /// The integer block.
+    pub fn integers(&self) -> &[Cell<i64>] {
+        &self.integers
     }
 
     /// The whole arena.
@@ -115,8 +132,9 @@ impl<T> Clone for CpuAllocator<T> {
 
 impl<T> Copy for CpuAllocator<T> {}
 
-impl<T: Real> CpuAllocator<T> {
-    /// Elements from the start of the arena.
+impl<T> CpuAllocator<T> {
+    /// Elements from the start of the arena (of its integer block, for an
+    /// integer buffer).
     pub fn offset(&self) -> usize {
         self.offset
     }
@@ -135,7 +153,9 @@ impl<T: Real> CpuAllocator<T> {
     pub fn range(&self) -> Range<usize> {
         self.offset..self.offset + self.len
     }
+}
 
+impl<T: Real> CpuAllocator<T> {
     /// The buffer's elements in `arena`.
     ///
     /// # Panics
@@ -161,6 +181,17 @@ impl<T: Real> CpuAllocator<T> {
     }
 }
 
+impl CpuAllocator<i64> {
+    /// An integer buffer's elements in the integer block of `arena`.
+    ///
+    /// # Panics
+    /// If `arena` is too short: it was built for another tree.
+    #[inline]
+    pub fn integers<'a, T: Real>(&self, arena: &'a RunArena<T>) -> &'a [Cell<i64>] {
+        &arena.integers[self.offset..self.offset + self.len]
+    }
+}
+
 impl BufferRegistry {
     /// The arena sizes of the tree holding `id`, from its root's totals.
     pub fn arena_layout(&self, id: ComponentId) -> Result<ArenaLayout, RegistryError> {
@@ -169,6 +200,7 @@ impl BufferRegistry {
             shared: self.shared_elements(root)?,
             persistent: self.persistent_elements(root)?,
             local: self.subtree_local_elements(root)?,
+            integer: self.subtree_integer_elements(root)?,
         })
     }
 
@@ -186,31 +218,44 @@ impl BufferRegistry {
         Ok((shared, persistent))
     }
 
-    /// Where `id`'s local arrays start among the tree's local arrays.
-    fn local_origin(&self, id: ComponentId) -> Result<usize, RegistryError> {
+    /// Where `id`'s local arrays (its integer ones when `integer`) start
+    /// among the tree's.
+    fn local_origin(&self, id: ComponentId, integer: bool) -> Result<usize, RegistryError> {
         let mut origin = 0;
         for c in self.subtree(self.root(id)?)? {
             if c == id {
                 break;
             }
-            origin += self.local_elements(c)?;
+            origin += if integer {
+                self.integer_elements(c)?
+            } else {
+                self.local_elements(c)?
+            };
         }
         Ok(origin)
     }
 
-    /// The absolute arena range of entry `name` of `owner`.
+    /// The absolute arena range of entry `name` of `owner`: in the real
+    /// cells, or in the integer block for an integer buffer.
     pub fn arena_range(
         &self,
         owner: ComponentId,
         name: &str,
     ) -> Result<Range<usize>, RegistryError> {
+        let (_, element) = self.entry(owner, name)?;
         let placement = self.placement(owner, name)?;
-        let arena = self.arena_layout(owner)?;
-        let (shared, persistent) = self.region_origins(owner)?;
-        let start = match placement.region {
-            Region::Shared => shared + placement.offset,
-            Region::Persistent => arena.persistent_start() + persistent + placement.offset,
-            Region::Local => arena.local_start() + self.local_origin(owner)? + placement.offset,
+        let start = if element.is_integer() {
+            self.local_origin(owner, true)? + placement.offset
+        } else {
+            let arena = self.arena_layout(owner)?;
+            let (shared, persistent) = self.region_origins(owner)?;
+            match placement.region {
+                Region::Shared => shared + placement.offset,
+                Region::Persistent => arena.persistent_start() + persistent + placement.offset,
+                Region::Local => {
+                    arena.local_start() + self.local_origin(owner, false)? + placement.offset
+                }
+            }
         };
         Ok(start..start + placement.size)
     }
@@ -222,15 +267,44 @@ impl BufferRegistry {
         owner: ComponentId,
         name: &str,
     ) -> Result<CpuAllocator<T>, RegistryError> {
-        let (_, precision) = self.entry(owner, name)?;
-        if precision != T::PRECISION {
-            return Err(RegistryError::PrecisionMismatch {
+        let (_, element) = self.entry(owner, name)?;
+        match element.precision() {
+            Some(p) if p == T::PRECISION => self.resolve(owner, name),
+            Some(buffer) => Err(RegistryError::PrecisionMismatch {
                 owner: self.path(owner)?,
                 name: name.into(),
-                buffer: precision,
+                buffer,
                 requested: T::PRECISION,
+            }),
+            None => Err(RegistryError::ElementMismatch {
+                owner: self.path(owner)?,
+                name: name.into(),
+                buffer: element,
+                requested: T::PRECISION.into(),
+            }),
+        }
+    }
+
+    /// Resolves integer entry `name` of `owner` into a handle on the
+    /// integer block of its tree's run arena.
+    pub fn cpu_integer_allocator(
+        &self,
+        owner: ComponentId,
+        name: &str,
+    ) -> Result<CpuAllocator<i64>, RegistryError> {
+        let (_, element) = self.entry(owner, name)?;
+        if !element.is_integer() {
+            return Err(RegistryError::ElementMismatch {
+                owner: self.path(owner)?,
+                name: name.into(),
+                buffer: element,
+                requested: ElementType::I64,
             });
         }
+        self.resolve(owner, name)
+    }
+
+    fn resolve<E>(&self, owner: ComponentId, name: &str) -> Result<CpuAllocator<E>, RegistryError> {
         let range = self.arena_range(owner, name)?;
         Ok(CpuAllocator {
             offset: range.start,
@@ -267,7 +341,8 @@ mod tests {
             ArenaLayout {
                 shared: 2,
                 persistent: 3,
-                local: 3
+                local: 3,
+                integer: 0,
             }
         );
         assert_eq!(r.arena_range(c, "p"), Ok(2..5));

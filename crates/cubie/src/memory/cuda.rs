@@ -2,15 +2,15 @@
 //! component's device function, relative to that component's own region
 //! pointers `shared` and `persistent`.
 
+use super::element::ElementType;
 use super::error::RegistryError;
 use super::layout::{Aliasing, Placement};
 use super::locations::Region;
 use super::registry::{BufferRegistry, ComponentId};
-use crate::precision::Precision;
 
 /// The declaration of one placed buffer.
-fn declaration(name: &str, precision: Precision, placement: &Placement) -> String {
-    let t = precision.c_type();
+fn declaration(name: &str, element: ElementType, placement: &Placement) -> String {
+    let t = element.c_type();
     match (&placement.aliasing, placement.region) {
         // An overlay points into its parent's slice, declared before it.
         (Aliasing::Overlaid { parent, offset }, _) => format!("{t}* {name} = {parent} + {offset};"),
@@ -30,8 +30,8 @@ impl BufferRegistry {
         owner: ComponentId,
         name: &str,
     ) -> Result<String, RegistryError> {
-        let (_, precision) = self.entry(owner, name)?;
-        Ok(declaration(name, precision, &self.placement(owner, name)?))
+        let (_, element) = self.entry(owner, name)?;
+        Ok(declaration(name, element, &self.placement(owner, name)?))
     }
 
     /// Every declaration of `owner`, in an order where each alias parent
@@ -44,8 +44,8 @@ impl BufferRegistry {
             .iter()
             .map(|&i| {
                 let name = names.get(i).map_or("", String::as_str);
-                let (_, precision) = self.entry(owner, name)?;
-                Ok(declaration(name, precision, &layout.placements[i]))
+                let (_, element) = self.entry(owner, name)?;
+                Ok(declaration(name, element, &layout.placements[i]))
             })
             .collect()
     }
@@ -55,6 +55,7 @@ impl BufferRegistry {
 mod tests {
     use super::*;
     use crate::memory::BufferSpec;
+    use crate::precision::Precision;
 
     #[test]
     fn declarations_follow_region_and_precision() {
@@ -70,5 +71,11 @@ mod tests {
             Ok("double* stage_rhs = shared + 12;")
         );
         assert_eq!(r.cuda_declaration(k, "tmp").as_deref(), Ok("float tmp[1];"));
+        r.register(k, BufferSpec::local("accept", 1).element(ElementType::I32))
+            .expect("flag");
+        assert_eq!(
+            r.cuda_declaration(k, "accept").as_deref(),
+            Ok("int accept[1];")
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 use thiserror::Error;
 
+use super::element::ElementType;
 use super::locations::Region;
 use crate::precision::Precision;
 
@@ -185,6 +186,40 @@ pub enum RegistryError {
         region: Region,
         /// The registry's precision, the region's element type.
         region_precision: Precision,
+    },
+
+    /// An integer buffer (a flag or a counter) asked to live in the shared
+    /// or persistent region, or to alias or be aliased: integers are plain
+    /// local arrays, outside the regions of real elements.
+    #[error(
+        "buffer `{name}` ({element}) of `{owner}` {}: integer buffers are plain local arrays",
+        if *alias { "cannot alias or be aliased".to_string() } else { format!("cannot live in the {region} region") }
+    )]
+    IntegerPlacement {
+        /// The owner's path.
+        owner: String,
+        /// The integer buffer.
+        name: String,
+        /// Its element type.
+        element: ElementType,
+        /// The region it would be placed in.
+        region: Region,
+        /// The refusal is of an alias, not of a region.
+        alias: bool,
+    },
+
+    /// A CPU handle asked for in another element type than the buffer's,
+    /// where one of the two is an integer type.
+    #[error("buffer `{name}` of `{owner}` holds {buffer} elements, not {requested}")]
+    ElementMismatch {
+        /// The owner's path.
+        owner: String,
+        /// The buffer.
+        name: String,
+        /// The buffer's element type.
+        buffer: ElementType,
+        /// The element type asked for.
+        requested: ElementType,
     },
 
     /// Removing a component whose host entry a buffer of its parent

@@ -47,7 +47,8 @@ pub struct Placement {
     /// The region it lies in.
     pub region: Region,
     /// Elements from the start of the component's region (for a local
-    /// array: from the start of the component's local arrays).
+    /// array: from the start of the component's local arrays of real
+    /// elements, or of integer elements for an integer buffer).
     pub offset: usize,
     /// Elements the buffer asked for.
     pub size: usize,
@@ -75,6 +76,8 @@ pub(crate) struct Entry {
     pub region: Region,
     /// Index of its alias parent among the entries.
     pub alias: Option<usize>,
+    /// Integer elements: a local array counted apart from the real ones.
+    pub integer: bool,
 }
 
 /// A component's computed layout.
@@ -88,20 +91,25 @@ pub(crate) struct ComponentLayout {
     pub shared: usize,
     pub persistent: usize,
     pub local: usize,
+    /// Elements of the integer local arrays.
+    pub integer: usize,
 }
 
-/// Running ends of the three regions.
+/// Running ends of the three regions, and of the integer local arrays.
 #[derive(Default)]
 struct Cursor {
     shared: usize,
     persistent: usize,
     local: usize,
+    integer: usize,
 }
 
 impl Cursor {
-    /// Appends an entry of `size` to `region`, returning its offset.
-    fn take(&mut self, region: Region, size: usize) -> usize {
+    /// Appends an entry of `size` to `region` (to the integer arrays for an
+    /// integer entry, which is always local), returning its offset.
+    fn take(&mut self, region: Region, size: usize, integer: bool) -> usize {
         let end = match region {
+            Region::Local if integer => &mut self.integer,
             Region::Shared => &mut self.shared,
             Region::Persistent => &mut self.persistent,
             Region::Local => &mut self.local,
@@ -124,7 +132,7 @@ pub(crate) fn compute(entries: &[Entry]) -> ComponentLayout {
     // Steps 1-3: unaliased entries, in registration order, per region.
     for (i, e) in entries.iter().enumerate() {
         if e.alias.is_none() {
-            let offset = cursor.take(e.region, e.size);
+            let offset = cursor.take(e.region, e.size, e.integer);
             placements[i] = Some(Placement {
                 region: e.region,
                 offset,
@@ -158,6 +166,7 @@ pub(crate) fn compute(entries: &[Entry]) -> ComponentLayout {
         shared: cursor.shared,
         persistent: cursor.persistent,
         local: cursor.local,
+        integer: cursor.integer,
     }
 }
 
@@ -202,7 +211,7 @@ fn place_alias(
         }
         _ => Placement {
             region: e.region,
-            offset: cursor.take(e.region, e.size),
+            offset: cursor.take(e.region, e.size, e.integer),
             size: e.size,
             aliasing: Aliasing::FellBack {
                 parent: parent_name,
@@ -223,7 +232,25 @@ mod tests {
             size,
             region,
             alias,
+            integer: false,
         }
+    }
+
+    #[test]
+    fn integer_arrays_are_counted_apart_from_real_ones() {
+        let counter = |name: &str, size| Entry {
+            integer: true,
+            ..entry(name, size, Region::Local, None)
+        };
+        let l = compute(&[
+            entry("a", 2, Region::Local, None),
+            counter("flag", 0),
+            counter("counts", 3),
+            entry("b", 1, Region::Local, None),
+        ]);
+        let offsets: Vec<_> = l.placements.iter().map(|p| p.offset).collect();
+        assert_eq!(offsets, vec![0, 0, 1, 2]);
+        assert_eq!((l.local, l.integer), (3, 4));
     }
 
     #[test]

@@ -81,11 +81,30 @@
 //! [`BufferRegistry::first_shared`] answers the same question for a
 //! caller that needs it outside the layout.
 //!
-//! # Mixed precision
+//! # Element types
 //! The shared and persistent regions hold elements of the registry's
 //! precision only, so offsets, CUDA pointers and byte counts are exact; a
 //! buffer of another precision may only be a plain local array (anything
-//! else is [`RegistryError::MixedPrecisionRegion`]).
+//! else is [`RegistryError::MixedPrecisionRegion`]). Integer buffers
+//! ([`ElementType::I32`], [`ElementType::I64`]: the loop's accept flag and
+//! counters) are plain local arrays too, never aliased and without a
+//! location setting; they are counted apart from the real elements and
+//! live in an integer block of the CPU arena. The report gives each entry
+//! its element type and the bytes of each region at their true sizes.
+//!
+//! ```
+//! # use cubie::{Precision, memory::*};
+//! # fn main() -> Result<(), RegistryError> {
+//! let mut reg = BufferRegistry::new(Precision::F32);
+//! let lp = reg.add_component("loop", None)?;
+//! reg.register(lp, BufferSpec::local("dt", 1))?;
+//! reg.register(lp, BufferSpec::local("counters", 3).element(ElementType::I64))?;
+//! assert_eq!(reg.cuda_declaration(lp, "counters")?, "long long counters[3];");
+//! assert_eq!(reg.arena_layout(lp)?.integer, 3);
+//! assert!(reg.set_location(lp, "counters", Location::Shared).is_err());
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! # Naming a child's host entry
 //! A parent may give the entry hosting a child's shared memory a name of
@@ -114,6 +133,7 @@
 mod arena;
 mod component;
 mod cuda;
+mod element;
 mod error;
 mod keys;
 mod layout;
@@ -123,6 +143,7 @@ mod report;
 
 pub use arena::{ArenaLayout, CpuAllocator, RunArena};
 pub use component::Component;
+pub use element::ElementType;
 pub use error::RegistryError;
 pub use keys::{KeyMismatch, LocationKeys};
 pub use layout::{Aliasing, Placement};

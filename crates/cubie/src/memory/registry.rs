@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
+use super::element::ElementType;
 use super::error::RegistryError;
 use super::layout::{self, ComponentLayout, Entry, Placement};
 use super::locations::{Location, Region, buffer_of_key, location_key};
@@ -57,7 +58,7 @@ pub struct BufferSpec {
     /// Ignored when [`aliases`](Self::aliases) names a fixed target.
     pub alias_candidates: Vec<String>,
     /// Element type; `None` takes the registry's precision.
-    pub precision: Option<Precision>,
+    pub element: Option<ElementType>,
 }
 
 impl BufferSpec {
@@ -70,7 +71,7 @@ impl BufferSpec {
             persistent: false,
             aliases: None,
             alias_candidates: Vec::new(),
-            precision: None,
+            element: None,
         }
     }
 
@@ -110,9 +111,16 @@ impl BufferSpec {
         self
     }
 
-    /// Sets its element type.
+    /// Sets its element type to a real precision.
     pub fn precision(mut self, precision: Precision) -> Self {
-        self.precision = Some(precision);
+        self.element = Some(precision.into());
+        self
+    }
+
+    /// Sets its element type (an integer type for flags and counters,
+    /// which may only be plain local arrays).
+    pub fn element(mut self, element: ElementType) -> Self {
+        self.element = Some(element);
         self
     }
 }
@@ -135,7 +143,7 @@ pub struct Buffer {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alias_candidates: Vec<String>,
     /// Element type.
-    pub precision: Precision,
+    pub element: ElementType,
 }
 
 impl Buffer {
@@ -479,67 +487,79 @@ impl BufferRegistry {
                 });
             }
         }
-        let precision = spec.precision.unwrap_or(self.precision);
+        let element = spec.element.unwrap_or(self.precision.into());
         let mut spec = spec;
         if spec.aliases.is_some() {
             spec.alias_candidates.clear();
         }
+        if element.is_integer() && (spec.aliases.is_some() || !spec.alias_candidates.is_empty()) {
+            return Err(RegistryError::IntegerPlacement {
+                owner: path,
+                name,
+                element,
+                region: Region::of(spec.location, spec.persistent),
+                alias: true,
+            });
+        }
         for target in spec.aliases.iter().chain(&spec.alias_candidates) {
-            self.check_alias_target(owner, &name, target, precision)?;
+            self.check_alias_target(owner, &name, target, element)?;
         }
         // Buffers already aliasing this name must keep matching it.
         let node = self.node(owner)?;
         if let Some(a) = node
             .buffers
             .iter()
-            .find(|b| b.alias_targets().any(|t| t == name) && b.precision != precision)
+            .find(|b| b.alias_targets().any(|t| t == name) && b.element != element)
         {
-            return Err(RegistryError::AliasPrecisionMismatch {
-                owner: path,
-                name: a.name.clone(),
-                precision: a.precision,
-                target: name,
-                target_precision: precision,
-            });
+            return Err(alias_mismatch(path, &a.name, a.element, &name, element));
         }
-        self.check_region_precision(owner, &name, precision, spec.location, spec.persistent)?;
-        self.store(owner, spec, precision)
+        self.check_region_element(owner, &name, element, spec.location, spec.persistent)?;
+        self.store(owner, spec, element)
     }
 
     /// A buffer whose element type is not the registry's may only be a
     /// plain local array: the shared and persistent regions are laid out in
     /// elements of the registry's precision (so their offsets, the CUDA
     /// pointers into them and the report's byte counts are exact).
-    fn check_region_precision(
+    fn check_region_element(
         &self,
         owner: ComponentId,
         name: &str,
-        precision: Precision,
+        element: ElementType,
         location: Location,
         persistent: bool,
     ) -> Result<()> {
         let region = Region::of(location, persistent);
-        if precision != self.precision && region != Region::Local {
-            return Err(RegistryError::MixedPrecisionRegion {
+        if element == self.precision.into() || region == Region::Local {
+            return Ok(());
+        }
+        Err(match element.precision() {
+            Some(precision) => RegistryError::MixedPrecisionRegion {
                 owner: self.path(owner)?,
                 name: name.into(),
                 precision,
                 region,
                 region_precision: self.precision,
-            });
-        }
-        Ok(())
+            },
+            None => RegistryError::IntegerPlacement {
+                owner: self.path(owner)?,
+                name: name.into(),
+                element,
+                region,
+                alias: false,
+            },
+        })
     }
 
-    /// Checks that buffer `name` (of `precision`) may alias `target`: a
+    /// Checks that buffer `name` (of `element`) may alias `target`: a
     /// registered buffer or child host entry of `owner`, not itself, of the
-    /// same precision, and not closing a loop of aliases.
+    /// same element type, and not closing a loop of aliases.
     fn check_alias_target(
         &self,
         owner: ComponentId,
         name: &str,
         target: &str,
-        precision: Precision,
+        element: ElementType,
     ) -> Result<()> {
         let path = self.path(owner)?;
         let node = self.node(owner)?;
@@ -554,14 +574,14 @@ impl BufferRegistry {
         let hosts = self.entry_names(owner)?.split_off(node.buffers.len());
         let Some(t) = node.buffers.iter().find(|b| b.name == target) else {
             if hosts.iter().any(|h| h == target) {
-                if precision != self.precision {
-                    return Err(RegistryError::AliasPrecisionMismatch {
-                        owner: path,
-                        name: name.into(),
-                        precision,
-                        target: target.into(),
-                        target_precision: self.precision,
-                    });
+                if element != self.precision.into() {
+                    return Err(alias_mismatch(
+                        path,
+                        name,
+                        element,
+                        target,
+                        self.precision.into(),
+                    ));
                 }
                 return Ok(());
             }
@@ -572,14 +592,8 @@ impl BufferRegistry {
                 registered: sorted(node.buffers.iter().map(|b| b.name.clone()).chain(hosts)),
             });
         };
-        if t.precision != precision {
-            return Err(RegistryError::AliasPrecisionMismatch {
-                owner: path,
-                name: name.into(),
-                precision,
-                target: target.into(),
-                target_precision: t.precision,
-            });
+        if t.element != element {
+            return Err(alias_mismatch(path, name, element, target, t.element));
         }
         // Only a re-registration can close a loop: search every chain of
         // targets from `target` for `name`.
@@ -607,7 +621,7 @@ impl BufferRegistry {
     }
 
     /// Stores a checked registration, replacing a buffer of the same name.
-    fn store(&mut self, owner: ComponentId, spec: BufferSpec, precision: Precision) -> Result<()> {
+    fn store(&mut self, owner: ComponentId, spec: BufferSpec, element: ElementType) -> Result<()> {
         let buffer = Buffer {
             name: spec.name,
             size: spec.size,
@@ -615,7 +629,7 @@ impl BufferRegistry {
             persistent: spec.persistent,
             aliases: spec.aliases,
             alias_candidates: spec.alias_candidates,
-            precision,
+            element,
         };
         let node = self.node_mut(owner)?;
         match node.buffers.iter_mut().find(|b| b.name == buffer.name) {
@@ -655,7 +669,7 @@ impl BufferRegistry {
         location: Location,
     ) -> Result<()> {
         let b = self.buffer(owner, name)?;
-        self.check_region_precision(owner, name, b.precision, location, b.persistent)?;
+        self.check_region_element(owner, name, b.element, location, b.persistent)?;
         self.buffer_mut(owner, name)?.location = location;
         self.invalidate(owner);
         Ok(())
@@ -669,19 +683,21 @@ impl BufferRegistry {
         persistent: bool,
     ) -> Result<()> {
         let b = self.buffer(owner, name)?;
-        self.check_region_precision(owner, name, b.precision, b.location, persistent)?;
+        self.check_region_element(owner, name, b.element, b.location, persistent)?;
         self.buffer_mut(owner, name)?.persistent = persistent;
         self.invalidate(owner);
         Ok(())
     }
 
     /// The location settings `owner` accepts: `<buffer>_location` for each
-    /// of its own buffers, sorted.
+    /// of its own buffers of real elements, sorted. Integer buffers have no
+    /// setting: they are always plain local arrays.
     pub fn location_settings(&self, owner: ComponentId) -> Result<Vec<String>> {
         Ok(sorted(
             self.node(owner)?
                 .buffers
                 .iter()
+                .filter(|b| !b.element.is_integer())
                 .map(|b| location_key(&b.name)),
         ))
     }
@@ -715,7 +731,7 @@ impl BufferRegistry {
                         value: value.into(),
                     })?;
             let b = &node.buffers[index];
-            self.check_region_precision(owner, &b.name, b.precision, location, b.persistent)?;
+            self.check_region_element(owner, &b.name, b.element, location, b.persistent)?;
             changes.push((index, location));
         }
         if changes.is_empty() {
@@ -803,14 +819,17 @@ impl BufferRegistry {
         Ok(names)
     }
 
-    /// Index of entry `name` in `owner`'s layout, and its precision.
-    pub(crate) fn entry(&self, owner: ComponentId, name: &str) -> Result<(usize, Precision)> {
+    /// Index of entry `name` in `owner`'s layout, and its element type
+    /// (host entries take the registry's precision).
+    pub(crate) fn entry(&self, owner: ComponentId, name: &str) -> Result<(usize, ElementType)> {
         let names = self.entry_names(owner)?;
         let node = self.node(owner)?;
         match names.iter().position(|n| n == name) {
             Some(i) => Ok((
                 i,
-                node.buffers.get(i).map_or(self.precision, |b| b.precision),
+                node.buffers
+                    .get(i)
+                    .map_or(self.precision.into(), |b| b.element),
             )),
             None => Err(RegistryError::UnknownBuffer {
                 owner: self.path(owner)?,
@@ -856,6 +875,7 @@ impl BufferRegistry {
                     size: b.size,
                     region: Region::of(b.location, b.persistent),
                     alias,
+                    integer: b.element.is_integer(),
                 }
             })
             .collect();
@@ -867,12 +887,14 @@ impl BufferRegistry {
                 size: child.shared,
                 region: Region::Shared,
                 alias: None,
+                integer: false,
             });
             entries.push(Entry {
                 name: persistent,
                 size: child.persistent,
                 region: Region::Persistent,
                 alias: None,
+                integer: false,
             });
         }
         let computed = layout::compute(&entries);
@@ -904,6 +926,21 @@ impl BufferRegistry {
             .sum()
     }
 
+    /// Elements of `id`'s own integer local arrays (each `max(n, 1)`),
+    /// counted apart from [`local_elements`](Self::local_elements).
+    pub fn integer_elements(&self, id: ComponentId) -> Result<usize> {
+        Ok(self.component_layout(id)?.integer)
+    }
+
+    /// Elements of the integer local arrays of `id` and all its
+    /// descendants.
+    pub fn subtree_integer_elements(&self, id: ComponentId) -> Result<usize> {
+        self.subtree(id)?
+            .into_iter()
+            .map(|c| self.integer_elements(c))
+            .sum()
+    }
+
     /// Where entry `name` (a buffer or a `<child>_shared` /
     /// `<child>_persistent` host entry) lies within `owner`'s regions.
     pub fn placement(&self, owner: ComponentId, name: &str) -> Result<Placement> {
@@ -917,6 +954,40 @@ impl BufferRegistry {
         let names = self.entry_names(owner)?;
         let layout = self.component_layout(owner)?;
         Ok(names.into_iter().zip(layout.placements.clone()).collect())
+    }
+}
+
+/// An alias whose element type differs from its target's: the precision
+/// error for two reals, the integer error otherwise.
+fn alias_mismatch(
+    owner: String,
+    name: &str,
+    element: ElementType,
+    target: &str,
+    target_element: ElementType,
+) -> RegistryError {
+    match (element.precision(), target_element.precision()) {
+        (Some(precision), Some(target_precision)) => RegistryError::AliasPrecisionMismatch {
+            owner,
+            name: name.into(),
+            precision,
+            target: target.into(),
+            target_precision,
+        },
+        (None, _) => RegistryError::IntegerPlacement {
+            owner,
+            name: name.into(),
+            element,
+            region: Region::Local,
+            alias: true,
+        },
+        (Some(_), None) => RegistryError::IntegerPlacement {
+            owner,
+            name: target.into(),
+            element: target_element,
+            region: Region::Local,
+            alias: true,
+        },
     }
 }
 

@@ -5,10 +5,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::element::ElementType;
 use super::error::RegistryError;
 use super::locations::Region;
 use super::registry::BufferRegistry;
-use crate::precision::Precision;
 
 /// One placed entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,10 +28,11 @@ pub struct ReportRow {
     pub alias: Option<String>,
     /// It has an alias target but did not overlay it.
     pub fell_back: bool,
-    /// Absolute offset in the run's CPU arena.
+    /// Absolute offset in the run's CPU arena (in its integer block for an
+    /// integer buffer).
     pub arena_offset: usize,
     /// Element type.
-    pub precision: Precision,
+    pub element: ElementType,
 }
 
 /// What one run of a tree needs.
@@ -45,10 +46,17 @@ pub struct RunTotals {
     pub persistent: usize,
     /// Local-array elements per run (the whole tree).
     pub local: usize,
-    /// CPU arena elements per run.
+    /// CPU arena elements per run (real elements).
     pub arena: usize,
+    /// Integer local-array elements per run (the whole tree).
+    pub integer: usize,
     /// Shared bytes per run, at the registry's precision.
     pub shared_bytes: usize,
+    /// Persistent-local bytes per run, at the registry's precision.
+    pub persistent_bytes: usize,
+    /// Bytes of the local arrays per run (the whole tree), each at its own
+    /// element type, integer arrays included.
+    pub local_bytes: usize,
 }
 
 /// The layout of every tree of a registry.
@@ -66,10 +74,14 @@ impl BufferRegistry {
         let mut rows = Vec::new();
         let mut totals = Vec::new();
         for root in self.roots() {
+            let mut local_bytes = 0;
             for c in self.subtree(root)? {
                 let owner = self.path(c)?;
                 for (name, p) in self.layout(c)? {
-                    let (_, precision) = self.entry(c, &name)?;
+                    let (_, element) = self.entry(c, &name)?;
+                    if p.region == Region::Local {
+                        local_bytes += p.extent() * element.bytes();
+                    }
                     rows.push(ReportRow {
                         owner: owner.clone(),
                         arena_offset: self.arena_range(c, &name)?.start,
@@ -79,7 +91,7 @@ impl BufferRegistry {
                         size: p.size,
                         alias: p.aliasing.parent().map(str::to_string),
                         fell_back: p.aliasing.fell_back(),
-                        precision,
+                        element,
                     });
                 }
             }
@@ -90,7 +102,10 @@ impl BufferRegistry {
                 persistent: arena.persistent,
                 local: arena.local,
                 arena: arena.total(),
+                integer: arena.integer,
                 shared_bytes: arena.shared * self.precision().bytes(),
+                persistent_bytes: arena.persistent * self.precision().bytes(),
+                local_bytes,
             });
         }
         Ok(LayoutReport { rows, totals })
@@ -102,6 +117,7 @@ impl fmt::Display for LayoutReport {
         let header = [
             "owner",
             "buffer",
+            "type",
             "location",
             "offset",
             "size",
@@ -109,13 +125,14 @@ impl fmt::Display for LayoutReport {
             "fell back",
             "arena",
         ];
-        let cells: Vec<[String; 8]> = self
+        let cells: Vec<[String; 9]> = self
             .rows
             .iter()
             .map(|r| {
                 [
                     r.owner.clone(),
                     r.name.clone(),
+                    r.element.to_string(),
                     r.location.to_string(),
                     r.offset.to_string(),
                     r.size.to_string(),
@@ -132,7 +149,7 @@ impl fmt::Display for LayoutReport {
             }
         }
         // Text columns left-aligned, numbers right-aligned.
-        let numeric = [false, false, false, true, true, false, false, true];
+        let numeric = [false, false, false, false, true, true, false, false, true];
         let line = |f: &mut fmt::Formatter<'_>, row: &[&str]| -> fmt::Result {
             let parts: Vec<String> = row
                 .iter()
@@ -155,8 +172,16 @@ impl fmt::Display for LayoutReport {
         for t in &self.totals {
             writeln!(
                 f,
-                "per run of {}: shared {} ({} bytes), persistent {}, local {}, arena {} elements",
-                t.root, t.shared, t.shared_bytes, t.persistent, t.local, t.arena
+                "per run of {}: shared {} ({} bytes), persistent {} ({} bytes), \
+                 local arrays {} bytes, arena {} elements and {} integers",
+                t.root,
+                t.shared,
+                t.shared_bytes,
+                t.persistent,
+                t.persistent_bytes,
+                t.local_bytes,
+                t.arena,
+                t.integer
             )?;
         }
         Ok(())

@@ -2,7 +2,9 @@
 
 use thiserror::Error;
 
-use crate::memory::{BufferRegistry, BufferSpec, Component, ComponentId, RegistryError};
+use crate::memory::{
+    BufferRegistry, BufferSpec, Component, ComponentId, ElementType, RegistryError,
+};
 use crate::number::Num;
 
 /// When and how long a run integrates, and what it saves.
@@ -263,8 +265,14 @@ pub struct LoopSpec {
 }
 
 /// The loop component: owns the run's state, proposal, error estimate,
-/// parameters, driver values and observables as registry buffers, and
+/// parameters, driver values and observables, and its working values (the
+/// step size, the accept flag and the counters) as registry buffers, and
 /// hosts the step, the controller and the outputs.
+///
+/// The step size has the solve's precision; the accept flag (`i32`) and
+/// the counters (`i64`, one per [`COUNTER_LABELS`](super::COUNTER_LABELS)
+/// entry) are integer local arrays. Time itself stays an `f64` scalar of
+/// each backend's loop: it is never a buffer of the solve's precision.
 #[derive(Debug, Clone, Copy)]
 pub struct LoopComponent {
     /// The loop's node in the registry.
@@ -300,6 +308,12 @@ impl Component for LoopComponent {
         registry.register(id, BufferSpec::local("drivers", n_drivers))?;
         registry.register(id, BufferSpec::local("driver_rates", n_drivers))?;
         registry.register(id, BufferSpec::local("observables", n_observables))?;
+        registry.register(id, BufferSpec::local("dt", 1))?;
+        registry.register(id, BufferSpec::local("accept", 1).element(ElementType::I32))?;
+        registry.register(
+            id,
+            BufferSpec::local("counters", super::COUNTER_LABELS.len()).element(ElementType::I64),
+        )?;
         Ok(LoopComponent { id })
     }
 

@@ -53,6 +53,14 @@ pub struct LoopCpu<T: JitReal> {
     pub(crate) driver_rates: CpuAllocator<T>,
     pub(crate) interpolant: Arc<DriverInterpolant<T>>,
     pub(crate) observables: CpuAllocator<T>,
+    /// The step size the controller proposes next.
+    pub(crate) dt: CpuAllocator<T>,
+    /// 1 after an accepted attempt, 0 after a rejected one (and at the
+    /// start): a step whose first stage is cached may reuse it only then.
+    pub(crate) accept: CpuAllocator<i64>,
+    /// The run's counters, in the order of
+    /// [`COUNTER_LABELS`](crate::time_loop::COUNTER_LABELS).
+    pub(crate) counters: CpuAllocator<i64>,
     pub(crate) step: Box<dyn CpuStep<T>>,
     pub(crate) controller: ControllerCpu<T>,
     pub(crate) outputs: LoopOutputs<T>,
@@ -111,14 +119,18 @@ impl<T: JitReal> LoopCpu<T> {
         let t_start = s.t0 + s.settling_time;
         let t_end = t_start + s.duration;
         let mut status = Status::SUCCESS;
-        let mut counters = [0i64; 3];
+        let counters = self.counters.integers(arena);
+        let count = |i: usize, n: i64| counters[i].set(counters[i].get() + n);
+        let accept = &self.accept.integers(arena)[0];
+        let dt = &self.dt.view(arena)[0];
         let mut t = s.t0;
         // Constant drivers are loaded once; time-varying ones at every call.
         self.interpolant.evaluate(t, drivers);
-        let (mut dt, evaluations) = self.controller.initial_dt(&sys, arena, t, state);
-        counters[2] += evaluations as i64;
+        let (initial_dt, evaluations) = self.controller.initial_dt(&sys, arena, t, state);
+        dt.set(initial_dt);
+        count(2, evaluations as i64);
         let mut steps: u64 = 0;
-        let mut cached = false;
+        let caches_first_stage = self.step.caches_first_stage();
         // A rejected attempt met a non-finite value: if the run then stops
         // (step too small, max steps, a failed solve), the flag says so, as
         // steps that creep up on a singularity may still be accepted.
@@ -139,7 +151,7 @@ impl<T: JitReal> LoopCpu<T> {
             }
             // The next time the loop must land on exactly.
             let event = events::target(t, t_start, t_end, self.events.next(&cursor));
-            let controller_dt = dt.to_f64();
+            let controller_dt = dt.get().to_f64();
             let events::Attempt { dt: step_dt, lands } = events::attempt(t, event, controller_dt);
             if !lands && t + step_dt == t {
                 // The step no longer moves time forward.
@@ -152,11 +164,11 @@ impl<T: JitReal> LoopCpu<T> {
                 state,
                 proposed,
                 error,
-                first_stage_cached: cached,
+                first_stage_cached: caches_first_stage && accept.get() == 1,
             };
             let report = self.step.step(&sys, arena, &io);
             steps += 1;
-            counters[2] += report.evaluations as i64;
+            count(2, report.evaluations as i64);
 
             let non_finite = report.status.contains(Status::NON_FINITE_STATE)
                 || !all_finite(proposed)
@@ -168,9 +180,9 @@ impl<T: JitReal> LoopCpu<T> {
                     // non-finite at the state reached: stop there. `error`
                     // is scratch until the next attempt.
                     sys.dxdt(t, state, error);
-                    counters[2] += 1;
+                    count(2, 1);
                     if !all_finite(error) {
-                        counters[1] += 1;
+                        count(1, 1);
                         status.insert(Status::NON_FINITE_STATE);
                         status.insert(report.status);
                         break;
@@ -185,7 +197,7 @@ impl<T: JitReal> LoopCpu<T> {
                 self.controller
                     .propose_step(norm, T::from_f64(step_dt), arena, &report)
             } else {
-                StepDecision::Accept(dt)
+                StepDecision::Accept(dt.get())
             };
             match decision {
                 StepDecision::Accept(next_dt) => {
@@ -200,30 +212,30 @@ impl<T: JitReal> LoopCpu<T> {
                         // the last state it reached.
                         break;
                     }
-                    counters[0] += 1;
+                    count(0, 1);
                     for (y, p) in state.iter().zip(proposed) {
                         y.set(p.get());
                     }
                     t = if lands { event } else { t + step_dt };
-                    cached = self.step.caches_first_stage();
+                    accept.set(1);
                     // A step shortened to land on an event says nothing
                     // about the step size the solution allows.
-                    dt = if lands && next_dt.to_f64() < controller_dt {
+                    dt.set(if lands && next_dt.to_f64() < controller_dt {
                         T::from_f64(controller_dt)
                     } else {
                         next_dt
-                    };
+                    });
                     if lands && t >= t_start {
                         self.record(&sys, arena, t, &mut cursor, &mut slot);
                     }
                 }
                 StepDecision::Reject(retry_dt) => {
-                    counters[1] += 1;
-                    cached = false;
-                    dt = retry_dt;
+                    count(1, 1);
+                    accept.set(0);
+                    dt.set(retry_dt);
                 }
                 StepDecision::TooSmall => {
-                    counters[1] += 1;
+                    count(1, 1);
                     status.insert(Status::STEP_TOO_SMALL);
                     status.insert(report.status);
                     if non_finite_pending {
@@ -239,8 +251,9 @@ impl<T: JitReal> LoopCpu<T> {
         // The final state is the last state reached, failed or not.
         store(slot.final_state, state);
         *slot.status = status.0;
-        slot.counters
-            .copy_from_slice(&counters[..slot.counters.len()]);
+        for (out, c) in slot.counters.iter_mut().zip(counters) {
+            *out = c.get();
+        }
     }
 
     /// Writes NaN into every output a failed run never reached: the saves

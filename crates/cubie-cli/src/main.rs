@@ -3,6 +3,7 @@
 mod commands;
 
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use clap::{Parser, Subcommand};
 
@@ -24,12 +25,19 @@ enum Command {
     Plan(commands::plan::PlanArgs),
     /// List every algorithm with its family and orders.
     Algorithms(commands::algorithms::AlgorithmsArgs),
+    /// Join the shard stores of one sweep (`solve --shard K/N`) into one.
+    Merge(commands::merge::MergeArgs),
 }
 
-/// Prints an error with its chain of causes.
+/// Prints an error with its chain of causes; an interrupted solve exits
+/// as shells expect of SIGINT.
 fn report(result: anyhow::Result<()>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is::<commands::solve::Interrupted>() => {
+            eprintln!("cubie: {e}");
+            ExitCode::from(INTERRUPTED as u8)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
@@ -40,13 +48,21 @@ fn report(result: anyhow::Result<()>) -> ExitCode {
 /// Exit status of a process ended by SIGINT, as shells report it.
 const INTERRUPTED: i32 = 130;
 
+/// Set by the first SIGINT, SIGTERM or SIGHUP: the solve stops after
+/// keeping what is whole.
+static CANCEL: AtomicBool = AtomicBool::new(false);
+
 fn main() -> ExitCode {
-    // On SIGINT, SIGTERM or SIGHUP a results file being written is
-    // deleted, so an interrupted solve leaves nothing half-written.
+    // The first signal asks the solve to stop cleanly (finished chunks of a
+    // store are kept, a .npz or .csv is not written); a second stops at
+    // once, deleting any results file being written.
     let handler = ctrlc::set_handler(|| {
-        cubie::results::remove_partial_files();
-        eprintln!("cubie: interrupted; no results were written");
-        std::process::exit(INTERRUPTED);
+        if CANCEL.swap(true, Ordering::SeqCst) {
+            cubie::results::remove_partial_files();
+            eprintln!("cubie: interrupted again; stopped at once");
+            std::process::exit(INTERRUPTED);
+        }
+        eprintln!("cubie: stopping after the chunks in progress (interrupt again to stop at once)");
     });
     if let Err(e) = handler {
         eprintln!(
@@ -56,8 +72,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => commands::check::run(&args),
-        Command::Solve(args) => report(commands::solve::run(*args)),
+        Command::Solve(args) => report(commands::solve::run(*args, &CANCEL)),
         Command::Plan(args) => report(commands::plan::run(args)),
         Command::Algorithms(args) => report(commands::algorithms::run(args)),
+        Command::Merge(args) => report(commands::merge::run(args)),
     }
 }

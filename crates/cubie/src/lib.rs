@@ -48,6 +48,7 @@ pub mod kernel;
 pub mod memory;
 pub mod number;
 pub mod outputs;
+pub mod pipeline;
 pub mod precision;
 pub mod results;
 pub mod settings;

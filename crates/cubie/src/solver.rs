@@ -5,13 +5,17 @@ use thiserror::Error;
 
 use crate::Precision;
 use crate::backend::cpu::{CpuKernel, Labels};
-use crate::batch::{BatchError, BatchInputs, GridKind, InputSpace, Sweep, build_grid, grid_size};
+use crate::batch::{
+    BatchError, BatchInputs, GridKind, GridRuns, InputSpace, RunSource, Sweep, build_grid,
+    grid_size,
+};
 use crate::controllers::ControllerOptions;
 use crate::drivers::DriverSeries;
 use crate::kernel::{Footprint, KernelError, KernelTree, MemoryBudget, MemoryError};
 use crate::memory::{LayoutReport, Location, RegistryError};
 use crate::outputs::OutputSettings;
-use crate::results::SolveResult;
+use crate::pipeline::{ChunkPlan, ChunkedOutcome, PipelineError, SolveControl};
+use crate::results::{ResultSink, ResultsError, SolveResult};
 use crate::settings::{SettingsError, SettingsMap};
 use crate::solvers::{LinearSolverKind, PreconditionerKind};
 use crate::step::{Algorithm, AlgorithmEntry, StepError};
@@ -70,6 +74,12 @@ pub enum SolveError {
         /// Why not.
         reason: String,
     },
+    /// A batch that cannot be cut into chunks as asked.
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+    /// Results that cannot be written.
+    #[error(transparent)]
+    Results(#[from] ResultsError),
 }
 
 /// How to integrate: algorithm, precision, times, step control and any
@@ -205,6 +215,9 @@ fn all_named(settings: &SolverSettings) -> Result<Vec<String>, SolveError> {
     }
     Ok(all)
 }
+
+/// Bytes of results per chunk of a store (before compression).
+pub const STORE_CHUNK_BYTES: u128 = 32 << 20;
 
 /// The most worker threads a solve starts.
 pub const MAX_THREADS: usize = 1024;
@@ -347,6 +360,157 @@ impl Solver {
         inputs: &BatchInputs,
         progress: Option<&(dyn Fn(usize) + Sync)>,
     ) -> Result<SolveResult, SolveError> {
+        if inputs.n_runs == 0 {
+            return Err(BatchError::Empty.into());
+        }
+        let pool = self.pool(inputs.n_runs)?;
+        self.solve_in(&pool, inputs, progress, None)
+    }
+
+    /// The runs of a grid of sweeps, made on demand a chunk at a time (no
+    /// run is made here, so the grid may be larger than memory).
+    pub fn grid_runs(&self, sweeps: &[Sweep], kind: GridKind) -> Result<GridRuns, SolveError> {
+        Ok(GridRuns::new(
+            &self.input_space(),
+            sweeps,
+            kind,
+            self.precision,
+        )?)
+    }
+
+    /// The chunks a batch of `n_runs` runs is solved in: the largest whose
+    /// solve fits the memory limit (half the memory available now when no
+    /// limit is set).
+    pub fn chunk_plan(&self, n_runs: usize) -> Result<ChunkPlan, SolveError> {
+        Ok(ChunkPlan::for_budget(
+            n_runs,
+            self.footprint(),
+            &chunk_budget(self.memory_limit),
+        )?)
+    }
+
+    /// Runs per chunk of a results store for a batch of `n_runs`: about
+    /// [`STORE_CHUNK_BYTES`] of results each. It depends on the solve only
+    /// (never on the machine), so that shards solved anywhere agree on the
+    /// store's chunks.
+    pub fn store_chunk_runs(&self, n_runs: usize) -> usize {
+        let per_run = self.footprint().per_run.max(1);
+        let runs = (STORE_CHUNK_BYTES / per_run).max(1);
+        runs.min(n_runs.max(1) as u128) as usize
+    }
+
+    /// Checks that chunks of `plan` (fixed by an output's layout, say) fit
+    /// the memory limit.
+    pub fn check_chunks(&self, plan: &ChunkPlan) -> Result<(), SolveError> {
+        Ok(plan.check(self.footprint(), &chunk_budget(self.memory_limit))?)
+    }
+
+    /// Solves `chunks` (indices into `plan`) of `runs` in order, handing
+    /// each to `sink` as soon as it is done, then finishes the sink unless
+    /// the solve was cancelled. Chunks the sink already holds are skipped.
+    /// Results are bit-identical to a one-piece [`solve`](Self::solve):
+    /// every run is integrated on its own, whatever chunk it falls in.
+    pub fn solve_chunks(
+        &self,
+        runs: &dyn RunSource,
+        plan: &ChunkPlan,
+        chunks: std::ops::Range<usize>,
+        sink: &mut dyn ResultSink,
+        control: SolveControl<'_>,
+    ) -> Result<ChunkedOutcome, SolveError> {
+        use std::sync::atomic::Ordering;
+        if plan.n_runs() != runs.n_runs() {
+            return Err(BatchError::RunRange {
+                start: 0,
+                end: plan.n_runs(),
+                n_runs: runs.n_runs(),
+            }
+            .into());
+        }
+        let pool = self.pool(plan.chunk_runs())?;
+        let mut outcome = ChunkedOutcome::default();
+        let mut flags: Vec<(i32, usize)> = crate::time_loop::Status::FLAGS
+            .iter()
+            .map(|(flag, _)| (flag.0, 0))
+            .collect();
+        // Runs before the first chunk of this solve count as done (an
+        // earlier shard's), as do chunks the sink holds already.
+        let mut done = 0;
+        let cancelled = || control.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
+        for index in chunks {
+            let range = plan.runs(index);
+            if sink.has_chunk(index)? {
+                outcome.chunks_kept += 1;
+                done += range.len();
+                if let Some(report) = control.progress {
+                    report(done);
+                }
+                continue;
+            }
+            if cancelled() {
+                outcome.interrupted = true;
+                return Ok(outcome);
+            }
+            let inputs = runs.runs(range.clone())?;
+            let offset = done;
+            let report = control.progress.map(|p| move |n: usize| p(offset + n));
+            let report = report.as_ref().map(|r| r as &(dyn Fn(usize) + Sync));
+            let result = self.solve_in(&pool, &inputs, report, control.cancel)?;
+            if cancelled() {
+                // The chunk may be unfinished: it is not written.
+                outcome.interrupted = true;
+                return Ok(outcome);
+            }
+            sink.write_chunk(index, range.clone(), &result)?;
+            for status in result.status() {
+                if *status != 0 {
+                    outcome.runs_failed += 1;
+                }
+                for (flag, count) in &mut flags {
+                    if status & *flag != 0 {
+                        *count += 1;
+                    }
+                }
+            }
+            outcome.chunks_solved += 1;
+            outcome.runs_solved += range.len();
+            done += range.len();
+        }
+        outcome.flag_counts = flags.into_iter().filter(|(_, n)| *n > 0).collect();
+        sink.finish()?;
+        Ok(outcome)
+    }
+
+    /// The worker pool for batches of up to `runs` runs.
+    fn pool(&self, runs: usize) -> Result<rayon::ThreadPool, SolveError> {
+        // A worker without a run to integrate would only cost a thread.
+        let threads = self
+            .threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .min(runs.max(1));
+        // Streamed model functions park their outputs on the worker's stack.
+        let stack = match &self.kernel {
+            Kernel::CpuF32(k) => k.stack_bytes(),
+            Kernel::CpuF64(k) => k.stack_bytes(),
+        };
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .stack_size(WORKER_STACK.saturating_add(stack))
+            .build()
+            .map_err(|e| SolveError::Threads {
+                threads,
+                reason: e.to_string(),
+            })
+    }
+
+    /// Integrates every run of `inputs` on `pool`.
+    fn solve_in(
+        &self,
+        pool: &rayon::ThreadPool,
+        inputs: &BatchInputs,
+        progress: Option<&(dyn Fn(usize) + Sync)>,
+        cancel: Option<&std::sync::atomic::AtomicBool>,
+    ) -> Result<SolveResult, SolveError> {
         for (what, got, expected) in [
             ("states", inputs.n_states, self.state_names.len()),
             (
@@ -375,28 +539,20 @@ impl Solver {
             parameters: self.parameter_names.clone(),
             observables: self.observable_names.clone(),
         };
-        // A worker without a run to integrate would only cost a thread.
-        let threads = self
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .min(inputs.n_runs);
-        // Streamed model functions park their outputs on the worker's stack.
-        let stack = match &self.kernel {
-            Kernel::CpuF32(k) => k.stack_bytes(),
-            Kernel::CpuF64(k) => k.stack_bytes(),
-        };
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .stack_size(WORKER_STACK.saturating_add(stack))
-            .build()
-            .map_err(|e| SolveError::Threads {
-                threads,
-                reason: e.to_string(),
-            })?;
         let tree = &self.tree;
         let result = pool.install(|| match &self.kernel {
-            Kernel::CpuF32(k) => k.pack(tree, inputs, k.run_batch(tree, inputs, progress), &labels),
-            Kernel::CpuF64(k) => k.pack(tree, inputs, k.run_batch(tree, inputs, progress), &labels),
+            Kernel::CpuF32(k) => k.pack(
+                tree,
+                inputs,
+                k.run_batch(tree, inputs, progress, cancel),
+                &labels,
+            ),
+            Kernel::CpuF64(k) => k.pack(
+                tree,
+                inputs,
+                k.run_batch(tree, inputs, progress, cancel),
+                &labels,
+            ),
         });
         Ok(result.map_err(KernelError::from)?)
     }
@@ -408,4 +564,18 @@ const WORKER_STACK: usize = 2 << 20;
 /// The user's limit, else what the machine has available now.
 fn budget(limit: Option<u64>) -> MemoryBudget {
     limit.map_or_else(MemoryBudget::available, MemoryBudget::limit)
+}
+
+/// What a chunked solve may use: the user's limit, else half of what the
+/// machine has available now (the rest is left to the page cache the
+/// writers stream through, and to everything else running).
+fn chunk_budget(limit: Option<u64>) -> MemoryBudget {
+    match limit {
+        Some(bytes) => MemoryBudget::limit(bytes),
+        None => {
+            let mut available = MemoryBudget::available();
+            available.bytes /= 2;
+            available
+        }
+    }
 }

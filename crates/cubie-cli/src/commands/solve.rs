@@ -6,10 +6,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use cubie::batch::{GridKind, Sweep, runs_from_csv};
+use std::sync::atomic::AtomicBool;
+
+use cubie::batch::{GridKind, RunSource, Sweep, runs_from_csv};
 use cubie::controllers::{ControllerKind, ControllerOptions};
 use cubie::drivers::DriverSeries;
 use cubie::outputs::OutputSettings;
+use cubie::pipeline::{ChunkPlan, Shard, SolveControl};
+use cubie::results::zarr::{OpenMode, StoreSpec, ZarrStore, store_info};
+use cubie::results::{
+    CsvStream, NpzStream, ResultSink, ResultsError, SolveResult, check_disk_space,
+};
 use cubie::time_loop::{LoopSettings, Status};
 use cubie::{Algorithm, Precision, Solver, SolverSettings};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -101,9 +108,22 @@ pub struct SolveArgs {
     /// available when the solve starts when absent).
     #[arg(long, value_parser = parse_memory_limit)]
     pub memory_limit: Option<u64>,
-    /// Where to write the results: FILE.npz or FILE.csv.
+    /// Where to write the results: FILE.npz, FILE.csv or a chunked,
+    /// compressed store DIR.zarr (the one that resumes and shards).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Runs solved (and written) per chunk; by default the largest that
+    /// fits the memory limit (a .zarr store: about 32 MiB of results).
+    #[arg(long)]
+    pub chunk_runs: Option<usize>,
+    /// Continue an interrupted .zarr solve: whole chunks are kept, the
+    /// rest solved. The store must be of the same solve.
+    #[arg(long)]
+    pub resume: bool,
+    /// Solve only the K-th of N contiguous slices of the batch's chunks
+    /// (K from 1) into a .zarr store, e.g. one per cluster job.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
     /// No progress bar and no summary.
     #[arg(long)]
     pub quiet: bool,
@@ -151,7 +171,7 @@ impl Progress {
     }
 }
 
-pub fn run(args: SolveArgs) -> Result<()> {
+pub fn run(args: SolveArgs, cancel: &AtomicBool) -> Result<()> {
     let model = load_model(&args.model)?;
     let precision = args
         .precision
@@ -160,15 +180,11 @@ pub fn run(args: SolveArgs) -> Result<()> {
         .transpose()
         .map_err(anyhow::Error::msg)?;
     let grid: GridKind = args.grid.parse().map_err(anyhow::Error::msg)?;
-    if let Some(out) = &args.out {
-        let ext = out.extension().and_then(|e| e.to_str());
-        if !matches!(ext, Some("npz" | "csv")) {
-            bail!(
-                "--out {}: use a file name ending in .npz or .csv",
-                out.display()
-            );
-        }
+    let format = OutputFormat::of(args.out.as_deref())?;
+    if (args.resume || args.shard.is_some()) && format != OutputFormat::Zarr {
+        bail!("--resume and --shard need a .zarr store: use --out NAME.zarr");
     }
+    let shard: Option<Shard> = args.shard.as_deref().map(str::parse).transpose()?;
     // The controller's name is parsed here, at the edge; the library takes
     // the typed kind.
     let controller: Option<ControllerKind> =
@@ -210,12 +226,14 @@ pub fn run(args: SolveArgs) -> Result<()> {
         ..SolverSettings::default()
     };
     let solver = Solver::new(&model, &settings)?;
-    let inputs = match &args.inputs {
+    let runs: Box<dyn RunSource> = match &args.inputs {
         Some(path) => {
             let file = std::fs::File::open(path)
                 .with_context(|| format!("cannot open runs CSV `{}`", path.display()))?;
-            runs_from_csv(&solver.input_space(), file, solver.precision())
-                .with_context(|| format!("in `{}`", path.display()))?
+            Box::new(
+                runs_from_csv(&solver.input_space(), file, solver.precision())
+                    .with_context(|| format!("in `{}`", path.display()))?,
+            )
         }
         None => {
             let sweeps = args
@@ -223,46 +241,302 @@ pub fn run(args: SolveArgs) -> Result<()> {
                 .iter()
                 .map(|s| s.parse::<Sweep>())
                 .collect::<Result<Vec<_>, _>>()?;
-            solver.grid(&sweeps, grid)?
+            Box::new(solver.grid_runs(&sweeps, grid)?)
         }
     };
+    let n_runs = runs.n_runs();
+    if n_runs == 0 {
+        bail!("the batch has no runs");
+    }
 
-    let progress = Progress::new(inputs.n_runs, args.quiet);
+    let plan = chunk_plan(&args, &solver, format, n_runs)?;
+    let chunks = match shard {
+        Some(s) => plan.shard(s.index, s.count)?,
+        None => 0..plan.n_chunks(),
+    };
+    let shard_runs = plan.runs(chunks.start).start..plan.runs(chunks.end.max(1) - 1).end;
+    let shard_runs = if chunks.is_empty() { 0..0 } else { shard_runs };
+    // Before anything is created: the chunks still to write must fit.
+    if let Some(out) = &args.out {
+        let whole = match format {
+            OutputFormat::Zarr if out.is_dir() => store_info(out).map(|i| i.chunks).ok(),
+            _ => None,
+        };
+        let todo = chunks
+            .clone()
+            .filter(|&k| whole.as_ref().is_none_or(|w| w.get(k) != Some(&true)))
+            .map(|k| plan.runs(k).len() as u128)
+            .sum::<u128>();
+        check_disk_space(out, format.disk_bytes(solver.footprint().per_run, todo))?;
+    }
+    let mut preview = Preview::default();
+    let mut file: Option<Box<dyn ResultSink>> = match (&args.out, format) {
+        (Some(out), OutputFormat::Npz) => Some(Box::new(NpzStream::create(out)?)),
+        (Some(out), OutputFormat::Csv) => Some(Box::new(CsvStream::create(out)?)),
+        (Some(out), OutputFormat::Zarr) => {
+            let spec = StoreSpec {
+                n_runs,
+                chunk_runs: plan.chunk_runs(),
+                identity: identity(&args, &solver)?,
+            };
+            let mode = if args.resume {
+                OpenMode::Resume
+            } else if shard.is_some() {
+                OpenMode::Join
+            } else {
+                OpenMode::Create
+            };
+            Some(Box::new(ZarrStore::open(out, spec, mode)?))
+        }
+        _ => None,
+    };
+    let sink: &mut dyn ResultSink = match file.as_deref_mut() {
+        Some(sink) => sink,
+        None => &mut preview,
+    };
+
+    let progress = Progress::new(shard_runs.len(), args.quiet);
     let started = Instant::now();
-    let result = solver.solve_with_progress(&inputs, Some(&|n| progress.update(n)))?;
+    let report = |n: usize| progress.update(n);
+    let control = SolveControl {
+        progress: Some(&report),
+        cancel: Some(cancel),
+    };
+    let outcome = solver.solve_chunks(&*runs, &plan, chunks.clone(), sink, control)?;
     let elapsed = started.elapsed();
     progress.bar.finish_and_clear();
 
-    if let Some(out) = &args.out {
-        result.write(out)?;
+    if outcome.interrupted {
+        let kept = match (&args.out, format) {
+            (Some(out), OutputFormat::Zarr) => {
+                let info = store_info(out)?;
+                format!(
+                    "{} of {} chunks are in {}; continue with --resume",
+                    info.complete_chunks(),
+                    info.chunks.len(),
+                    out.display()
+                )
+            }
+            (Some(_), _) => {
+                "no results were written (use a .zarr store to keep finished chunks)".into()
+            }
+            (None, _) => "nothing was written".into(),
+        };
+        // Dropping an unfinished .npz or .csv deletes its partial files.
+        drop(file);
+        return Err(Interrupted(kept).into());
     }
     if !args.quiet {
-        let failed = result.status().iter().filter(|s| **s != 0).count();
+        let solved = outcome.runs_solved;
         println!(
-            "{} runs with {} in {} precision: {} succeeded, {} failed ({:.3} s)",
-            result.n_runs,
+            "{} runs with {} in {} precision: {} succeeded, {} failed ({:.3} s{})",
+            solved,
             solver.algorithm().name,
             solver.precision(),
-            result.n_runs - failed,
-            failed,
-            elapsed.as_secs_f64()
+            solved - outcome.runs_failed,
+            outcome.runs_failed,
+            elapsed.as_secs_f64(),
+            match outcome.chunks_solved {
+                0 | 1 => String::new(),
+                n => format!(", {n} chunks"),
+            }
         );
+        if outcome.chunks_kept > 0 {
+            println!(
+                "  {} chunks already in the store were kept",
+                outcome.chunks_kept
+            );
+        }
         for (flag, name) in Status::FLAGS {
-            let count = result
-                .status()
-                .iter()
-                .filter(|s| Status(**s).contains(flag))
-                .count();
-            if count > 0 {
+            if let Some((_, count)) = outcome.flag_counts.iter().find(|(f, _)| *f == flag.0) {
                 println!("  {count} runs: {name}");
             }
         }
-        match &args.out {
-            Some(out) => println!("wrote {}", out.display()),
-            None => print_finals(&result),
+        match (&args.out, format) {
+            (Some(out), OutputFormat::Zarr) => {
+                let info = store_info(out)?;
+                if info.is_complete() {
+                    println!("wrote {} ({} chunks)", out.display(), info.chunks.len());
+                } else {
+                    println!(
+                        "wrote {} of {} chunks of {}; missing: {}",
+                        info.complete_chunks(),
+                        info.chunks.len(),
+                        out.display(),
+                        info.missing()
+                    );
+                }
+            }
+            (Some(out), _) => println!("wrote {}", out.display()),
+            (None, _) => {
+                if let Some(result) = &preview.first {
+                    print_finals(result);
+                }
+            }
         }
     }
     Ok(())
+}
+
+/// A solve stopped by an interrupt, after keeping what was done.
+#[derive(Debug)]
+pub struct Interrupted(pub String);
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "interrupted; {}", self.0)
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// The kinds of output `--out` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OutputFormat {
+    None,
+    Npz,
+    Csv,
+    Zarr,
+}
+
+impl OutputFormat {
+    fn of(out: Option<&std::path::Path>) -> Result<Self> {
+        let Some(out) = out else {
+            return Ok(OutputFormat::None);
+        };
+        Ok(match out.extension().and_then(|e| e.to_str()) {
+            Some("npz") => OutputFormat::Npz,
+            Some("csv") => OutputFormat::Csv,
+            Some("zarr") => OutputFormat::Zarr,
+            _ => bail!(
+                "--out {}: use a name ending in .npz, .csv or .zarr",
+                out.display()
+            ),
+        })
+    }
+
+    /// Disk bytes for `runs` runs of `per_run` result bytes: the `.npz`
+    /// is assembled from chunk files of the same size, CSV text takes about
+    /// three characters per byte of binary, a store at most its
+    /// uncompressed size.
+    fn disk_bytes(self, per_run: u128, runs: u128) -> u128 {
+        let bytes = per_run.saturating_mul(runs);
+        match self {
+            OutputFormat::None => 0,
+            OutputFormat::Npz => bytes.saturating_mul(2),
+            OutputFormat::Csv => bytes.saturating_mul(3),
+            OutputFormat::Zarr => bytes,
+        }
+    }
+}
+
+/// The chunks of the batch: fixed by the store for `.zarr` (its own, when
+/// resuming or joining one), else the largest the memory limit allows.
+fn chunk_plan(
+    args: &SolveArgs,
+    solver: &Solver,
+    format: OutputFormat,
+    n_runs: usize,
+) -> Result<ChunkPlan> {
+    let chunk_runs = match (args.chunk_runs, format, &args.out) {
+        (Some(c), _, _) => Some(c),
+        (None, OutputFormat::Zarr, Some(out)) => {
+            let existing = if (args.resume || args.shard.is_some()) && out.is_dir() {
+                store_info(out).ok().map(|info| info.spec.chunk_runs)
+            } else {
+                None
+            };
+            Some(existing.unwrap_or_else(|| solver.store_chunk_runs(n_runs)))
+        }
+        _ => None,
+    };
+    Ok(match chunk_runs {
+        Some(c) => {
+            let plan = ChunkPlan::new(n_runs, c)?;
+            solver.check_chunks(&plan)?;
+            plan
+        }
+        None => solver.chunk_plan(n_runs)?,
+    })
+}
+
+/// Everything that determines a solve's results, recorded in a store so
+/// that a resumed solve or a shard can be checked against it.
+fn identity(
+    args: &SolveArgs,
+    solver: &Solver,
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    use serde_json::{Value, json};
+    let read = |path: &PathBuf| {
+        std::fs::read_to_string(path).with_context(|| format!("cannot read `{}`", path.display()))
+    };
+    let mut set = args.set.clone();
+    set.sort();
+    let mut map = serde_json::Map::new();
+    let mut put = |key: &str, value: Value| {
+        map.insert(key.to_string(), value);
+    };
+    put("cubie_version", json!(env!("CARGO_PKG_VERSION")));
+    put("model", json!(read(&args.model)?));
+    put("algorithm", json!(solver.algorithm().name));
+    put("precision", json!(solver.precision().to_string()));
+    put("t0", json!(args.t0));
+    put("duration", json!(args.duration));
+    put("settling_time", json!(args.settling_time));
+    put("save_every", json!(args.save_every));
+    put("dt", json!(args.dt));
+    put("dt_min", json!(args.dt_min));
+    put("dt_max", json!(args.dt_max));
+    put("atol", json!(args.atol));
+    put("rtol", json!(args.rtol));
+    put("controller", json!(args.controller));
+    put("outputs", json!(args.outputs));
+    put("save_variables", json!(args.save_variables));
+    put("summarise_variables", json!(args.summarise_variables));
+    put("sample_summaries_every", json!(args.sample_summaries_every));
+    put("summarise_every", json!(args.summarise_every));
+    put("set", json!(set));
+    put("grid", json!(args.grid));
+    put("sweeps", json!(args.sweeps));
+    put(
+        "inputs",
+        match &args.inputs {
+            Some(path) => json!(read(path)?),
+            None => Value::Null,
+        },
+    );
+    put(
+        "drivers",
+        match &args.drivers {
+            Some(path) => json!(read(path)?),
+            None => Value::Null,
+        },
+    );
+    Ok(map)
+}
+
+/// Without `--out`: the first chunk, to show its first runs.
+#[derive(Debug, Default)]
+struct Preview {
+    first: Option<SolveResult>,
+}
+
+impl ResultSink for Preview {
+    fn write_chunk(
+        &mut self,
+        _index: usize,
+        _runs: std::ops::Range<usize>,
+        chunk: &SolveResult,
+    ) -> Result<(), ResultsError> {
+        if self.first.is_none() {
+            self.first = Some(chunk.clone());
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), ResultsError> {
+        Ok(())
+    }
 }
 
 /// Without `--out`, the first runs' final states, so a quick solve shows

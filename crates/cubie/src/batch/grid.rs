@@ -1,5 +1,7 @@
 //! Combining sweeps into runs.
 
+use std::ops::Range;
+
 use crate::Precision;
 
 use super::{BatchError, Sweep};
@@ -104,7 +106,12 @@ impl BatchInputs {
     }
 
     pub(crate) fn with_capacity(space: &InputSpace<'_>, runs: usize) -> Result<Self, BatchError> {
-        let (ns, np) = (space.state_names.len(), space.parameter_names.len());
+        Self::with_sizes(space.state_names.len(), space.parameter_names.len(), runs)
+    }
+
+    /// An empty batch with room for `runs` runs of `ns` states and `np`
+    /// parameters, refused if it cannot be allocated.
+    pub(crate) fn with_sizes(ns: usize, np: usize, runs: usize) -> Result<Self, BatchError> {
         let out_of_memory = || BatchError::OutOfMemory {
             runs,
             bytes: runs as u128 * (ns + np) as u128 * 8,
@@ -168,43 +175,131 @@ pub fn build_grid(
     kind: GridKind,
     precision: Precision,
 ) -> Result<BatchInputs, BatchError> {
-    let mut slots = Vec::with_capacity(sweeps.len());
-    for (i, sweep) in sweeps.iter().enumerate() {
-        if sweeps[..i].iter().any(|s| s.name == sweep.name) {
-            return Err(BatchError::DuplicateSweep(sweep.name.clone()));
-        }
-        if sweep.is_empty() {
-            return Err(BatchError::BadSweep {
-                text: sweep.name.clone(),
-                reason: "no values".into(),
+    let grid = GridRuns::new(space, sweeps, kind, precision)?;
+    grid.runs(0..grid.n_runs())
+}
+
+/// A batch's runs, made a range at a time: a batch larger than memory is
+/// solved chunk by chunk without ever holding all its inputs.
+pub trait RunSource: Sync {
+    /// Runs in the batch.
+    fn n_runs(&self) -> usize;
+
+    /// The runs `range` (within `0..n_runs()`), in order.
+    fn runs(&self, range: Range<usize>) -> Result<BatchInputs, BatchError>;
+}
+
+impl RunSource for BatchInputs {
+    fn n_runs(&self) -> usize {
+        self.n_runs
+    }
+
+    fn runs(&self, range: Range<usize>) -> Result<BatchInputs, BatchError> {
+        if range.end > self.n_runs || range.start > range.end {
+            return Err(BatchError::RunRange {
+                start: range.start,
+                end: range.end,
+                n_runs: self.n_runs,
             });
         }
-        slots.push(space.slot(&sweep.name, "--sweep")?);
+        let (ns, np) = (self.n_states, self.n_parameters);
+        Ok(BatchInputs {
+            n_runs: range.len(),
+            n_states: ns,
+            n_parameters: np,
+            initial_values: self.initial_values[range.start * ns..range.end * ns].to_vec(),
+            parameters: self.parameters[range.start * np..range.end * np].to_vec(),
+        })
     }
-    let n_runs = grid_size(sweeps, kind)?;
-    let (mut states, mut params) = space.default_run(precision);
-    let mut inputs = BatchInputs::with_capacity(space, n_runs)?;
-    for run in 0..n_runs {
-        let mut rest = run;
-        // Combinatorial: the last sweep varies fastest, like itertools.product.
-        for (sweep, slot) in sweeps.iter().zip(&slots).rev() {
-            let index = match kind {
-                GridKind::Verbatim => run,
-                GridKind::Combinatorial => {
-                    let i = rest % sweep.len();
-                    rest /= sweep.len();
-                    i
-                }
-            };
-            let value = precision.round(sweep.value(index));
-            match *slot {
-                Slot::State(i) => states[i] = value,
-                Slot::Parameter(i) => params[i] = value,
+}
+
+/// A grid of sweeps, checked once, whose runs are computed on demand: run
+/// `i` is the same whichever range it is made in.
+#[derive(Debug, Clone)]
+pub struct GridRuns {
+    sweeps: Vec<Sweep>,
+    slots: Vec<Slot>,
+    kind: GridKind,
+    precision: Precision,
+    states: Vec<f64>,
+    parameters: Vec<f64>,
+    n_runs: usize,
+}
+
+impl GridRuns {
+    /// Checks the sweeps (names, duplicates, lengths, the run count)
+    /// against `space`.
+    pub fn new(
+        space: &InputSpace<'_>,
+        sweeps: &[Sweep],
+        kind: GridKind,
+        precision: Precision,
+    ) -> Result<Self, BatchError> {
+        let mut slots = Vec::with_capacity(sweeps.len());
+        for (i, sweep) in sweeps.iter().enumerate() {
+            if sweeps[..i].iter().any(|s| s.name == sweep.name) {
+                return Err(BatchError::DuplicateSweep(sweep.name.clone()));
             }
+            if sweep.is_empty() {
+                return Err(BatchError::BadSweep {
+                    text: sweep.name.clone(),
+                    reason: "no values".into(),
+                });
+            }
+            slots.push(space.slot(&sweep.name, "--sweep")?);
         }
-        inputs.push(&states, &params);
+        let n_runs = grid_size(sweeps, kind)?;
+        let (states, parameters) = space.default_run(precision);
+        Ok(GridRuns {
+            sweeps: sweeps.to_vec(),
+            slots,
+            kind,
+            precision,
+            states,
+            parameters,
+            n_runs,
+        })
     }
-    Ok(inputs)
+}
+
+impl RunSource for GridRuns {
+    fn n_runs(&self) -> usize {
+        self.n_runs
+    }
+
+    fn runs(&self, range: Range<usize>) -> Result<BatchInputs, BatchError> {
+        if range.end > self.n_runs || range.start > range.end {
+            return Err(BatchError::RunRange {
+                start: range.start,
+                end: range.end,
+                n_runs: self.n_runs,
+            });
+        }
+        let mut inputs =
+            BatchInputs::with_sizes(self.states.len(), self.parameters.len(), range.len())?;
+        let (mut states, mut params) = (self.states.clone(), self.parameters.clone());
+        for run in range {
+            let mut rest = run;
+            // Combinatorial: the last sweep varies fastest, like itertools.product.
+            for (sweep, slot) in self.sweeps.iter().zip(&self.slots).rev() {
+                let index = match self.kind {
+                    GridKind::Verbatim => run,
+                    GridKind::Combinatorial => {
+                        let i = rest % sweep.len();
+                        rest /= sweep.len();
+                        i
+                    }
+                };
+                let value = self.precision.round(sweep.value(index));
+                match *slot {
+                    Slot::State(i) => states[i] = value,
+                    Slot::Parameter(i) => params[i] = value,
+                }
+            }
+            inputs.push(&states, &params);
+        }
+        Ok(inputs)
+    }
 }
 
 #[cfg(test)]

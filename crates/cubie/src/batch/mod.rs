@@ -6,7 +6,7 @@ mod grid;
 mod sweep;
 
 pub use csv_runs::runs_from_csv;
-pub use grid::{BatchInputs, GridKind, InputSpace, build_grid, grid_size};
+pub use grid::{BatchInputs, GridKind, GridRuns, InputSpace, RunSource, build_grid, grid_size};
 pub use sweep::Sweep;
 
 use thiserror::Error;
@@ -52,6 +52,16 @@ pub enum BatchError {
     TooManyRuns {
         /// The sweeps' lengths, multiplied.
         sizes: String,
+    },
+    /// A range of runs outside the batch.
+    #[error("runs {start}..{end} are outside the batch of {n_runs} runs")]
+    RunRange {
+        /// First run asked for.
+        start: usize,
+        /// One past the last.
+        end: usize,
+        /// Runs in the batch.
+        n_runs: usize,
     },
     /// The inputs of the batch could not be allocated.
     #[error("cannot allocate the inputs of {runs} runs ({bytes} bytes)")]

@@ -2,14 +2,20 @@
 
 mod array;
 mod csv_writer;
+mod disk;
 mod npz_writer;
+pub(crate) mod partial;
+mod sink;
+pub mod zarr;
 
 pub use array::{ArrayData, NamedArray};
-pub use csv_writer::write_csv;
-pub use npz_writer::write_npz;
+pub use csv_writer::{CsvStream, write_csv};
+pub use disk::check_disk_space;
+pub use npz_writer::{NpzStream, write_npz};
+pub use partial::remove_partial_files;
+pub use sink::{MemorySink, ResultSink, is_per_run};
 
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::path::Path;
 
 use thiserror::Error;
 
@@ -27,8 +33,70 @@ pub enum ResultsError {
         source: std::io::Error,
     },
     /// The file name has an extension no writer handles.
-    #[error("cannot tell the format of `{0}`: use a `.npz` or `.csv` file name")]
+    #[error("cannot tell the format of `{0}`: use a `.npz`, `.csv` or `.zarr` name")]
     UnknownFormat(String),
+    /// A streamed writer given chunks out of order.
+    #[error("results chunk starting at run {got} arrived where run {expected} was expected")]
+    ChunkOrder {
+        /// The run the writer expected next.
+        expected: usize,
+        /// The first run of the chunk it got.
+        got: usize,
+    },
+    /// A chunk given to a writer that has already finished.
+    #[error("results writer already finished")]
+    Finished,
+    /// A Zarr store that cannot be read or written.
+    #[error("zarr store `{path}`: {message}")]
+    Zarr {
+        /// The store.
+        path: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A path that holds something other than a cubie store.
+    #[error("`{0}` is not a cubie results store (no `zarr.json` with cubie attributes)")]
+    NotAStore(String),
+    /// A new store asked for where one exists.
+    #[error("`{0}` already exists: continue it with --resume, or choose another name")]
+    StoreExists(String),
+    /// A store made by a different solve.
+    #[error("`{path}` was written by a different solve:\n  {}", differences.join("\n  "))]
+    StoreMismatch {
+        /// The store.
+        path: String,
+        /// What differs, one line each.
+        differences: Vec<String>,
+    },
+    /// Stores to merge that do not hold every chunk between them.
+    #[error(
+        "the stores hold {have} of the {of} chunks: missing {missing}; solve the shards that hold them"
+    )]
+    MergeIncomplete {
+        /// Chunks present.
+        have: usize,
+        /// Chunks in the batch.
+        of: usize,
+        /// The missing chunk ranges.
+        missing: String,
+    },
+    /// An output larger than the free space of its disk.
+    #[error(
+        "`{path}` needs about {} but its disk has {} free; free some space, \
+         write elsewhere, or save less",
+        crate::kernel::Bytes(*.needed), crate::kernel::Bytes(u128::from(*.available))
+    )]
+    DiskFull {
+        /// The output.
+        path: String,
+        /// Bytes it needs.
+        needed: u128,
+        /// Bytes free.
+        available: u64,
+    },
+    /// A chunk whose arrays differ from the first chunk's.
+    #[error("results chunk does not match the batch's layout (array `{0}`)")]
+    ChunkLayout(String),
 }
 
 /// The results of one solve: every output as a named array, plus labels.
@@ -42,7 +110,7 @@ pub struct SolveResult {
     pub precision: Precision,
     /// Number of runs.
     pub n_runs: usize,
-    arrays: Vec<NamedArray>,
+    pub(crate) arrays: Vec<NamedArray>,
 }
 
 impl SolveResult {
@@ -108,84 +176,4 @@ impl SolveResult {
             _ => Err(ResultsError::UnknownFormat(path.display().to_string())),
         }
     }
-}
-
-/// Temporary files being written now, for [`remove_partial_files`].
-static PARTIAL_FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
-
-/// Deletes every results file still being written by this process. Call it
-/// from a signal handler before exiting, so that an interrupted write
-/// leaves nothing behind (the writers delete their own files on errors).
-pub fn remove_partial_files() {
-    let files = match PARTIAL_FILES.lock() {
-        Ok(mut files) => std::mem::take(&mut *files),
-        Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
-    };
-    for file in files {
-        let _ = std::fs::remove_file(file);
-    }
-}
-
-/// Registers a temporary file while it exists.
-struct PartialFile(PathBuf);
-
-impl PartialFile {
-    fn new(path: &Path) -> Self {
-        if let Ok(mut files) = PARTIAL_FILES.lock() {
-            files.push(path.to_path_buf());
-        }
-        PartialFile(path.to_path_buf())
-    }
-}
-
-impl Drop for PartialFile {
-    fn drop(&mut self) {
-        if let Ok(mut files) = PARTIAL_FILES.lock() {
-            files.retain(|f| f != &self.0);
-        }
-    }
-}
-
-/// Writes a file through a uniquely named temporary sibling
-/// (`.NAME.XXXXXX.partial`) and renames it into place, so that a failure
-/// never leaves a partial file behind and concurrent writers to one path
-/// each leave a whole file (the last rename wins).
-pub(crate) fn write_atomically(
-    path: &Path,
-    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
-) -> Result<(), ResultsError> {
-    let io_err = |source| ResultsError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let prefix = format!(".{file_name}.");
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".partial");
-    // As `File::create` would (the umask applies), not tempfile's 0600.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let tmp = builder.tempfile_in(dir).map_err(io_err)?;
-    let registered = PartialFile::new(tmp.path());
-    let (file, tmp_path) = tmp.into_parts();
-    // Dropping `tmp_path` deletes the file, on every early return.
-    let result = (|| {
-        let mut out = std::io::BufWriter::new(file);
-        write(&mut out)?;
-        let file = out.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        tmp_path.persist(path).map_err(|e| e.error)
-    })();
-    drop(registered);
-    result.map_err(io_err)
 }

@@ -1,7 +1,7 @@
 //! Running a batch: one arena per worker, runs spread over threads, each
 //! run writing only its own slices of the outputs.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
@@ -62,6 +62,7 @@ impl<T: JitReal> CpuKernel<T> {
         tree: &KernelTree,
         inputs: &BatchInputs,
         progress: Option<&(dyn Fn(usize) + Sync)>,
+        cancel: Option<&AtomicBool>,
     ) -> BatchOutputs<T> {
         let n = tree.n_states;
         let runs = inputs.n_runs;
@@ -125,6 +126,11 @@ impl<T: JitReal> CpuKernel<T> {
         slots.into_par_iter().with_min_len(16).for_each_init(
             || RunArena::<T>::new(self.arena),
             |arena, slot| {
+                // A cancelled batch is dropped whole: its remaining runs
+                // are not integrated.
+                if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
+                    return;
+                }
                 self.cpu.run(&self.system, arena, slot);
                 if let Some(report) = progress {
                     let finished = done.fetch_add(1, Ordering::Relaxed) + 1;

@@ -428,7 +428,6 @@ impl Solver {
             .into());
         }
         let pool = self.pool(plan.chunk_runs())?;
-        let mut outcome = ChunkedOutcome::default();
         let mut flags: Vec<(i32, usize)> = crate::time_loop::Status::FLAGS
             .iter()
             .map(|(flag, _)| (flag.0, 0))
@@ -437,44 +436,78 @@ impl Solver {
         // earlier shard's), as do chunks the sink holds already.
         let mut done = 0;
         let cancelled = || control.cancel.is_some_and(|c| c.load(Ordering::Relaxed));
-        for index in chunks {
-            let range = plan.runs(index);
-            if sink.has_chunk(index)? {
-                outcome.chunks_kept += 1;
-                done += range.len();
-                if let Some(report) = control.progress {
-                    report(done);
+        // Asked before the writer takes the sink.
+        let held = chunks
+            .clone()
+            .map(|k| sink.has_chunk(k))
+            .collect::<Result<Vec<bool>, _>>()?;
+        // One thread writes chunk k while the pool solves chunk k + 1; the
+        // rendezvous channel keeps at most one chunk waiting.
+        let (outcome, written) = std::thread::scope(|scope| {
+            let (send, receive) =
+                std::sync::mpsc::sync_channel::<(usize, std::ops::Range<usize>, SolveResult)>(0);
+            let sink = &mut *sink;
+            let writer = scope.spawn(move || -> Result<(), ResultsError> {
+                for (index, range, result) in receive {
+                    sink.write_chunk(index, range, &result)?;
                 }
-                continue;
-            }
-            if cancelled() {
-                outcome.interrupted = true;
-                return Ok(outcome);
-            }
-            let inputs = runs.runs(range.clone())?;
-            let offset = done;
-            let report = control.progress.map(|p| move |n: usize| p(offset + n));
-            let report = report.as_ref().map(|r| r as &(dyn Fn(usize) + Sync));
-            let result = self.solve_in(&pool, &inputs, report, control.cancel)?;
-            if cancelled() {
-                // The chunk may be unfinished: it is not written.
-                outcome.interrupted = true;
-                return Ok(outcome);
-            }
-            sink.write_chunk(index, range.clone(), &result)?;
-            for status in result.status() {
-                if *status != 0 {
-                    outcome.runs_failed += 1;
-                }
-                for (flag, count) in &mut flags {
-                    if status & *flag != 0 {
-                        *count += 1;
+                Ok(())
+            });
+            let solved = (|| -> Result<ChunkedOutcome, SolveError> {
+                let mut outcome = ChunkedOutcome::default();
+                for (index, held) in chunks.clone().zip(held) {
+                    let range = plan.runs(index);
+                    if held {
+                        outcome.chunks_kept += 1;
+                        done += range.len();
+                        if let Some(report) = control.progress {
+                            report(done);
+                        }
+                        continue;
+                    }
+                    if cancelled() {
+                        outcome.interrupted = true;
+                        return Ok(outcome);
+                    }
+                    let inputs = runs.runs(range.clone())?;
+                    let offset = done;
+                    let report = control.progress.map(|p| move |n: usize| p(offset + n));
+                    let report = report.as_ref().map(|r| r as &(dyn Fn(usize) + Sync));
+                    let result = self.solve_in(&pool, &inputs, report, control.cancel)?;
+                    if cancelled() {
+                        // The chunk may be unfinished: it is not written.
+                        outcome.interrupted = true;
+                        return Ok(outcome);
+                    }
+                    for status in result.status() {
+                        if *status != 0 {
+                            outcome.runs_failed += 1;
+                        }
+                        for (flag, count) in &mut flags {
+                            if status & *flag != 0 {
+                                *count += 1;
+                            }
+                        }
+                    }
+                    outcome.chunks_solved += 1;
+                    outcome.runs_solved += range.len();
+                    done += range.len();
+                    if send.send((index, range, result)).is_err() {
+                        // The writer stopped on an error, reported below.
+                        break;
                     }
                 }
-            }
-            outcome.chunks_solved += 1;
-            outcome.runs_solved += range.len();
-            done += range.len();
+                Ok(outcome)
+            })();
+            drop(send);
+            let written = writer.join().unwrap_or(Err(ResultsError::WriterPanicked));
+            (solved, written)
+        });
+        // A write error explains a stopped solve first.
+        written?;
+        let mut outcome = outcome?;
+        if outcome.interrupted {
+            return Ok(outcome);
         }
         outcome.flag_counts = flags.into_iter().filter(|(_, n)| *n > 0).collect();
         sink.finish()?;

@@ -62,9 +62,10 @@ pub struct ChunkPlan {
     chunk_runs: usize,
 }
 
-/// While a chunk is solved its outputs exist twice: as the batch writes them
-/// and as they are packed for the sink.
-const COPIES_IN_FLIGHT: u128 = 2;
+/// Copies of a chunk's results alive at once: as the batch writes them and
+/// as they are packed, the previous chunk in the writer, and the writer's
+/// encoded copy.
+pub const COPIES_IN_FLIGHT: u128 = 4;
 
 impl ChunkPlan {
     /// Chunks of `chunk_runs` runs.
@@ -231,10 +232,11 @@ mod tests {
         let mut f = Footprint::new();
         f.add_per_run("outputs", 10, 8);
         f.add_fixed(1, 1000);
-        let plan = ChunkPlan::for_budget(1000, &f, &MemoryBudget::limit(1000 + 1600)).unwrap();
+        let ten = 10 * 80 * COPIES_IN_FLIGHT as u64;
+        let plan = ChunkPlan::for_budget(1000, &f, &MemoryBudget::limit(1000 + ten)).unwrap();
         assert_eq!(plan.chunk_runs(), 10);
-        assert!(plan.check(&f, &MemoryBudget::limit(2600)).is_ok());
-        assert!(plan.check(&f, &MemoryBudget::limit(2599)).is_err());
+        assert!(plan.check(&f, &MemoryBudget::limit(1000 + ten)).is_ok());
+        assert!(plan.check(&f, &MemoryBudget::limit(999 + ten)).is_err());
         assert!(matches!(
             ChunkPlan::for_budget(1000, &f, &MemoryBudget::limit(1100)),
             Err(PipelineError::RunTooLarge { .. })

@@ -43,6 +43,9 @@ pub enum ResultsError {
         /// The first run of the chunk it got.
         got: usize,
     },
+    /// The thread writing chunks panicked.
+    #[error("the results writer stopped unexpectedly")]
+    WriterPanicked,
     /// A chunk given to a writer that has already finished.
     #[error("results writer already finished")]
     Finished,

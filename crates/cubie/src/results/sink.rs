@@ -6,12 +6,13 @@ use std::ops::Range;
 
 use super::{ArrayData, NamedArray, ResultsError, SolveResult};
 
-/// Receives a batch's results chunk by chunk.
+/// Receives a batch's results chunk by chunk, on a thread of its own
+/// while the next chunk is solved (so it is `Send`).
 ///
 /// A chunk is a [`SolveResult`] of its own runs: the arrays of the whole
 /// batch's result with their first (run) axis cut to the chunk's runs, and
 /// the arrays shared by every run (labels, save times) whole.
-pub trait ResultSink {
+pub trait ResultSink: Send {
     /// Stores chunk `index`, the batch's runs `runs`.
     fn write_chunk(
         &mut self,

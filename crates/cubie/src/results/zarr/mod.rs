@@ -359,6 +359,23 @@ fn write_metadata(path: &Path, metadata: &impl serde::Serialize) -> Result<(), R
     AtomicFileStore::write_file(path, &bytes).map_err(super::partial::io_error(path))
 }
 
+/// Stores numeric `data` as the chunk at `indices` of `array`, encoding
+/// straight from the chunk's own memory.
+fn store_borrowed(
+    array: &Array<AtomicFileStore>,
+    indices: &[u64],
+    data: &ArrayData,
+) -> Result<(), zarrs::array::ArrayError> {
+    let bytes: &[u8] = match data {
+        ArrayData::F32(v) => bytemuck::cast_slice(v),
+        ArrayData::F64(v) => bytemuck::cast_slice(v),
+        ArrayData::I32(v) => bytemuck::cast_slice(v),
+        ArrayData::I64(v) => bytemuck::cast_slice(v),
+        ArrayData::Str(v) => return array.store_chunk(indices, v.clone()),
+    };
+    array.store_chunk(indices, zarrs::array::ArrayBytes::from(bytes))
+}
+
 /// Stores `data` as the chunk at `indices` of `array`.
 fn store_data(
     array: &Array<AtomicFileStore>,
@@ -396,10 +413,16 @@ impl ResultSink for ZarrStore {
                 .get(&run_array.name)
                 .filter(|a| a.shape.first() == Some(&runs.len()))
                 .ok_or_else(|| ResultsError::ChunkLayout(run_array.name.clone()))?;
-            let data = padded(&array.data, c * run_array.row_len);
             let mut indices = vec![0u64; array.shape.len()];
             indices[0] = index as u64;
-            store_data(&run_array.array, &indices, data).map_err(|e| zarr_error(&self.root, e))
+            let len = c * run_array.row_len;
+            let stored = if array.data.len() == len {
+                store_borrowed(&run_array.array, &indices, &array.data)
+            } else {
+                // The edge chunk, padded to a whole chunk.
+                store_data(&run_array.array, &indices, padded(&array.data, len))
+            };
+            stored.map_err(|e| zarr_error(&self.root, e))
         };
         // Arrays compress in parallel; status goes last, once the others
         // are on disk: its presence marks the chunk whole.

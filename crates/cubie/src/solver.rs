@@ -378,15 +378,16 @@ impl Solver {
         )?)
     }
 
-    /// The chunks a batch of `n_runs` runs is solved in: the largest whose
-    /// solve fits the memory limit (half the memory available now when no
-    /// limit is set).
+    /// The chunks a batch of `n_runs` runs is solved in: about
+    /// [`STORE_CHUNK_BYTES`] of results each, fewer runs where the memory
+    /// limit (half the memory available now when no limit is set) asks for
+    /// it. Chunks much larger only cost: their outputs are allocated and
+    /// packed whole, out of the caches.
     pub fn chunk_plan(&self, n_runs: usize) -> Result<ChunkPlan, SolveError> {
-        Ok(ChunkPlan::for_budget(
-            n_runs,
-            self.footprint(),
-            &chunk_budget(self.memory_limit),
-        )?)
+        let fit =
+            ChunkPlan::for_budget(n_runs, self.footprint(), &chunk_budget(self.memory_limit))?;
+        let runs = fit.chunk_runs().min(self.store_chunk_runs(n_runs));
+        Ok(ChunkPlan::new(n_runs, runs)?)
     }
 
     /// Runs per chunk of a results store for a batch of `n_runs`: about

@@ -189,19 +189,25 @@ pub trait RunSource: Sync {
     fn runs(&self, range: Range<usize>) -> Result<BatchInputs, BatchError>;
 }
 
+/// Refuses a range of runs outside a batch of `n_runs`.
+fn check_range(range: &Range<usize>, n_runs: usize) -> Result<(), BatchError> {
+    if range.end > n_runs || range.start > range.end {
+        return Err(BatchError::RunRange {
+            start: range.start,
+            end: range.end,
+            n_runs,
+        });
+    }
+    Ok(())
+}
+
 impl RunSource for BatchInputs {
     fn n_runs(&self) -> usize {
         self.n_runs
     }
 
     fn runs(&self, range: Range<usize>) -> Result<BatchInputs, BatchError> {
-        if range.end > self.n_runs || range.start > range.end {
-            return Err(BatchError::RunRange {
-                start: range.start,
-                end: range.end,
-                n_runs: self.n_runs,
-            });
-        }
+        check_range(&range, self.n_runs)?;
         let (ns, np) = (self.n_states, self.n_parameters);
         Ok(BatchInputs {
             n_runs: range.len(),
@@ -268,13 +274,7 @@ impl RunSource for GridRuns {
     }
 
     fn runs(&self, range: Range<usize>) -> Result<BatchInputs, BatchError> {
-        if range.end > self.n_runs || range.start > range.end {
-            return Err(BatchError::RunRange {
-                start: range.start,
-                end: range.end,
-                n_runs: self.n_runs,
-            });
-        }
+        check_range(&range, self.n_runs)?;
         let mut inputs =
             BatchInputs::with_sizes(self.states.len(), self.parameters.len(), range.len())?;
         let (mut states, mut params) = (self.states.clone(), self.parameters.clone());

@@ -52,12 +52,7 @@ impl ResultSink for CsvStream {
         runs: Range<usize>,
         chunk: &SolveResult,
     ) -> Result<(), ResultsError> {
-        if runs.start != self.next_run {
-            return Err(ResultsError::ChunkOrder {
-                expected: self.next_run,
-                got: runs.start,
-            });
-        }
+        super::sink::in_order(self.next_run, &runs)?;
         let Some(file) = &mut self.file else {
             return Err(ResultsError::Finished);
         };

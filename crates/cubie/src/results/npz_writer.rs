@@ -199,12 +199,7 @@ impl ResultSink for NpzStream {
         if self.finished {
             return Err(ResultsError::Finished);
         }
-        if runs.start != self.next_run {
-            return Err(ResultsError::ChunkOrder {
-                expected: self.next_run,
-                got: runs.start,
-            });
-        }
+        super::sink::in_order(self.next_run, &runs)?;
         if self.members.is_empty() {
             self.start(chunk)?;
         }

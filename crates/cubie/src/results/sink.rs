@@ -40,6 +40,18 @@ pub fn is_per_run(array: &NamedArray) -> bool {
         && !matches!(array.name.as_str(), "time" | "summary_time")
 }
 
+/// Refuses a chunk that does not start at run `next`: the streamed
+/// writers take chunks in run order.
+pub(crate) fn in_order(next: usize, runs: &Range<usize>) -> Result<(), ResultsError> {
+    if runs.start != next {
+        return Err(ResultsError::ChunkOrder {
+            expected: next,
+            got: runs.start,
+        });
+    }
+    Ok(())
+}
+
 /// A sink that keeps every chunk in memory and joins them into one result:
 /// the chunked pipeline's answer for a batch that fits in memory, and the
 /// reference the streamed writers are tested against.
@@ -79,12 +91,7 @@ impl ResultSink for MemorySink {
         runs: Range<usize>,
         chunk: &SolveResult,
     ) -> Result<(), ResultsError> {
-        if runs.start != self.next_run {
-            return Err(ResultsError::ChunkOrder {
-                expected: self.next_run,
-                got: runs.start,
-            });
-        }
+        in_order(self.next_run, &runs)?;
         self.next_run = runs.end;
         let Some(result) = &mut self.result else {
             self.result = Some(chunk.clone());

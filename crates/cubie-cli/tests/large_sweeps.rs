@@ -345,7 +345,12 @@ fn stop_after(child: &mut Child, store: &Path, chunks: usize, signal: &str) -> b
             return false;
         }
         let whole = std::fs::read_dir(store.join("status").join("c"))
-            .map(|d| d.filter(|e| e.is_ok()).count())
+            // Hidden names are chunk markers still being written.
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                    .count()
+            })
             .unwrap_or(0);
         if whole >= chunks {
             let sent = Command::new("kill")

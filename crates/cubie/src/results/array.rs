@@ -27,6 +27,15 @@ impl ArrayData {
         }
     }
 
+    /// Bytes per element (labels: 0, they have no fixed width).
+    pub fn element_bytes(&self) -> usize {
+        match self {
+            ArrayData::F32(_) | ArrayData::I32(_) => 4,
+            ArrayData::F64(_) | ArrayData::I64(_) => 8,
+            ArrayData::Str(_) => 0,
+        }
+    }
+
     /// True when there are no elements.
     pub fn is_empty(&self) -> bool {
         self.len() == 0

@@ -4,7 +4,9 @@
 use thiserror::Error;
 
 use crate::Precision;
-use crate::backend::cpu::{CpuKernel, Labels};
+use crate::backend::cpu::CpuKernel;
+use crate::backend::cuda::{CudaKernel, HostEmulation};
+use crate::backend::outputs::{Labels, pack};
 use crate::batch::{
     BatchError, BatchInputs, GridKind, GridRuns, InputSpace, RunSource, Sweep, build_grid,
     grid_size,
@@ -33,6 +35,9 @@ pub enum SolveError {
     /// The kernel could not be built from the settings.
     #[error(transparent)]
     Kernel(#[from] KernelError),
+    /// The CUDA kernel could not be generated, compiled or run.
+    #[error(transparent)]
+    Cuda(#[from] crate::backend::cuda::CudaError),
     /// A named setting is malformed.
     #[error(transparent)]
     Settings(#[from] SettingsError),
@@ -227,6 +232,8 @@ pub const MAX_THREADS: usize = 1024;
 enum Kernel {
     CpuF32(CpuKernel<f32>),
     CpuF64(CpuKernel<f64>),
+    /// The CUDA kernel, compiled for the host.
+    Host(HostEmulation),
 }
 
 /// A model compiled for one algorithm and set of settings.
@@ -280,6 +287,11 @@ impl Solver {
         let kernel = match (settings.backend, precision) {
             (Backend::Cpu, Precision::F32) => Kernel::CpuF32(CpuKernel::build(&mut tree, model)?),
             (Backend::Cpu, Precision::F64) => Kernel::CpuF64(CpuKernel::build(&mut tree, model)?),
+            (Backend::CudaHostEmulation, _) => {
+                tree.settle_working_memory()?;
+                let kernel = CudaKernel::generate(&tree, model)?;
+                Kernel::Host(HostEmulation::compile(&kernel)?)
+            }
         };
         let names = |v: &[crate::system::NamedValue]| v.iter().map(|x| x.name.clone()).collect();
         Ok(Solver {
@@ -526,6 +538,7 @@ impl Solver {
         let stack = match &self.kernel {
             Kernel::CpuF32(k) => k.stack_bytes(),
             Kernel::CpuF64(k) => k.stack_bytes(),
+            Kernel::Host(_) => 0,
         };
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -575,20 +588,42 @@ impl Solver {
         };
         let tree = &self.tree;
         let result = pool.install(|| match &self.kernel {
-            Kernel::CpuF32(k) => k.pack(
+            Kernel::CpuF32(k) => Ok(pack(
                 tree,
                 inputs,
                 k.run_batch(tree, inputs, progress, cancel),
                 &labels,
-            ),
-            Kernel::CpuF64(k) => k.pack(
+            )),
+            Kernel::CpuF64(k) => Ok(pack(
                 tree,
                 inputs,
                 k.run_batch(tree, inputs, progress, cancel),
                 &labels,
-            ),
+            )),
+            Kernel::Host(emulation) => {
+                let outputs = |values: &[f64]| values.to_vec();
+                match self.precision {
+                    Precision::F32 => {
+                        let to = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+                        emulation
+                            .run::<f32>(
+                                inputs.n_runs,
+                                &to(&inputs.initial_values),
+                                &to(&inputs.parameters),
+                            )
+                            .map(|out| pack(tree, inputs, out, &labels))
+                    }
+                    Precision::F64 => emulation
+                        .run::<f64>(
+                            inputs.n_runs,
+                            &outputs(&inputs.initial_values),
+                            &outputs(&inputs.parameters),
+                        )
+                        .map(|out| pack(tree, inputs, out, &labels)),
+                }
+            }
         });
-        Ok(result.map_err(KernelError::from)?)
+        Ok(result?.map_err(KernelError::from)?)
     }
 }
 

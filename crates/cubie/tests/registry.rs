@@ -319,8 +319,8 @@ fn cuda_declarations_are_exact() -> R<()> {
 
         let d = |name: &str| reg.cuda_declaration(step, name);
         assert_eq!(d("stage_rhs")?, format!("{t}* stage_rhs = shared + 12;"));
-        assert_eq!(d("stage_local")?, format!("{t} stage_local[3];"));
-        assert_eq!(d("empty")?, format!("{t} empty[1];"));
+        assert_eq!(d("stage_local")?, format!("{t} stage_local[3] = {{}};"));
+        assert_eq!(d("empty")?, format!("{t} empty[1] = {{}};"));
         assert_eq!(d("cache")?, format!("{t}* cache = persistent + 4;"));
         assert_eq!(d("inc")?, format!("{t}* inc = stage_rhs + 0;"));
         assert_eq!(d("rhs2")?, format!("{t}* rhs2 = stage_rhs + 2;"));

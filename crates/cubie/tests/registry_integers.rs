@@ -144,12 +144,12 @@ fn declarations_and_the_report_use_each_elements_own_type() -> R<()> {
     reg.register(lp, counter("counters", 3))?;
     reg.register(lp, counter("none", 0))?;
 
-    assert_eq!(reg.cuda_declaration(lp, "accept")?, "int accept[1];");
+    assert_eq!(reg.cuda_declaration(lp, "accept")?, "int accept[1] = {};");
     assert_eq!(
         reg.cuda_declaration(lp, "counters")?,
-        "long long counters[3];"
+        "long long counters[3] = {};"
     );
-    assert_eq!(reg.cuda_declaration(lp, "none")?, "long long none[1];");
+    assert_eq!(reg.cuda_declaration(lp, "none")?, "long long none[1] = {};");
 
     let report = reg.report()?;
     let element = |name: &str| {

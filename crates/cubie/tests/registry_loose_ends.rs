@@ -222,7 +222,7 @@ fn mixed_precision_is_refused_in_shared_and_persistent_regions() -> R<()> {
     // Every pointer into a region has the region's type, so the byte
     // count of the report is exact.
     let decls = reg.cuda_declarations(step)?;
-    assert_eq!(decls, ["double* a = shared + 0;", "float b[2];"]);
+    assert_eq!(decls, ["double* a = shared + 0;", "float b[2] = {};"]);
     let report = reg.report()?;
     assert_eq!(report.totals[0].shared_bytes, 3 * 8);
     Ok(())

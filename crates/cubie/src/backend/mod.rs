@@ -4,6 +4,8 @@
 //! [`KernelTree`]: crate::kernel::KernelTree
 
 pub mod cpu;
+pub mod cuda;
+pub mod outputs;
 
 /// Where a solve's runs are integrated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -11,4 +13,8 @@ pub enum Backend {
     /// Native code on every CPU core.
     #[default]
     Cpu,
+    /// The CUDA backend's generated kernel, compiled for this CPU by the
+    /// host C++ compiler and run one thread at a time: for checking the
+    /// generated code where there is no GPU. Slow; single-threaded.
+    CudaHostEmulation,
 }

@@ -90,6 +90,7 @@ impl ModelFunctionSet {
 /// numerics in f64, for any backend.
 #[derive(Debug)]
 pub struct KernelTree {
+    pub(crate) algorithm: &'static AlgorithmEntry,
     pub(crate) registry: BufferRegistry,
     pub(crate) root: ComponentId,
     pub(crate) loop_component: LoopComponent,
@@ -236,6 +237,7 @@ impl KernelTree {
             driver_settings,
             functions,
             fused_steps,
+            algorithm,
             n_states: n,
             location_keys,
             footprint,

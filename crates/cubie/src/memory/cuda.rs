@@ -16,13 +16,14 @@ fn declaration(name: &str, element: ElementType, placement: &Placement) -> Strin
         (Aliasing::Overlaid { parent, offset }, _) => format!("{t}* {name} = {parent} + {offset};"),
         (_, Region::Shared) => format!("{t}* {name} = shared + {};", placement.offset),
         (_, Region::Persistent) => format!("{t}* {name} = persistent + {};", placement.offset),
-        (_, Region::Local) => format!("{t} {name}[{}];", placement.extent()),
+        // Zeroed, as the CPU arena is at the start of a run.
+        (_, Region::Local) => format!("{t} {name}[{}] = {{}};", placement.extent()),
     }
 }
 
 impl BufferRegistry {
     /// The C line declaring entry `name` of `owner`, e.g.
-    /// `double* stage_rhs = shared + 12;` or `float stage_rhs[3];`.
+    /// `double* stage_rhs = shared + 12;` or `float stage_rhs[3] = {};`.
     /// A `<child>_shared` / `<child>_persistent` host entry gives the
     /// pointers to pass to the child's device function.
     pub fn cuda_declaration(
@@ -70,12 +71,12 @@ mod tests {
             r.cuda_declaration(k, "stage_rhs").as_deref(),
             Ok("double* stage_rhs = shared + 12;")
         );
-        assert_eq!(r.cuda_declaration(k, "tmp").as_deref(), Ok("float tmp[1];"));
+        assert_eq!(r.cuda_declaration(k, "tmp").as_deref(), Ok("float tmp[1] = {};"));
         r.register(k, BufferSpec::local("accept", 1).element(ElementType::I32))
             .expect("flag");
         assert_eq!(
             r.cuda_declaration(k, "accept").as_deref(),
-            Ok("int accept[1];")
+            Ok("int accept[1] = {};")
         );
     }
 }

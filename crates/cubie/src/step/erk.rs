@@ -127,6 +127,45 @@ impl ErkScheme {
         self.b.len()
     }
 
+    /// The step as every backend's generic form performs it: for each
+    /// stage `j`, the places its derivative `k_j` contributes
+    /// `dt * weight * k_j` to, in order. Every non-zero coefficient is one
+    /// contribution; the first contribution to a target also initialises it
+    /// (from the state for stage states and the solution, from zero for
+    /// error estimates).
+    pub fn contributions(&self) -> ErkPlan {
+        let s = self.stages();
+        let mut stages: Vec<Vec<ErkContribution>> = vec![Vec::new(); s];
+        let mut started = vec![false; s + 3];
+        let mut add = |j: usize, target: ErkTarget, weight: f64, slot: usize| {
+            if weight != 0.0 {
+                let first = !std::mem::replace(&mut started[slot], true);
+                stages[j].push(ErkContribution {
+                    target,
+                    weight,
+                    first,
+                });
+            }
+        };
+        for j in 0..s {
+            for i in j + 1..s {
+                add(j, ErkTarget::Stage(i - 1), self.a(i, j), i);
+            }
+            add(j, ErkTarget::Solution, self.b[j], 0);
+            if let Some(&w) = self.error_weights.get(j) {
+                add(j, ErkTarget::Error, w, s + 1);
+            }
+            if let Some(&w) = self.secondary_weights.get(j) {
+                add(j, ErkTarget::Secondary, w, s + 2);
+            }
+        }
+        let stage_reads_state = (0..s).map(|i| i == 0 || !started[i]).collect();
+        ErkPlan {
+            stages,
+            stage_reads_state,
+        }
+    }
+
     /// `a[i][j]`, zero where the row is short.
     pub fn a(&self, i: usize, j: usize) -> f64 {
         self.a
@@ -135,4 +174,40 @@ impl ErkScheme {
             .copied()
             .unwrap_or(0.0)
     }
+}
+
+/// Where a stage derivative is accumulated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErkTarget {
+    /// The stage state of stage `i + 1` (accumulator slot `i`).
+    Stage(usize),
+    /// The proposed solution.
+    Solution,
+    /// The error estimate.
+    Error,
+    /// DOP853's second error estimate.
+    Secondary,
+}
+
+/// `target (=|+=) dt * weight * k_j`; with `first`, `=` and the base
+/// value added (the state for stage states and the solution, nothing for
+/// errors).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ErkContribution {
+    /// Where it goes.
+    pub target: ErkTarget,
+    /// Its coefficient.
+    pub weight: f64,
+    /// True for the first contribution to its target.
+    pub first: bool,
+}
+
+/// The unrolled step ([`ErkScheme::contributions`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ErkPlan {
+    /// Per stage, its contributions in order.
+    pub stages: Vec<Vec<ErkContribution>>,
+    /// Per stage, true when it is evaluated at the step's start state (no
+    /// earlier stage feeds it).
+    pub stage_reads_state: Vec<bool>,
 }

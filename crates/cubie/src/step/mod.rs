@@ -22,7 +22,7 @@ pub use catalogue::{
 };
 pub use component::{StepComponent, StepSpec};
 pub use dirk::DirkStep;
-pub use erk::{ErkScheme, ErkStep};
+pub use erk::{ErkContribution, ErkPlan, ErkScheme, ErkStep, ErkTarget};
 pub use erk_tableaus::{UnknownTableau, erk_tableau, erk_tableau_names, erk_tableaus};
 pub use firk::FirkStep;
 pub use implicit::ImplicitSolverSettings;

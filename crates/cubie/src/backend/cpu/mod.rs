@@ -14,7 +14,6 @@ mod system;
 pub mod time_loop;
 
 pub use kernel::CpuKernel;
-pub(crate) use run::Labels;
 pub use summaries::SummariesCpu;
 pub use system::{CpuSystem, SystemCall};
 

@@ -10,6 +10,7 @@ use crate::backend::cpu::controller::ControllerCpu;
 use crate::backend::cpu::jit::{FusedErkStep, JitReal};
 use crate::backend::cpu::{CpuForm, SystemCall};
 use crate::memory::{BufferRegistry, CpuAllocator, RunArena};
+use crate::step::{ErkPlan, ErkTarget};
 use crate::step::{ErkStep, StepError, dop853_combined_error};
 use crate::system::SystemFunctions;
 use crate::time_loop::Status;
@@ -24,52 +25,34 @@ impl CpuForm for ErkStep {
     /// `stage_rhs`/`stage_accumulator`), with coefficients rounded to `T`
     /// and buffers resolved.
     fn cpu<T: JitReal>(&self, registry: &BufferRegistry) -> Result<ErkCpu<T>, StepError> {
-        let tab = self.tableau;
-        let s = tab.stages();
+        let scheme = self.scheme();
         let alloc = |name| registry.cpu_allocator::<T>(self.id, name);
         let stage_rhs = alloc("stage_rhs")?;
         let stage_cache = alloc("stage_cache")?;
-        let error_weights = tab.error_weights().unwrap_or_default();
-        let secondary_weights: Vec<f64> = tab
-            .secondary_embedded()
-            .map(|e| tab.b().iter().zip(e.weights).map(|(b, h)| b - h).collect())
-            .unwrap_or_default();
-
-        // Every non-zero coefficient becomes one contribution of a stage's
-        // derivative to a later stage state, the solution or an error
-        // estimate; the first contribution to a target also initialises it.
-        let mut plan: Vec<Vec<Contribution<T>>> = vec![Vec::new(); s];
-        let mut started = vec![false; s + 3];
-        let mut add = |j: usize, target: Target, weight: f64, slot: usize| {
-            if weight != 0.0 {
-                let first = !std::mem::replace(&mut started[slot], true);
-                plan[j].push(Contribution {
-                    target,
-                    weight: T::from_f64(weight),
-                    first,
-                });
-            }
-        };
-        for j in 0..s {
-            for i in j + 1..s {
-                add(j, Target::Stage(i - 1), tab.a(i, j), i);
-            }
-            add(j, Target::Solution, tab.b()[j], 0);
-            if let Some(&w) = error_weights.get(j) {
-                add(j, Target::Error, w, s + 1);
-            }
-            if let Some(&w) = secondary_weights.get(j) {
-                add(j, Target::Secondary, w, s + 2);
-            }
-        }
-        let stage_reads_state = (0..s).map(|i| i == 0 || !started[i]).collect();
+        let ErkPlan {
+            stages,
+            stage_reads_state,
+        } = scheme.contributions();
+        let plan = stages
+            .into_iter()
+            .map(|stage| {
+                stage
+                    .into_iter()
+                    .map(|c| Contribution {
+                        target: c.target,
+                        weight: T::from_f64(c.weight),
+                        first: c.first,
+                    })
+                    .collect()
+            })
+            .collect();
         Ok(ErkCpu {
             n: self.n,
-            c: tab.c().to_vec(),
+            c: scheme.c.clone(),
             plan,
             stage_reads_state,
-            has_secondary: !secondary_weights.is_empty(),
-            fsal: tab.fsal(),
+            has_secondary: !scheme.secondary_weights.is_empty(),
+            fsal: scheme.fsal,
             cache_is_rhs: stage_cache.range() == stage_rhs.range(),
             stage_rhs,
             stage_accumulator: alloc("stage_accumulator")?,
@@ -80,24 +63,11 @@ impl CpuForm for ErkStep {
     }
 }
 
-/// Where a stage derivative is accumulated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
-    /// The stage state of stage `i + 1` (accumulator slot `i`).
-    Stage(usize),
-    /// The proposed solution.
-    Solution,
-    /// The error estimate.
-    Error,
-    /// DOP853's second error estimate.
-    Secondary,
-}
-
 /// `target (=|+=) dt * weight * k_j`, with `=` also adding the base value
 /// (the state for stage states and the solution, zero for errors).
 #[derive(Debug, Clone, Copy)]
 struct Contribution<T> {
-    target: Target,
+    target: ErkTarget,
     weight: T,
     first: bool,
 }
@@ -237,10 +207,10 @@ impl<T: JitReal> CpuStep<T> for ErkCpu<T> {
             }
             for c in contributions {
                 let (target, base) = match c.target {
-                    Target::Stage(i) => (&acc[i * n..(i + 1) * n], Some(io.state)),
-                    Target::Solution => (io.proposed, Some(io.state)),
-                    Target::Error => (io.error, None),
-                    Target::Secondary => (secondary, None),
+                    ErkTarget::Stage(i) => (&acc[i * n..(i + 1) * n], Some(io.state)),
+                    ErkTarget::Solution => (io.proposed, Some(io.state)),
+                    ErkTarget::Error => (io.error, None),
+                    ErkTarget::Secondary => (secondary, None),
                 };
                 let w = dt * c.weight;
                 match (c.first, base) {

@@ -1,0 +1,180 @@
+//! The whole solve as one CUDA C source: the model's functions, each
+//! component's device functions, and the kernel (one run per thread),
+//! with the launch facts the registry answers.
+
+use crate::drivers::DriverInterpolant;
+use crate::kernel::KernelTree;
+use crate::system::{Model, SystemFunction};
+
+use super::CudaError;
+use super::source::{CReal, CudaSource};
+use super::system::{InputNames, emit_functions};
+use super::{controller, step, time_loop};
+
+/// The kernel's entry point.
+pub const ENTRY: &str = "cubie_solve";
+
+/// Runs per block unless the caller chooses.
+pub const DEFAULT_RUNS_PER_BLOCK: usize = 128;
+
+/// One solve's generated CUDA C and what launching it needs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CudaKernel {
+    /// The source: deterministic (the same tree gives the same bytes).
+    pub source: String,
+    /// Shared-memory elements of one run.
+    pub shared_per_run: usize,
+    /// Persistent elements of one run.
+    pub persistent_per_run: usize,
+    /// Bytes per element of the solve's precision.
+    pub element_bytes: usize,
+    /// Runs per block the kernel is built for.
+    pub runs_per_block: usize,
+    /// Saves per run (the `save_times` argument's length).
+    pub save_times: Vec<f64>,
+    /// States, parameters, saved states and saved observables per run.
+    pub sizes: KernelSizes,
+}
+
+/// Per-run sizes of the kernel's arrays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KernelSizes {
+    /// States.
+    pub n_states: usize,
+    /// Parameters.
+    pub n_parameters: usize,
+    /// Saved states per save.
+    pub n_saved_states: usize,
+    /// Saved observables per save.
+    pub n_saved_observables: usize,
+}
+
+impl CudaKernel {
+    /// Dynamic shared memory of one block, in bytes.
+    pub fn shared_bytes_per_block(&self) -> usize {
+        self.shared_per_run * self.element_bytes * self.runs_per_block
+    }
+
+    /// Blocks for `n_runs` runs.
+    pub fn blocks(&self, n_runs: usize) -> usize {
+        n_runs.div_ceil(self.runs_per_block)
+    }
+
+    /// Generates the kernel of `tree` for `model`.
+    pub fn generate(tree: &KernelTree, model: &Model) -> Result<Self, CudaError> {
+        let real = CReal(tree.precision());
+        let r = real.name();
+        if tree.plan.timing.is_some() {
+            return Err(CudaError::Unsupported("summary metrics".into()));
+        }
+        let interpolant = DriverInterpolant::<f64>::new(&tree.drivers, &tree.driver_settings)
+            .map_err(|e| CudaError::Model(e.to_string()))?;
+        if !interpolant.is_constant() {
+            return Err(CudaError::Unsupported("time-varying drivers".into()));
+        }
+        let drivers = interpolant.values_at(tree.loop_settings.t0);
+        let names = |v: &[crate::system::NamedValue]| v.iter().map(|x| x.name.clone()).collect();
+        let inputs = InputNames {
+            states: names(model.states()),
+            parameters: names(model.parameters()),
+            drivers: names(model.drivers()),
+        };
+        let functions = tree.functions.of(model);
+        let registry = &tree.registry;
+        let (step_source, traits) = step::emit(&tree.step, registry, real)?;
+
+        let mut c = CudaSource::new();
+        c.line(format!(
+            "// cubie {}: {} with {} in {r}. Generated; do not edit.",
+            env!("CARGO_PKG_VERSION"),
+            model.name(),
+            tree.algorithm.name
+        ));
+        c.line(PRELUDE);
+        c.line(format!("typedef {r} real;"));
+        match tree.precision() {
+            crate::Precision::F32 => {
+                c.line("#define CUBIE_INF_REAL CUBIE_INFF");
+                c.line("#define CUBIE_NAN_REAL CUBIE_NANF");
+            }
+            crate::Precision::F64 => {
+                c.line("#define CUBIE_INF_REAL CUBIE_INF");
+                c.line("#define CUBIE_NAN_REAL CUBIE_NAN");
+            }
+        }
+        c.line("");
+        c.line(super::step::STEP_REPORT);
+        c.line("");
+        c.line("// ---- the model ----");
+        c.append(&emit_functions(
+            functions,
+            &inputs,
+            real,
+            &[SystemFunction::Dxdt, SystemFunction::Observables],
+        )?);
+        c.line("// ---- the controller ----");
+        c.append(&controller::emit(&tree.controller, registry, real)?);
+        c.line("");
+        c.line("// ---- the step ----");
+        c.append(&step_source);
+        c.line("");
+        c.line("// ---- the loop ----");
+        c.append(&time_loop::emit(tree, traits, &drivers, real)?);
+        c.line("");
+        let shared = registry.shared_elements(tree.root)?;
+        let persistent = registry.persistent_elements(tree.root)?;
+        c.line("// ---- the kernel: one run per thread ----");
+        c.open(format!(
+            "extern \"C\" __global__ void {ENTRY}(const {r}* __restrict__ initial_values, const {r}* __restrict__ parameters, \
+             const double* __restrict__ save_times, {r}* final_state, {r}* saved_states, {r}* saved_observables, \
+             int* status, long long* counters, int n_runs)"
+        ));
+        c.line("extern __shared__ real cubie_shared_memory[];");
+        c.line("const int run = (int)(blockIdx.x * blockDim.x + threadIdx.x);");
+        c.line("if (run >= n_runs) return;");
+        c.line(format!(
+            "real* shared = cubie_shared_memory + (unsigned long long)threadIdx.x * {shared};"
+        ));
+        c.line(format!("for (int i = 0; i < {shared}; ++i) shared[i] = 0;"));
+        c.line(format!("real persistent[{}] = {{}};", persistent.max(1)));
+        for line in registry.cuda_declarations(tree.root)? {
+            c.line(line);
+        }
+        c.line("cubie_loop(run, n_runs, initial_values, parameters, save_times, final_state, saved_states, saved_observables, status, counters, loop_shared, loop_persistent);");
+        c.close();
+
+        let plan = &tree.plan;
+        Ok(CudaKernel {
+            source: c.finish(),
+            shared_per_run: shared,
+            persistent_per_run: persistent,
+            element_bytes: tree.precision().bytes(),
+            runs_per_block: DEFAULT_RUNS_PER_BLOCK,
+            save_times: tree.event_times().saves,
+            sizes: KernelSizes {
+                n_states: tree.n_states,
+                n_parameters: model.n_parameters(),
+                n_saved_states: if plan.save_state {
+                    plan.saved_states.len()
+                } else {
+                    0
+                },
+                n_saved_observables: if plan.save_observables {
+                    plan.saved_observables.len()
+                } else {
+                    0
+                },
+            },
+        })
+    }
+}
+
+/// What every generated source starts with: the few names it uses that
+/// CUDA and the host emulation header spell differently.
+const PRELUDE: &str = r#"#ifndef CUBIE_HOST
+#define cubie_isfinite(x) isfinite(x)
+#define CUBIE_INF __longlong_as_double(0x7ff0000000000000LL)
+#define CUBIE_NAN __longlong_as_double(0x7ff8000000000000LL)
+#define CUBIE_INFF __int_as_float(0x7f800000)
+#define CUBIE_NANF __int_as_float(0x7fc00000)
+#endif"#;

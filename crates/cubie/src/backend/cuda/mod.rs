@@ -1,0 +1,62 @@
+//! The CUDA backend's code generation: every component of the
+//! [`KernelTree`](crate::kernel::KernelTree) emits CUDA C (one
+//! `__device__ __forceinline__` function per component, constants baked in
+//! as literals, arrays declared by the registry's allocator lines), and
+//! [`CudaKernel::generate`] joins them into one kernel per solve, one run
+//! per thread.
+//!
+//! Every emitted function performs the CPU form's operations in the CPU
+//! form's order, so the kernel compiled for the host by a C++ compiler
+//! ([`HostEmulation`], with contraction off) reproduces the CPU backend
+//! bit for bit on models of arithmetic operations.
+//!
+//! Emitted today: the explicit Runge–Kutta family, every controller, the
+//! saved states and observables, constant drivers. Implicit and Rosenbrock
+//! steps, summary metrics and time-varying drivers are refused with
+//! [`CudaError::Unsupported`].
+
+pub mod controller;
+pub mod emulation;
+pub mod kernel;
+pub mod source;
+pub mod step;
+pub mod system;
+pub mod time_loop;
+
+pub use emulation::HostEmulation;
+pub use kernel::{CudaKernel, KernelSizes};
+
+use thiserror::Error;
+
+use crate::memory::RegistryError;
+
+/// Why a kernel could not be generated, compiled or run.
+#[derive(Debug, Error)]
+pub enum CudaError {
+    /// The solve uses something the CUDA backend does not emit yet.
+    #[error("the CUDA backend does not support {0} yet")]
+    Unsupported(String),
+    /// The model's functions could not be scheduled.
+    #[error("the model cannot be emitted: {0}")]
+    Model(String),
+    /// A buffer could not be declared.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// The host C++ compiler is missing or rejected the source.
+    #[error("host C++ compiler `{compiler}`: {message}")]
+    HostCompiler {
+        /// The command.
+        compiler: String,
+        /// What went wrong (its first error lines).
+        message: String,
+    },
+    /// The emulated kernel failed.
+    #[error("the host-emulated kernel failed: {0}")]
+    HostRun(String),
+    /// A file of the emulation could not be written or read.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// A bug in the emitter.
+    #[error("internal error in the CUDA emitter: {0}")]
+    Internal(&'static str),
+}

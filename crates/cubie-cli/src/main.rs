@@ -23,6 +23,8 @@ enum Command {
     Solve(Box<commands::solve::SolveArgs>),
     /// Print the buffer registry's memory layout of a solve's kernel.
     Plan(commands::plan::PlanArgs),
+    /// Print (or write) the CUDA C of a solve's kernel; needs no GPU.
+    Emit(commands::emit::EmitArgs),
     /// List every algorithm with its family and orders.
     Algorithms(commands::algorithms::AlgorithmsArgs),
     /// Join the shard stores of one sweep (`solve --shard K/N`) into one.
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
         Command::Check(args) => commands::check::run(&args),
         Command::Solve(args) => report(commands::solve::run(*args, &CANCEL)),
         Command::Plan(args) => report(commands::plan::run(args)),
+        Command::Emit(args) => report(commands::emit::run(args)),
         Command::Algorithms(args) => report(commands::algorithms::run(args)),
         Command::Merge(args) => report(commands::merge::run(args)),
     }

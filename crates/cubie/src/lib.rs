@@ -59,5 +59,5 @@ pub mod system;
 pub mod time_loop;
 
 pub use precision::{Precision, Real};
-pub use solver::{Backend, ImplicitOptions, SolveError, Solver, SolverSettings};
+pub use solver::{Backend, ImplicitOptions, SolveError, Solver, SolverSettings, emit_cuda};
 pub use step::Algorithm;

@@ -262,28 +262,7 @@ impl Solver {
         {
             return Err(SolveError::ThreadCount(threads));
         }
-        let budget = budget(settings.memory_limit);
-        let named = SettingsMap::from_pairs(&all_named(settings)?)?;
-        let mut time = settings.time.clone();
-        if let Some(max_steps) = named.get::<u64>("max_steps", "a whole number")? {
-            time.max_steps = max_steps;
-        }
-        let control = settings.control.clone();
-        let drivers = match &settings.drivers {
-            Some(series) => series.clone(),
-            None => DriverSeries::constant(model.drivers()),
-        };
-        let mut tree = KernelTree::build(
-            model,
-            algorithm,
-            precision,
-            time,
-            control,
-            &named,
-            &drivers,
-            &settings.outputs,
-            &budget,
-        )?;
+        let mut tree = build_tree(model, settings, algorithm, precision)?;
         let kernel = match (settings.backend, precision) {
             (Backend::Cpu, Precision::F32) => Kernel::CpuF32(CpuKernel::build(&mut tree, model)?),
             (Backend::Cpu, Precision::F64) => Kernel::CpuF64(CpuKernel::build(&mut tree, model)?),
@@ -625,6 +604,48 @@ impl Solver {
         });
         Ok(result?.map_err(KernelError::from)?)
     }
+}
+
+/// The component tree of `model` solved with `settings`.
+fn build_tree(
+    model: &Model,
+    settings: &SolverSettings,
+    algorithm: &'static AlgorithmEntry,
+    precision: Precision,
+) -> Result<KernelTree, SolveError> {
+    let budget = budget(settings.memory_limit);
+    let named = SettingsMap::from_pairs(&all_named(settings)?)?;
+    let mut time = settings.time.clone();
+    if let Some(max_steps) = named.get::<u64>("max_steps", "a whole number")? {
+        time.max_steps = max_steps;
+    }
+    let control = settings.control.clone();
+    let drivers = match &settings.drivers {
+        Some(series) => series.clone(),
+        None => DriverSeries::constant(model.drivers()),
+    };
+    Ok(KernelTree::build(
+        model,
+        algorithm,
+        precision,
+        time,
+        control,
+        &named,
+        &drivers,
+        &settings.outputs,
+        &budget,
+    )?)
+}
+
+/// The CUDA C of the kernel that solves `model` with `settings` (the
+/// backend setting is ignored): what `cubie emit` prints. Needs no GPU and
+/// no compiler.
+pub fn emit_cuda(model: &Model, settings: &SolverSettings) -> Result<CudaKernel, SolveError> {
+    let algorithm = settings.algorithm.entry();
+    let precision = settings.precision.unwrap_or(model.precision());
+    let mut tree = build_tree(model, settings, algorithm, precision)?;
+    tree.settle_working_memory()?;
+    Ok(CudaKernel::generate(&tree, model)?)
 }
 
 /// A worker thread's stack before the model's own needs (Rust's default).

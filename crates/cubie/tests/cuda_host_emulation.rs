@@ -110,7 +110,12 @@ fn difference(cpu: &SolveResult, host: &SolveResult, what: &str) -> Option<Strin
 }
 
 fn assert_identical(cpu: &SolveResult, host: &SolveResult, what: &str) {
-    let names = |r: &SolveResult| r.arrays().iter().map(|a| a.name.clone()).collect::<Vec<_>>();
+    let names = |r: &SolveResult| {
+        r.arrays()
+            .iter()
+            .map(|a| a.name.clone())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(names(cpu), names(host), "{what}: the same arrays");
     for (a, b) in cpu.arrays().iter().zip(host.arrays()) {
         assert_eq!(a.shape, b.shape, "{what}: {}", a.name);
@@ -142,7 +147,11 @@ fn every_explicit_algorithm_matches_the_cpu_bit_for_bit() {
     {
         for precision in [Precision::F64, Precision::F32] {
             let modes: &[Mode] = if algorithm.adaptive {
-                &[Mode::Fixed, Mode::AdaptiveGivenDt, Mode::AdaptiveAutomaticDt]
+                &[
+                    Mode::Fixed,
+                    Mode::AdaptiveGivenDt,
+                    Mode::AdaptiveAutomaticDt,
+                ]
             } else {
                 &[Mode::Fixed]
             };
@@ -163,4 +172,142 @@ fn every_explicit_algorithm_matches_the_cpu_bit_for_bit() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(checked >= 20, "{checked} cases");
+}
+
+/// One model, algorithm and setting list on both backends.
+fn both(
+    model: &Model,
+    algorithm: &str,
+    control: ControllerOptions,
+    time: LoopSettings,
+    named: &[&str],
+    sweep: Sweep,
+) -> (SolveResult, SolveResult) {
+    let solve = |backend: Backend| {
+        let mut named: Vec<String> = named.iter().map(|s| s.to_string()).collect();
+        if backend == Backend::Cpu {
+            named.push("fused_steps=false".into());
+        }
+        let settings = SolverSettings {
+            algorithm: algorithm.parse().expect("an algorithm"),
+            time: time.clone(),
+            control: control.clone(),
+            named,
+            backend,
+            ..SolverSettings::default()
+        };
+        let solver = Solver::new(model, &settings).expect("solver");
+        let runs = solver
+            .grid(std::slice::from_ref(&sweep), GridKind::Combinatorial)
+            .expect("grid");
+        solver.solve(&runs).expect("solve")
+    };
+    (solve(Backend::Cpu), solve(Backend::CudaHostEmulation))
+}
+
+#[test]
+fn every_controller_matches_the_cpu_bit_for_bit() {
+    if !have_compiler() {
+        return;
+    }
+    for precision in [Precision::F64, Precision::F32] {
+        for kind in [
+            ControllerKind::I,
+            ControllerKind::Pi,
+            ControllerKind::Pid,
+            ControllerKind::Gustafsson,
+        ] {
+            let control = ControllerOptions {
+                kind: Some(kind),
+                atol: Some(vec![1e-6]),
+                rtol: Some(vec![1e-6]),
+                ..ControllerOptions::default()
+            };
+            let time = LoopSettings {
+                duration: 1.0,
+                save_every: Some(0.1),
+                ..LoopSettings::default()
+            };
+            let sweep = Sweep::linspace("rho", 0.0, 28.0, 9);
+            let (cpu, host) = both(
+                &model(precision),
+                "dormand-prince-54",
+                control,
+                time,
+                &[],
+                sweep,
+            );
+            let what = format!("{kind:?} {precision:?}");
+            assert!(cpu.status().iter().all(|&s| s == 0), "{what}");
+            assert_identical(&cpu, &host, &what);
+        }
+    }
+}
+
+#[test]
+fn failed_runs_fail_alike_with_the_same_status_and_nans() {
+    if !have_compiler() {
+        return;
+    }
+    // `dx = sqrt(c - t)` turns NaN once t passes c; c = 10 never fails.
+    let root_of_time = Model::builder("dx = sqrt(c - t)\ntwice = 2 * x")
+        .states([("x", 0.0)])
+        .parameters([("c", 10.0)])
+        .observable("twice")
+        .build()
+        .expect("model");
+    let time = LoopSettings {
+        duration: 1.0,
+        save_every: Some(0.1),
+        ..LoopSettings::default()
+    };
+    let sweep = Sweep::new("c", vec![0.35, 0.5, 10.0]);
+    for (algorithm, adaptive) in [("tsit5", true), ("classical-rk4", false)] {
+        let control = ControllerOptions {
+            dt: (!adaptive).then_some(0.01),
+            ..ControllerOptions::default()
+        };
+        let (cpu, host) = both(
+            &root_of_time,
+            algorithm,
+            control,
+            time.clone(),
+            &[],
+            sweep.clone(),
+        );
+        assert!(
+            cpu.status()[0] != 0 && cpu.status()[2] == 0,
+            "{algorithm}: {:?}",
+            cpu.status()
+        );
+        assert_identical(&cpu, &host, algorithm);
+    }
+    // The step limit and the smallest step.
+    let lorenz = model(Precision::F64);
+    let sweep = Sweep::new("rho", vec![28.0]);
+    let (cpu, host) = both(
+        &lorenz,
+        "tsit5",
+        ControllerOptions::default(),
+        time.clone(),
+        &["max_steps=40"],
+        sweep.clone(),
+    );
+    assert_eq!(cpu.status(), [cubie::time_loop::Status::MAX_STEPS.0]);
+    assert_identical(&cpu, &host, "max_steps");
+    let (cpu, host) = both(
+        &lorenz,
+        "tsit5",
+        ControllerOptions {
+            dt_min: Some(0.05),
+            atol: Some(vec![1e-10]),
+            rtol: Some(vec![1e-10]),
+            ..ControllerOptions::default()
+        },
+        time,
+        &[],
+        sweep,
+    );
+    assert_eq!(cpu.status(), [cubie::time_loop::Status::STEP_TOO_SMALL.0]);
+    assert_identical(&cpu, &host, "dt_min");
 }

@@ -2,6 +2,7 @@
 
 pub mod algorithms;
 pub mod check;
+pub mod emit;
 pub mod merge;
 pub mod plan;
 pub mod solve;

@@ -132,8 +132,7 @@ pub(crate) fn pack<T: JitReal>(
             vec![runs, COUNTER_LABELS.len()],
             ArrayData::I64(out.counters),
         ));
-        let counter_labels: Vec<String> =
-            COUNTER_LABELS.iter().map(|s| s.to_string()).collect();
+        let counter_labels: Vec<String> = COUNTER_LABELS.iter().map(|s| s.to_string()).collect();
         result.insert(NamedArray::labels("counter_labels", &counter_labels));
     }
     Ok(result)

@@ -71,7 +71,10 @@ mod tests {
             r.cuda_declaration(k, "stage_rhs").as_deref(),
             Ok("double* stage_rhs = shared + 12;")
         );
-        assert_eq!(r.cuda_declaration(k, "tmp").as_deref(), Ok("float tmp[1] = {};"));
+        assert_eq!(
+            r.cuda_declaration(k, "tmp").as_deref(),
+            Ok("float tmp[1] = {};")
+        );
         r.register(k, BufferSpec::local("accept", 1).element(ElementType::I32))
             .expect("flag");
         assert_eq!(

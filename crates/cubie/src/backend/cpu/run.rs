@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use rayon::prelude::*;
 
 use crate::backend::cpu::jit::JitReal;
+use crate::backend::outputs::BatchOutputs;
 use crate::batch::BatchInputs;
 use crate::memory::RunArena;
-use crate::backend::outputs::BatchOutputs;
 use crate::time_loop::COUNTER_LABELS;
 
 use super::time_loop::RunSlot;

@@ -50,13 +50,23 @@ pub fn emit(
                 abs = real.math("fabs"),
             ));
         }
-        c.line(format!("return {}(sum / {});", real.math("sqrt"), lit(n as f64)));
+        c.line(format!(
+            "return {}(sum / {});",
+            real.math("sqrt"),
+            lit(n as f64)
+        ));
     }
     c.close();
     c.line("");
 
     // The decision.
-    let clamp_q = |q: &str| format!("{fmin}({fmax}({q}, {}), {})", lit(1.0 / s.max_gain), lit(1.0 / s.min_gain));
+    let clamp_q = |q: &str| {
+        format!(
+            "{fmin}({fmax}({q}, {}), {})",
+            lit(1.0 / s.max_gain),
+            lit(1.0 / s.min_gain)
+        )
+    };
     let inv_qmin = lit(1.0 / s.min_gain);
     let inv_qmax = lit(1.0 / s.max_gain);
     let gamma = lit(s.safety);
@@ -66,10 +76,7 @@ pub fn emit(
         "__device__ __forceinline__ int cubie_propose({r} norm, {r} dt, int newton_iterations, {r}* shared, {r}* persistent, {r}* next_dt)"
     ));
     c.line("(void)newton_iterations; (void)shared; (void)persistent;");
-    for line in registry.cuda_declarations(controller.id)? {
-        c.line(line);
-    }
-    c.line("(void)timestep_memory; (void)initial_step_scratch;");
+    super::declare_buffers(&mut c, registry, controller.id)?;
     if s.kind == ControllerKind::Fixed {
         c.line("*next_dt = dt;");
         c.line(format!("return {ACCEPT};"));
@@ -80,11 +87,15 @@ pub fn emit(
             c.open(format!("if (retry < {dt_min} && dt <= {dt_min})"));
             c.line(format!("return {TOO_SMALL};"));
             c.close();
-            c.line(format!("*next_dt = {fmin}({fmax}(retry, {dt_min}), {dt_max});"));
+            c.line(format!(
+                "*next_dt = {fmin}({fmax}(retry, {dt_min}), {dt_max});"
+            ));
             c.line(format!("return {REJECT};"));
         };
         let accept = |c: &mut CudaSource, next: &str| {
-            c.line(format!("*next_dt = {fmax}({fmin}({next}, {dt_max}), {dt_min});"));
+            c.line(format!(
+                "*next_dt = {fmax}({fmin}({next}, {dt_max}), {dt_min});"
+            ));
             c.line(format!("return {ACCEPT};"));
         };
         let deadband = |q: &str| {
@@ -163,9 +174,7 @@ pub fn emit(
                 match s.newton_max_iters {
                     Some(m) => {
                         let m = lit(m as f64);
-                        c.line(format!(
-                            "const {r} it = ({r})newton_iterations;"
-                        ));
+                        c.line(format!("const {r} it = ({r})newton_iterations;"));
                         c.line(format!(
                             "const {r} fac = {fmin}({gamma}, ({} + {two} * {m}) * {gamma} / (it + {two} * {m}));",
                             lit(1.0),
@@ -188,7 +197,10 @@ pub fn emit(
                 c.line(format!(
                     "const {r} qgus = (dtacc / dt) * {pow}(norm * norm / erracc, {kp});"
                 ));
-                c.line(format!("qacc = {fmax}(q, {});", clamp_q(&format!("qgus / {gamma}"))));
+                c.line(format!(
+                    "qacc = {fmax}(q, {});",
+                    clamp_q(&format!("qgus / {gamma}"))
+                ));
                 c.close();
                 c.line("timestep_memory[0] = dt;");
                 c.line(format!("timestep_memory[1] = {fmax}(norm, {});", lit(1e-2)));
@@ -235,17 +247,17 @@ fn emit_initial_dt(
         c.close();
         return Ok(());
     }
-    for line in registry.cuda_declarations(controller.id)? {
-        c.line(line);
-    }
-    c.line("(void)timestep_memory;");
+    super::declare_buffers(c, registry, controller.id)?;
     c.line(format!("{r}* f0 = initial_step_scratch;"));
     c.line(format!("{r}* y1 = initial_step_scratch + {n};"));
     c.line(format!("{r}* f1 = initial_step_scratch + {};", 2 * n));
     let (dt_min, dt_max) = (lit(s.dt_min), lit(s.dt_max));
     let cc = lit(93.0 / 83.0);
     c.line(format!("const {r} t0 = ({r})t;"));
-    c.line(format!("const {r} small_dt = {fmax}({dt_min}, {cc} * {});", lit(1e-6)));
+    c.line(format!(
+        "const {r} small_dt = {fmax}({dt_min}, {cc} * {});",
+        lit(1e-6)
+    ));
     let sk = |i: usize| format!("({} + {abs}(y0[{i}]) * {})", lit(atol[i]), lit(rtol[i]));
     // The mean square of `g(i)` over the states, summed in order.
     let rms = |c: &mut CudaSource, name: &str, g: &dyn Fn(usize) -> String| {
@@ -255,9 +267,15 @@ fn emit_initial_dt(
         }
         c.line(format!("{r} {name}_sum = {};", lit(-0.0)));
         for i in 0..n {
-            c.line(format!("{{ const {r} g = {}; {name}_sum = {name}_sum + g * g; }}", g(i)));
+            c.line(format!(
+                "{{ const {r} g = {}; {name}_sum = {name}_sum + g * g; }}",
+                g(i)
+            ));
         }
-        c.line(format!("const {r} {name} = {sqrt}({name}_sum / {});", lit(n as f64)));
+        c.line(format!(
+            "const {r} {name} = {sqrt}({name}_sum / {});",
+            lit(n as f64)
+        ));
     };
     let clamp = |x: &str| format!("{fmax}({fmin}({x}, {dt_max}), {dt_min})");
     rms(c, "d0", &|i| format!("y0[{i}] / {}", sk(i)));
@@ -292,9 +310,14 @@ fn emit_initial_dt(
         same.join(" && ")
     };
     c.open(format!("if ({same})"));
-    c.line(format!("return {};", clamp(&format!("{} * dt0", lit(100.0)))));
+    c.line(format!(
+        "return {};",
+        clamp(&format!("{} * dt0", lit(100.0)))
+    ));
     c.close();
-    rms(c, "d2_rms", &|i| format!("(f1[{i}] - f0[{i}]) / {} * {cc}", sk(i)));
+    rms(c, "d2_rms", &|i| {
+        format!("(f1[{i}] - f0[{i}]) / {} * {cc}", sk(i))
+    });
     c.line(format!("const {r} d2 = d2_rms / dt0 * {cc};"));
     c.line(format!("const {r} m = {fmax}(d1, d2);"));
     c.line(format!(
@@ -307,7 +330,10 @@ fn emit_initial_dt(
         real.math("log10"),
         lit(s.order as f64)
     ));
-    c.line(format!("return {};", clamp(&format!("{fmin}({} * dt0, dt1)", lit(100.0)))));
+    c.line(format!(
+        "return {};",
+        clamp(&format!("{fmin}({} * dt0, dt1)", lit(100.0)))
+    ));
     c.close();
     Ok(())
 }

@@ -62,7 +62,14 @@ impl HostEmulation {
         let exe = dir.path().join("kernel");
         let cxx = compiler();
         let output = Command::new(&cxx)
-            .args(["-std=c++17", "-O2", "-ffp-contract=off", "-fno-fast-math", "-w", "-o"])
+            .args([
+                "-std=c++17",
+                "-O2",
+                "-ffp-contract=off",
+                "-fno-fast-math",
+                "-w",
+                "-o",
+            ])
             .arg(&exe)
             .arg(&source)
             .output()
@@ -103,12 +110,19 @@ impl HostEmulation {
     ) -> Result<BatchOutputs<T>, CudaError> {
         let k = &self.kernel;
         let s = k.sizes;
-        if initial_values.len() != n_runs * s.n_states || parameters.len() != n_runs * s.n_parameters
+        if initial_values.len() != n_runs * s.n_states
+            || parameters.len() != n_runs * s.n_parameters
         {
             return Err(CudaError::Internal("inputs of the wrong length"));
         }
-        let input = self.dir.path().join(format!("in-{}.bin", std::process::id()));
-        let output = self.dir.path().join(format!("out-{}.bin", std::process::id()));
+        let input = self
+            .dir
+            .path()
+            .join(format!("in-{}.bin", std::process::id()));
+        let output = self
+            .dir
+            .path()
+            .join(format!("out-{}.bin", std::process::id()));
         let mut bytes = Vec::new();
         bytes.extend_from_slice(&(n_runs as i64).to_le_bytes());
         let mut put = |values: Vec<T>| {

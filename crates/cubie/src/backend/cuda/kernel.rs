@@ -137,9 +137,7 @@ impl CudaKernel {
         ));
         c.line(format!("for (int i = 0; i < {shared}; ++i) shared[i] = 0;"));
         c.line(format!("real persistent[{}] = {{}};", persistent.max(1)));
-        for line in registry.cuda_declarations(tree.root)? {
-            c.line(line);
-        }
+        super::declare_buffers(&mut c, registry, tree.root)?;
         c.line("cubie_loop(run, n_runs, initial_values, parameters, save_times, final_state, saved_states, saved_observables, status, counters, loop_shared, loop_persistent);");
         c.close();
 

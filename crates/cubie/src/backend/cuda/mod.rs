@@ -60,3 +60,17 @@ pub enum CudaError {
     #[error("internal error in the CUDA emitter: {0}")]
     Internal(&'static str),
 }
+
+/// Appends the registry's declarations of `owner`'s buffers. A function
+/// declares every buffer of its component and may use only some, hence
+/// `[[maybe_unused]]` (NVRTC warns about the rest otherwise).
+pub(crate) fn declare_buffers(
+    source: &mut source::CudaSource,
+    registry: &crate::memory::BufferRegistry,
+    owner: crate::memory::ComponentId,
+) -> Result<(), CudaError> {
+    for line in registry.cuda_declarations(owner)? {
+        source.line(format!("[[maybe_unused]] {line}"));
+    }
+    Ok(())
+}

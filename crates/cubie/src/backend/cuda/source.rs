@@ -86,7 +86,12 @@ impl CReal {
                 if v.is_nan() {
                     "CUBIE_NANF".into()
                 } else if v.is_infinite() {
-                    if v > 0.0 { "CUBIE_INFF" } else { "(-CUBIE_INFF)" }.into()
+                    if v > 0.0 {
+                        "CUBIE_INFF"
+                    } else {
+                        "(-CUBIE_INFF)"
+                    }
+                    .into()
                 } else {
                     let text = format!("{v:?}f");
                     if v < 0.0 { format!("({text})") } else { text }
@@ -162,7 +167,10 @@ mod tests {
         s.close_with("else {");
         s.line("b = 2;");
         s.close();
-        assert_eq!(s.finish(), "if (a) {\n    b = 1;\n} else {\n    b = 2;\n}\n");
+        assert_eq!(
+            s.finish(),
+            "if (a) {\n    b = 1;\n} else {\n    b = 2;\n}\n"
+        );
         assert_eq!(identifier("p", "k on+"), "p_k_on_");
     }
 }

@@ -201,8 +201,12 @@ impl NodeEmitter<'_> {
                     BinaryOp::Hypot => format!("{}({x}, {y})", real.math("hypot")),
                     // Rust's min/max: a NaN operand yields the other one; on
                     // a tie the first operand.
-                    BinaryOp::Min => format!("(({y}) < ({x}) ? ({y}) : (({x}) != ({x}) ? ({y}) : ({x})))"),
-                    BinaryOp::Max => format!("(({y}) > ({x}) ? ({y}) : (({x}) != ({x}) ? ({y}) : ({x})))"),
+                    BinaryOp::Min => {
+                        format!("(({y}) < ({x}) ? ({y}) : (({x}) != ({x}) ? ({y}) : ({x})))")
+                    }
+                    BinaryOp::Max => {
+                        format!("(({y}) > ({x}) ? ({y}) : (({x}) != ({x}) ? ({y}) : ({x})))")
+                    }
                     BinaryOp::Lt => self.bool_value(format!("{x} < {y}")),
                     BinaryOp::Le => self.bool_value(format!("{x} <= {y}")),
                     BinaryOp::Gt => self.bool_value(format!("{x} > {y}")),

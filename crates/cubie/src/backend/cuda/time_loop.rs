@@ -61,7 +61,11 @@ pub fn emit(
     ));
     c.open("if (save_due)");
     if !saved_observables.is_empty() {
-        c.line("cubie_observables((" .to_string() + r + ")t, state, parameters, drivers, driver_rates, nullptr, observables);");
+        c.line(
+            "cubie_observables((".to_string()
+                + r
+                + ")t, state, parameters, drivers, driver_rates, nullptr, observables);",
+        );
     }
     c.line("const int k = *saves;");
     c.line("(void)k;");
@@ -101,27 +105,35 @@ pub fn emit(
          {r}* saved_observables, int* status_out, long long* counters_out, {r}* shared, {r}* persistent)"
     ));
     c.line("(void)shared; (void)persistent;");
-    for line in registry.cuda_declarations(id)? {
-        c.line(line);
-    }
-    c.line("(void)outputs_shared; (void)outputs_persistent; (void)controller_shared; (void)step_shared;");
+    super::declare_buffers(&mut c, registry, id)?;
     for i in 0..n {
-        c.line(format!("state[{i}] = CUBIE_OUT(initial_values_in, {i}, run, n_runs);"));
+        c.line(format!(
+            "state[{i}] = CUBIE_OUT(initial_values_in, {i}, run, n_runs);"
+        ));
     }
     for i in 0..n_parameters {
-        c.line(format!("parameters[{i}] = CUBIE_OUT(parameters_in, {i}, run, n_runs);"));
+        c.line(format!(
+            "parameters[{i}] = CUBIE_OUT(parameters_in, {i}, run, n_runs);"
+        ));
     }
     // Constant drivers are loaded once.
     for (i, &v) in drivers.iter().enumerate() {
         c.line(format!("drivers[{i}] = {};", real.literal(v)));
     }
-    c.line(format!("const double t_start = {} + {};", d(settings.t0), d(settings.settling_time)));
-    c.line(format!("const double t_end = t_start + {};", d(settings.duration)));
+    c.line(format!(
+        "const double t_start = {} + {};",
+        d(settings.t0),
+        d(settings.settling_time)
+    ));
+    c.line(format!(
+        "const double t_end = t_start + {};",
+        d(settings.duration)
+    ));
     c.line("int status = 0;");
     c.line(format!("double t = {};", d(settings.t0)));
-    c.line(format!(
-        "dt[0] = cubie_initial_dt(t, state, parameters, drivers, driver_rates, controller_shared, controller_persistent, &counters[2]);"
-    ));
+    c.line(
+        "dt[0] = cubie_initial_dt(t, state, parameters, drivers, driver_rates, controller_shared, controller_persistent, &counters[2]);",
+    );
     c.line("unsigned long long steps = 0;");
     c.line("bool non_finite_pending = false;");
     c.line("int saves = 0;");
@@ -143,7 +155,7 @@ pub fn emit(
     ));
     c.line("const double segment_end = t < t_start ? t_start : t_end;");
     c.line("const double event = fmin(next_event, segment_end);");
-    c.line(format!("const double controller_dt = (double)dt[0];"));
+    c.line("const double controller_dt = (double)dt[0];");
     c.line("const double remaining = event - t;");
     c.line(format!(
         "const bool lands = controller_dt >= remaining * (1.0 - {});",
@@ -241,11 +253,15 @@ pub fn emit(
     c.close();
     c.close();
     for i in 0..n {
-        c.line(format!("CUBIE_OUT(final_state, {i}, run, n_runs) = state[{i}];"));
+        c.line(format!(
+            "CUBIE_OUT(final_state, {i}, run, n_runs) = state[{i}];"
+        ));
     }
     c.line("status_out[run] = status;");
     for k in 0..3 {
-        c.line(format!("CUBIE_OUT(counters_out, {k}, run, n_runs) = counters[{k}];"));
+        c.line(format!(
+            "CUBIE_OUT(counters_out, {k}, run, n_runs) = counters[{k}];"
+        ));
     }
     c.close();
     Ok(c)

@@ -29,17 +29,17 @@ pub(super) fn emit(
     );
     let has_secondary = !scheme.secondary_weights.is_empty();
     let mut c = CudaSource::new();
-    c.line(format!("// One explicit Runge-Kutta step ({} stages).", scheme.stages()));
+    c.line(format!(
+        "// One explicit Runge-Kutta step ({} stages).",
+        scheme.stages()
+    ));
     c.open(format!(
         "__device__ __forceinline__ cubie_step_report cubie_step(double t, {r} dt, const {r}* state, \
          {r}* proposed, {r}* error, const {r}* parameters, const {r}* drivers, const {r}* driver_rates, \
          bool first_stage_cached, {r}* shared, {r}* persistent)"
     ));
     c.line("(void)error; (void)first_stage_cached; (void)shared; (void)persistent;");
-    for line in registry.cuda_declarations(step.id)? {
-        c.line(line);
-    }
-    c.line("(void)stage_accumulator; (void)stage_cache; (void)secondary_error;");
+    super::super::declare_buffers(&mut c, registry, step.id)?;
     c.line("int evaluations = 0;");
     c.line("const double dt64 = (double)dt;");
     c.line("(void)dt64;");
@@ -48,7 +48,9 @@ pub(super) fn emit(
             c.line(format!("{to}[{i}] = {from}[{i}];"));
         }
     };
-    let dxdt = format!("cubie_dxdt(({r})t, state, parameters, drivers, driver_rates, nullptr, stage_rhs);");
+    let dxdt = format!(
+        "cubie_dxdt(({r})t, state, parameters, drivers, driver_rates, nullptr, stage_rhs);"
+    );
     if scheme.fsal {
         // Read before the accumulator, which the cache may alias.
         c.open("if (first_stage_cached)");
@@ -92,7 +94,10 @@ pub(super) fn emit(
                 }
             };
             c.open("");
-            c.line(format!("const {r} w = dt * {};", real.literal(contribution.weight)));
+            c.line(format!(
+                "const {r} w = dt * {};",
+                real.literal(contribution.weight)
+            ));
             for i in 0..n {
                 let t = offset(i);
                 let line = match (contribution.first, base) {
@@ -137,7 +142,9 @@ pub(super) fn emit(
     ));
     c.line("(void)report;");
     if has_secondary {
-        c.line(format!("const {r} err5 = cubie_error_norm(error, state, proposed);"));
+        c.line(format!(
+            "const {r} err5 = cubie_error_norm(error, state, proposed);"
+        ));
         c.line(format!("const {r} err3 = report->secondary_norm;"));
         c.line(format!("const {r} e5sq = err5 * err5;"));
         c.line(format!(

@@ -34,9 +34,7 @@ pub fn emit(
         StepComponent::Dirk(_) => Err(CudaError::Unsupported(
             "diagonally implicit (DIRK) steps".into(),
         )),
-        StepComponent::Firk(_) => Err(CudaError::Unsupported(
-            "fully implicit (FIRK) steps".into(),
-        )),
+        StepComponent::Firk(_) => Err(CudaError::Unsupported("fully implicit (FIRK) steps".into())),
         StepComponent::Rosenbrock(_) => Err(CudaError::Unsupported("Rosenbrock steps".into())),
     }
 }

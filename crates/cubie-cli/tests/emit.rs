@@ -1,0 +1,89 @@
+//! `cubie emit`: the CUDA C of a solve's kernel, with no GPU: one device
+//! function per component, the same bytes every time, written to a file
+//! on request, and a clear refusal of what the backend does not emit yet.
+
+use std::process::{Command, Output};
+
+fn cubie(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cubie"))
+        .args(args)
+        .output()
+        .expect("the cubie binary runs")
+}
+
+fn example(name: &str) -> String {
+    format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn emit_prints_one_function_per_component_the_same_every_time() {
+    let model = example("lorenz.toml");
+    let args = ["emit", &model, "--algorithm", "tsit5", "--precision", "f32"];
+    let first = cubie(&args);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let source = text(&first.stdout);
+    for function in [
+        "void cubie_dxdt(",
+        "void cubie_observables(",
+        "float cubie_error_norm(",
+        "int cubie_propose(",
+        "float cubie_initial_dt(",
+        "cubie_step_report cubie_step(",
+        "void cubie_loop(",
+        "extern \"C\" __global__ void cubie_solve(",
+    ] {
+        assert_eq!(source.matches(function).count(), 1, "{function}");
+    }
+    // Constants are literals of the precision; buffers come from the registry.
+    assert!(source.contains("2.6666667f"), "beta baked in");
+    assert!(source.contains("float* stage_rhs = shared + 0;"));
+    // Time is double in every precision; no buffer of an f32 kernel is.
+    assert!(!source.contains("[[maybe_unused]] double"));
+    let again = cubie(&args);
+    assert_eq!(first.stdout, again.stdout, "deterministic");
+    // The user's locations are the registry's.
+    let local = cubie(&[
+        "emit",
+        &model,
+        "--algorithm",
+        "tsit5",
+        "--set",
+        "stage_rhs_location=local",
+    ]);
+    assert!(text(&local.stdout).contains("double stage_rhs[3] = {};"));
+}
+
+#[test]
+fn emit_writes_a_file_and_refuses_what_it_cannot_emit() {
+    let dir = std::env::temp_dir().join(format!("cubie-emit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("kernel.cu");
+    let model = example("lorenz.toml");
+    let out = cubie(&[
+        "emit",
+        &model,
+        "--algorithm",
+        "rk4",
+        "--dt",
+        "0.001",
+        "--out",
+        path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(written.contains("One explicit Runge-Kutta step (4 stages)"));
+    assert!(text(&out.stderr).contains("lines"));
+
+    let refused = cubie(&["emit", &model, "--algorithm", "radau_iia_5"]);
+    assert!(!refused.status.success());
+    let err = text(&refused.stderr);
+    assert!(
+        err.contains("the CUDA backend does not support fully implicit (FIRK) steps yet"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

@@ -99,7 +99,7 @@
 //! let lp = reg.add_component("loop", None)?;
 //! reg.register(lp, BufferSpec::local("dt", 1))?;
 //! reg.register(lp, BufferSpec::local("counters", 3).element(ElementType::I64))?;
-//! assert_eq!(reg.cuda_declaration(lp, "counters")?, "long long counters[3];");
+//! assert_eq!(reg.cuda_declaration(lp, "counters")?, "long long counters[3] = {};");
 //! assert_eq!(reg.arena_layout(lp)?.integer, 3);
 //! assert!(reg.set_location(lp, "counters", Location::Shared).is_err());
 //! # Ok(())

@@ -18,6 +18,7 @@
 pub mod controller;
 pub mod emulation;
 pub mod kernel;
+pub mod nvrtc;
 pub mod source;
 pub mod step;
 pub mod system;
@@ -53,6 +54,17 @@ pub enum CudaError {
     /// The emulated kernel failed.
     #[error("the host-emulated kernel failed: {0}")]
     HostRun(String),
+    /// The NVRTC library could not be loaded.
+    #[error(
+        "NVRTC (libnvrtc) could not be loaded: install the CUDA toolkit or `pip install nvidia-cuda-nvrtc`, and put its library on the loader's path"
+    )]
+    NvrtcMissing,
+    /// NVRTC failed outside compilation.
+    #[error("NVRTC failed: {0}")]
+    Nvrtc(String),
+    /// NVRTC rejected the generated source; its log names the line.
+    #[error("NVRTC could not compile the kernel:\n{0}")]
+    Compile(String),
     /// A file of the emulation could not be written or read.
     #[error("{0}")]
     Io(#[from] std::io::Error),

@@ -87,3 +87,31 @@ fn emit_writes_a_file_and_refuses_what_it_cannot_emit() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn plan_with_the_cuda_backend_gives_the_kernels_layout_and_launch() {
+    let model = example("lorenz.toml");
+    let out = cubie(&[
+        "plan",
+        &model,
+        "--algorithm",
+        "tsit5",
+        "--backend",
+        "cuda",
+        "--runs",
+        "1000",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    // tsit5 on 3 states: stage_rhs (3) and stage_accumulator (6 x 3) shared,
+    // the FSAL cache overlaid on stage_rhs.
+    assert!(report.contains("(f64, cuda backend)"), "{report}");
+    assert!(
+        report.contains("cuda launch: 128 runs per block, 8 blocks for 1000 runs, 21504 shared bytes per block (168 per run)"),
+        "{report}"
+    );
+    // The CPU's plan of the same solve keeps its stages in registers.
+    let cpu = text(&cubie(&["plan", &model, "--algorithm", "tsit5"]).stdout);
+    assert!(!cpu.contains("cuda launch"));
+    assert!(cpu.contains("shared 0 (0 bytes)"), "{cpu}");
+}

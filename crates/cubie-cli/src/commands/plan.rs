@@ -25,6 +25,15 @@ pub struct PlanArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// `cuda` adds the CUDA kernel's launch configuration.
+    #[arg(long, default_value = "cpu", value_parser = ["cpu", "cuda"])]
+    pub backend: String,
+    /// Runs to size the launch for (with `--backend cuda`).
+    #[arg(long, default_value_t = 1)]
+    pub runs: usize,
+    /// Step size: the fixed step, or an adaptive solve's first step.
+    #[arg(long)]
+    pub dt: Option<f64>,
 }
 
 pub fn run(args: PlanArgs) -> Result<()> {
@@ -39,20 +48,45 @@ pub fn run(args: PlanArgs) -> Result<()> {
         algorithm: args.algorithm.parse::<Algorithm>()?,
         precision,
         named: args.set,
+        control: cubie::controllers::ControllerOptions {
+            dt: args.dt,
+            ..Default::default()
+        },
         ..SolverSettings::default()
     };
     let solver = Solver::new(&model, &settings)?;
-    let report = solver.plan()?;
+    let launch = if args.backend == "cuda" {
+        Some(cubie::emit_cuda(&model, &settings)?)
+    } else {
+        None
+    };
+    let report = match &launch {
+        Some(kernel) => kernel.layout.clone(),
+        None => solver.plan()?,
+    };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!(
-            "memory plan for {} with {} ({}):",
+            "memory plan for {} with {} ({}, {} backend):",
             model.name(),
             solver.algorithm().name,
-            solver.precision()
+            solver.precision(),
+            args.backend
         );
         print!("{report}");
+        if let Some(kernel) = &launch {
+            println!(
+                "cuda launch: {} runs per block, {} blocks for {} runs, {} shared bytes per block \
+                 ({} per run), {} persistent elements per run",
+                kernel.runs_per_block,
+                kernel.blocks(args.runs),
+                args.runs,
+                kernel.shared_bytes_per_block(),
+                kernel.shared_per_run * kernel.element_bytes,
+                kernel.persistent_per_run
+            );
+        }
     }
     Ok(())
 }

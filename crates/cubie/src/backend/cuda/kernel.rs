@@ -34,6 +34,9 @@ pub struct CudaKernel {
     pub save_times: Vec<f64>,
     /// States, parameters, saved states and saved observables per run.
     pub sizes: KernelSizes,
+    /// The registry's layout of this kernel (which differs from the CPU's
+    /// where a CPU form releases buffers, as the fused ERK step does).
+    pub layout: crate::memory::LayoutReport,
 }
 
 /// Per-run sizes of the kernel's arrays.
@@ -142,7 +145,9 @@ impl CudaKernel {
         c.close();
 
         let plan = &tree.plan;
+        let layout = registry.report()?;
         Ok(CudaKernel {
+            layout,
             source: c.finish(),
             shared_per_run: shared,
             persistent_per_run: persistent,

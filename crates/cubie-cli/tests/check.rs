@@ -1,21 +1,8 @@
 //! `cubie check` end to end.
 
-use std::process::{Command, Output};
+mod common;
 
-fn cubie(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cubie"))
-        .args(args)
-        .output()
-        .expect("the cubie binary runs")
-}
-
-fn example(name: &str) -> String {
-    format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{cubie, example, text};
 
 #[test]
 fn check_prints_a_summary() {

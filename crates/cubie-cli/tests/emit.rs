@@ -2,22 +2,9 @@
 //! function per component, the same bytes every time, written to a file
 //! on request, and a clear refusal of what the backend does not emit yet.
 
-use std::process::{Command, Output};
+mod common;
 
-fn cubie(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cubie"))
-        .args(args)
-        .output()
-        .expect("the cubie binary runs")
-}
-
-fn example(name: &str) -> String {
-    format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{cubie, example, text};
 
 #[test]
 fn emit_prints_one_function_per_component_the_same_every_time() {

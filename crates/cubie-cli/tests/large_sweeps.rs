@@ -3,6 +3,10 @@
 //! processes, `cubie merge`. Every path must give the same bytes as a
 //! one-piece solve.
 
+mod common;
+
+use common::{cubie, text};
+
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -12,13 +16,6 @@ use std::time::{Duration, Instant};
 use cubie::results::ArrayData;
 use cubie::results::zarr::{read_store, store_info};
 
-fn cubie(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cubie"))
-        .args(args)
-        .output()
-        .expect("the cubie binary runs")
-}
-
 fn spawn(args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_cubie"))
         .args(args)
@@ -26,10 +23,6 @@ fn spawn(args: &[&str]) -> Child {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the cubie binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn ok(out: &Output) -> String {

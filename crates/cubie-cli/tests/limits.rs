@@ -2,16 +2,13 @@
 //! numbers without `=`, thread counts, errors printed once, and output
 //! files that are whole or absent however the solve ends.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-fn cubie(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cubie"))
-        .args(args)
-        .output()
-        .expect("the cubie binary runs")
-}
+use common::{cubie, text};
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 fn lorenz() -> String {
     format!("{}/../../examples/lorenz.toml", env!("CARGO_MANIFEST_DIR"))
@@ -22,10 +19,6 @@ fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn names(dir: &Path) -> Vec<String> {

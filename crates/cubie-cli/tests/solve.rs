@@ -2,28 +2,16 @@
 //! real solves write their files; bad input is a clear error, a non-zero
 //! exit and no output file.
 
+mod common;
+
+use common::{cubie, example, text};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn cubie(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cubie"))
-        .args(args)
-        .output()
-        .expect("the cubie binary runs")
-}
-
-fn example(name: &str) -> String {
-    format!("{}/../../examples/{name}", env!("CARGO_MANIFEST_DIR"))
-}
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("cubie-cli-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn entries(dir: &Path) -> usize {

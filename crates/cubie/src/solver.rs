@@ -579,28 +579,23 @@ impl Solver {
                 k.run_batch(tree, inputs, progress, cancel),
                 &labels,
             )),
-            Kernel::Host(emulation) => {
-                let outputs = |values: &[f64]| values.to_vec();
-                match self.precision {
-                    Precision::F32 => {
-                        let to = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
-                        emulation
-                            .run::<f32>(
-                                inputs.n_runs,
-                                &to(&inputs.initial_values),
-                                &to(&inputs.parameters),
-                            )
-                            .map(|out| pack(tree, inputs, out, &labels))
-                    }
-                    Precision::F64 => emulation
-                        .run::<f64>(
+            // The emulated kernel runs its threads one after another, so it
+            // reports no progress and is not cancelled part-way.
+            Kernel::Host(emulation) => match self.precision {
+                Precision::F32 => {
+                    let single = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+                    emulation
+                        .run::<f32>(
                             inputs.n_runs,
-                            &outputs(&inputs.initial_values),
-                            &outputs(&inputs.parameters),
+                            &single(&inputs.initial_values),
+                            &single(&inputs.parameters),
                         )
-                        .map(|out| pack(tree, inputs, out, &labels)),
+                        .map(|out| pack(tree, inputs, out, &labels))
                 }
-            }
+                Precision::F64 => emulation
+                    .run::<f64>(inputs.n_runs, &inputs.initial_values, &inputs.parameters)
+                    .map(|out| pack(tree, inputs, out, &labels)),
+            },
         });
         Ok(result?.map_err(KernelError::from)?)
     }

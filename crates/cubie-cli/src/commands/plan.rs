@@ -1,27 +1,16 @@
 //! `cubie plan`: the registry's memory layout of a solve's kernel.
 
-use std::path::PathBuf;
-
 use anyhow::Result;
 use clap::Args;
-use cubie::{Algorithm, Precision, Solver, SolverSettings};
+use cubie::Solver;
 
-use super::load_model;
+use super::KernelArgs;
 
 /// Arguments of `cubie plan`.
 #[derive(Debug, Args)]
 pub struct PlanArgs {
-    /// The model file (TOML).
-    pub model: PathBuf,
-    /// Algorithm name or alias.
-    #[arg(long, default_value = "dormand-prince-54")]
-    pub algorithm: String,
-    /// Any setting by name (`<buffer>_location=shared|local`, ...).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
-    /// Precision (the model's when absent).
-    #[arg(long)]
-    pub precision: Option<String>,
+    #[command(flatten)]
+    pub kernel: KernelArgs,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -31,29 +20,10 @@ pub struct PlanArgs {
     /// Runs to size the launch for (with `--backend cuda`).
     #[arg(long, default_value_t = 1)]
     pub runs: usize,
-    /// Step size: the fixed step, or an adaptive solve's first step.
-    #[arg(long)]
-    pub dt: Option<f64>,
 }
 
 pub fn run(args: PlanArgs) -> Result<()> {
-    let model = load_model(&args.model)?;
-    let precision = args
-        .precision
-        .as_deref()
-        .map(str::parse::<Precision>)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
-    let settings = SolverSettings {
-        algorithm: args.algorithm.parse::<Algorithm>()?,
-        precision,
-        named: args.set,
-        control: cubie::controllers::ControllerOptions {
-            dt: args.dt,
-            ..Default::default()
-        },
-        ..SolverSettings::default()
-    };
+    let (model, settings) = args.kernel.load()?;
     let solver = Solver::new(&model, &settings)?;
     let launch = if args.backend == "cuda" {
         Some(cubie::emit_cuda(&model, &settings)?)

@@ -8,6 +8,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::backend::cpu::jit::JitReal;
 use crate::backend::outputs::BatchOutputs;
@@ -37,6 +38,9 @@ pub const HOST_HEADER: &str = r#"// cubie's CUDA-on-host header: the CUDA names 
 struct cubie_dim3 { unsigned x, y, z; };
 static cubie_dim3 threadIdx, blockIdx, blockDim, gridDim;
 "#;
+
+/// Calls of [`HostEmulation::run`] so far, naming each call's files.
+static CALLS: AtomicUsize = AtomicUsize::new(0);
 
 /// The C++ compiler: `$CXX`, else `c++`.
 fn compiler() -> String {
@@ -115,14 +119,10 @@ impl HostEmulation {
         {
             return Err(CudaError::Internal("inputs of the wrong length"));
         }
-        let input = self
-            .dir
-            .path()
-            .join(format!("in-{}.bin", std::process::id()));
-        let output = self
-            .dir
-            .path()
-            .join(format!("out-{}.bin", std::process::id()));
+        // One pair of files per call: calls may overlap.
+        let call = CALLS.fetch_add(1, Ordering::Relaxed);
+        let input = self.dir.path().join(format!("in-{call}.bin"));
+        let output = self.dir.path().join(format!("out-{call}.bin"));
         let mut bytes = Vec::new();
         bytes.extend_from_slice(&(n_runs as i64).to_le_bytes());
         let mut put = |values: Vec<T>| {
@@ -139,13 +139,17 @@ impl HostEmulation {
             bytes.extend_from_slice(&t.to_le_bytes());
         }
         std::fs::File::create(&input)?.write_all(&bytes)?;
-        let status = Command::new(self.exe()).arg(&input).arg(&output).output()?;
+        let status = Command::new(self.exe()).arg(&input).arg(&output).output();
+        let _ = std::fs::remove_file(&input);
+        let status = status?;
         if !status.status.success() {
             return Err(CudaError::HostRun(
                 String::from_utf8_lossy(&status.stderr).into_owned(),
             ));
         }
-        let data = std::fs::read(&output)?;
+        let data = std::fs::read(&output);
+        let _ = std::fs::remove_file(&output);
+        let data = data?;
         let mut reader = Reader { data: &data, at: 0 };
         let n_saves = k.save_times.len();
         let final_state = reader.reals::<T>(n_runs * s.n_states)?;

@@ -182,7 +182,8 @@ impl NodeEmitter<'_> {
                         real.literal(0.5)
                     ),
                     UnaryOp::Not => self.bool_value(format!("{x} == {zero}")),
-                    _ => format!("{}({x})", real.math(unary_function(op))),
+                    // The model language names its functions as C does.
+                    _ => format!("{}({x})", real.math(op.name())),
                 }
             }
             Node::Binary(op, a, b) => {
@@ -262,34 +263,5 @@ impl NodeEmitter<'_> {
         } else {
             positive
         }
-    }
-}
-
-fn unary_function(op: UnaryOp) -> &'static str {
-    match op {
-        UnaryOp::Exp => "exp",
-        UnaryOp::Expm1 => "expm1",
-        UnaryOp::Ln => "log",
-        UnaryOp::Log1p => "log1p",
-        UnaryOp::Log10 => "log10",
-        UnaryOp::Log2 => "log2",
-        UnaryOp::Sqrt => "sqrt",
-        UnaryOp::Cbrt => "cbrt",
-        UnaryOp::Sin => "sin",
-        UnaryOp::Cos => "cos",
-        UnaryOp::Tan => "tan",
-        UnaryOp::Asin => "asin",
-        UnaryOp::Acos => "acos",
-        UnaryOp::Atan => "atan",
-        UnaryOp::Sinh => "sinh",
-        UnaryOp::Cosh => "cosh",
-        UnaryOp::Tanh => "tanh",
-        UnaryOp::Asinh => "asinh",
-        UnaryOp::Acosh => "acosh",
-        UnaryOp::Atanh => "atanh",
-        UnaryOp::Floor => "floor",
-        UnaryOp::Ceil => "ceil",
-        // Emitted inline by the caller.
-        UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Sign | UnaryOp::Heaviside | UnaryOp::Not => "",
     }
 }

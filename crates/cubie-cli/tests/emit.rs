@@ -45,7 +45,7 @@ fn emit_prints_one_function_per_component_the_same_every_time() {
 }
 
 #[test]
-fn emit_writes_a_file_and_refuses_what_it_cannot_emit() {
+fn emit_writes_a_file_of_any_family_and_reports_bad_settings_in_one_line() {
     let dir = std::env::temp_dir().join(format!("cubie-emit-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("kernel.cu");
@@ -65,13 +65,25 @@ fn emit_writes_a_file_and_refuses_what_it_cannot_emit() {
     assert!(written.contains("One explicit Runge-Kutta step (4 stages)"));
     assert!(text(&out.stderr).contains("lines"));
 
-    let refused = cubie(&["emit", &model, "--algorithm", "radau_iia_5"]);
+    let implicit = cubie(&["emit", &model, "--algorithm", "radau_iia_5"]);
+    assert!(implicit.status.success(), "{}", text(&implicit.stderr));
+    let source = text(&implicit.stdout);
+    assert!(source.contains("One fully implicit step (3 stages)"));
+    assert!(
+        source.contains("cubie_newton_solve(problem, z, 1, solver_scratch, newton_persistent)")
+    );
+
+    let refused = cubie(&[
+        "emit",
+        &model,
+        "--algorithm",
+        "radau_iia_5",
+        "--set",
+        "linear_solver=gauss",
+    ]);
     assert!(!refused.status.success());
     let err = text(&refused.stderr);
-    assert!(
-        err.contains("the CUDA backend does not support fully implicit (FIRK) steps yet"),
-        "{err}"
-    );
+    assert!(err.contains("gauss") && err.contains("bicgstab"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
 }
 

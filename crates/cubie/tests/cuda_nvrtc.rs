@@ -1,5 +1,5 @@
-//! NVRTC compiles the generated kernel of every algorithm the CUDA
-//! backend emits, in both precisions, for sm_90 (PTX for `compute_90`),
+//! NVRTC compiles the generated kernel of every algorithm, with every
+//! linear solver and preconditioner, in both precisions, for sm_90 (PTX for `compute_90`),
 //! with no error and no warning. No GPU is needed: only the NVRTC library
 //! (`pip install nvidia-cuda-nvrtc` brings one; `.ci/run` installs it and
 //! puts it on the loader's path). Skipped with a message where it cannot
@@ -9,7 +9,7 @@ mod common;
 
 use cubie::backend::cuda::nvrtc;
 use cubie::controllers::ControllerOptions;
-use cubie::step::{StepFamily, algorithms};
+use cubie::step::algorithms;
 use cubie::time_loop::LoopSettings;
 use cubie::{Precision, SolverSettings, emit_cuda};
 
@@ -24,11 +24,41 @@ fn every_emitted_kernel_compiles_for_sm_90_without_warnings() {
         return;
     }
     let mut compiled = 0;
-    for algorithm in algorithms()
+    // Every algorithm with its default solvers, and the implicit solvers'
+    // other kinds and preconditioners on one algorithm of each family.
+    // The variants only in f64: the solvers' code does not depend on it.
+    let both = [Precision::F32, Precision::F64];
+    let mut cases: Vec<(&str, Vec<String>, &[Precision])> = algorithms()
         .iter()
-        .filter(|a| a.family == StepFamily::Explicit)
-    {
-        for precision in [Precision::F32, Precision::F64] {
+        .map(|a| (a.name, Vec::new(), both.as_slice()))
+        .collect();
+    for solver in ["minimal_residual", "steepest_descent", "bicgstab"] {
+        let variants = [
+            ("kvaerno5", "none"),
+            ("kvaerno5", "jacobi"),
+            ("kvaerno5", "neumann"),
+            ("rodas3p", "none"),
+            ("rodas3p", "jacobi"),
+            ("rodas3p", "neumann"),
+            ("radau_iia_5", "jacobi"),
+        ];
+        for (algorithm, preconditioner) in variants {
+            cases.push((
+                algorithm,
+                vec![
+                    format!("linear_solver={solver}"),
+                    format!("preconditioner={preconditioner}"),
+                ],
+                &both[1..],
+            ));
+        }
+    }
+    for (name, named, precisions) in &cases {
+        let algorithm = algorithms()
+            .iter()
+            .find(|a| a.name == *name)
+            .expect("a catalogued algorithm");
+        for &precision in *precisions {
             let settings = SolverSettings {
                 algorithm: algorithm.name.parse().expect("an algorithm"),
                 precision: Some(precision),
@@ -40,10 +70,11 @@ fn every_emitted_kernel_compiles_for_sm_90_without_warnings() {
                     dt: (!algorithm.adaptive).then_some(1e-3),
                     ..ControllerOptions::default()
                 },
+                named: named.clone(),
                 ..SolverSettings::default()
             };
             let kernel = emit_cuda(&common::lorenz(precision), &settings).expect("emits");
-            let what = format!("{} {precision:?}", algorithm.name);
+            let what = format!("{} {named:?} {precision:?}", algorithm.name);
             let ptx =
                 nvrtc::compile(&kernel, "compute_90").unwrap_or_else(|e| panic!("{what}: {e}"));
             assert!(ptx.log.is_empty(), "{what}: NVRTC says\n{}", ptx.log);
@@ -51,7 +82,7 @@ fn every_emitted_kernel_compiles_for_sm_90_without_warnings() {
             compiled += 1;
         }
     }
-    assert!(compiled >= 20);
+    assert!(compiled >= 70, "{compiled} kernels");
 }
 
 #[test]

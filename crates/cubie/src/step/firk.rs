@@ -131,4 +131,18 @@ impl FirkStep {
     pub fn newton(&self) -> &NewtonComponent {
         &self.newton
     }
+
+    /// `d = bᵀA⁻¹`: the solution is `y + Σ d_j Z_j`.
+    pub fn solution_weights(&self) -> Vec<f64> {
+        through_inverse(&self.tableau.b, &invert(&self.tableau.a))
+    }
+
+    /// `e = (b − b̂)ᵀA⁻¹`, with an embedded solution: the error is
+    /// `Σ e_j Z_j − hγ₀ f(t, y)` before the filter.
+    pub fn error_weights(&self) -> Option<Vec<f64>> {
+        let a_inv = invert(&self.tableau.a);
+        self.tableau
+            .error_weights()
+            .map(|w| through_inverse(&w, &a_inv))
+    }
 }

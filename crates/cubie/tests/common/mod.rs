@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod emulation;
+
 use std::path::PathBuf;
 
 use cubie::Precision;

@@ -3,7 +3,8 @@
 //! with the launch facts the registry answers.
 
 use crate::drivers::DriverInterpolant;
-use crate::kernel::KernelTree;
+use crate::kernel::{KernelTree, ModelFunctionSet};
+use crate::step::StepComponent;
 use crate::system::{Model, SystemFunction};
 
 use super::CudaError;
@@ -84,7 +85,9 @@ impl CudaKernel {
         };
         let functions = tree.functions.of(model);
         let registry = &tree.registry;
-        let (step_source, traits) = step::emit(&tree.step, registry, real)?;
+        let n_error = registry.placement(tree.loop_component.id, "error")?.size;
+        let (step_source, traits) = step::emit(&tree.step, registry, real, n_error)?;
+        let implicit = !matches!(tree.step, StepComponent::Erk(_));
 
         let mut c = CudaSource::new();
         c.line(format!(
@@ -113,8 +116,15 @@ impl CudaKernel {
             functions,
             &inputs,
             real,
-            &[SystemFunction::Dxdt, SystemFunction::Observables],
+            &model_functions(tree),
         )?);
+        if implicit {
+            c.line("// ---- the solvers ----");
+            c.line(super::solvers::OUTCOMES);
+            c.line("");
+            c.append(&super::solvers::emit_vector_helpers(real));
+            c.line("");
+        }
         c.line("// ---- the controller ----");
         c.append(&controller::emit(&tree.controller, registry, real)?);
         c.line("");
@@ -170,6 +180,27 @@ impl CudaKernel {
             },
         })
     }
+}
+
+/// The model functions the tree's step calls: `dxdt` and the observables
+/// for every step; the implicit ones add the JVP, Rosenbrock `df/dt`, and
+/// the Jacobian's diagonal or dense matrix where the linear solver reads
+/// them.
+fn model_functions(tree: &KernelTree) -> Vec<SystemFunction> {
+    let mut functions = vec![SystemFunction::Dxdt, SystemFunction::Observables];
+    if matches!(tree.step, StepComponent::Erk(_)) {
+        return functions;
+    }
+    functions.push(SystemFunction::Jvp);
+    if matches!(tree.step, StepComponent::Rosenbrock(_)) {
+        functions.push(SystemFunction::Dfdt);
+    }
+    match tree.functions {
+        ModelFunctionSet::Plain => {}
+        ModelFunctionSet::WithJacobianDiagonal => functions.push(SystemFunction::JacobianDiagonal),
+        ModelFunctionSet::WithJacobian => functions.push(SystemFunction::Jacobian),
+    }
+    functions
 }
 
 /// What every generated source starts with: the few names it uses that

@@ -10,15 +10,17 @@
 //! ([`HostEmulation`], with contraction off) reproduces the CPU backend
 //! bit for bit on models of arithmetic operations.
 //!
-//! Emitted today: the explicit Runge–Kutta family, every controller, the
-//! saved states and observables, constant drivers. Implicit and Rosenbrock
-//! steps, summary metrics and time-varying drivers are refused with
+//! Emitted today: every step family (explicit, diagonally and fully
+//! implicit Runge–Kutta with their Newton and linear solvers, Rosenbrock),
+//! every controller, the saved states and observables, constant drivers.
+//! Summary metrics and time-varying drivers are refused with
 //! [`CudaError::Unsupported`].
 
 pub mod controller;
 pub mod emulation;
 pub mod kernel;
 pub mod nvrtc;
+pub mod solvers;
 pub mod source;
 pub mod step;
 pub mod system;

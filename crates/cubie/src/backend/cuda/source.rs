@@ -30,7 +30,12 @@ impl CudaSource {
 
     /// Appends `header {` and indents what follows.
     pub fn open(&mut self, header: impl AsRef<str>) {
-        self.line(format!("{} {{", header.as_ref()));
+        let header = header.as_ref();
+        if header.is_empty() {
+            self.line("{");
+        } else {
+            self.line(format!("{header} {{"));
+        }
         self.depth += 1;
     }
 
@@ -38,6 +43,12 @@ impl CudaSource {
     pub fn close(&mut self) {
         self.depth = self.depth.saturating_sub(1);
         self.line("}");
+    }
+
+    /// Ends a struct's block (`};`).
+    pub fn close_struct(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+        self.line("};");
     }
 
     /// Ends the innermost block with `suffix` after the brace (`} else {`).

@@ -99,6 +99,15 @@ fn emit_function(
         };
         values[id.index()] = Some(name);
     }
+    // A scattered output (the Jacobian's non-zeros) is zero elsewhere,
+    // as the CPU zeroes it before the call.
+    if schedule.positions().is_some() {
+        source.line(format!(
+            "for (int k = 0; k < {}; ++k) out[k] = {};",
+            schedule.n_outputs(),
+            real.literal(0.0)
+        ));
+    }
     let mut emitter = NodeEmitter {
         graph,
         real,
@@ -114,7 +123,6 @@ fn emit_function(
         source.line(format!("const {r} {var} = {expression};"));
         emitter.values[id.index()] = Some(var);
     }
-    // A scattered output (the Jacobian) is zeroed by the caller.
     for (k, &root) in schedule.roots().iter().enumerate() {
         let value = emitter.operand(root)?;
         source.line(format!("out[{}] = {value};", schedule.position(k)));

@@ -6,7 +6,6 @@ use crate::backend::cpu::jit::JitReal;
 use crate::backend::cpu::solvers::{LinearSolver, NewtonKrylov, NonlinearProblem};
 use crate::backend::cpu::{CpuForm, SystemCall};
 use crate::memory::{BufferRegistry, CpuAllocator, RunArena};
-use crate::step::firk::{invert, through_inverse};
 use crate::step::{FirkStep, StepError};
 use crate::time_loop::Status;
 
@@ -22,8 +21,7 @@ impl CpuForm for FirkStep {
         let t = &self.tableau;
         let alloc = |name| registry.cpu_allocator::<T>(self.id, name);
         let r = |v: &[f64]| v.iter().map(|&x| T::from_f64(x)).collect::<Vec<T>>();
-        let a_inv = invert(&t.a);
-        let error_weights = t.error_weights().map(|w| r(&through_inverse(&w, &a_inv)));
+        let error_weights = self.error_weights().map(|w| r(&w));
         let filter = match &self.filter {
             Some(f) => Some(f.cpu(registry)?),
             None => None,
@@ -32,7 +30,7 @@ impl CpuForm for FirkStep {
             n: self.n,
             a: t.a.iter().map(|row| r(row)).collect(),
             c: t.c.clone(),
-            solution_weights: r(&through_inverse(&t.b, &a_inv)),
+            solution_weights: r(&self.solution_weights()),
             error_weights,
             gamma0: T::from_f64(t.b_hat_start),
             newton: self.newton.cpu(registry)?,

@@ -2,7 +2,11 @@
 //! `t` to `t + dt`) and `cubie_step_error_norm`, with the calling
 //! convention the loop emits calls to.
 
+mod dirk;
 mod erk;
+mod firk;
+mod implicit;
+mod rosenbrock;
 
 use crate::memory::BufferRegistry;
 use crate::step::StepComponent;
@@ -23,18 +27,23 @@ pub struct StepTraits {
 /// step returns.
 pub const STEP_REPORT: &str = "struct cubie_step_report {\n    int status;\n    int evaluations;\n    int newton_iterations;\n    real secondary_norm;\n};";
 
-/// Emits the step's device functions.
+/// `cubie_step`'s signature, for the families written against `real`.
+pub(super) const STEP_SIGNATURE: &str = "__device__ __forceinline__ cubie_step_report cubie_step(double t, real dt, \
+const real* state, real* proposed, real* error, const real* parameters, const real* drivers, \
+const real* driver_rates, bool first_stage_cached, real* shared, real* persistent)";
+
+/// Emits the step's device functions. `n_error` is the length of the
+/// loop's error buffer (zero when the controller reads no estimate).
 pub fn emit(
     step: &StepComponent,
     registry: &BufferRegistry,
     real: CReal,
+    n_error: usize,
 ) -> Result<(CudaSource, StepTraits), CudaError> {
     match step {
         StepComponent::Erk(erk) => erk::emit(erk, registry, real),
-        StepComponent::Dirk(_) => Err(CudaError::Unsupported(
-            "diagonally implicit (DIRK) steps".into(),
-        )),
-        StepComponent::Firk(_) => Err(CudaError::Unsupported("fully implicit (FIRK) steps".into())),
-        StepComponent::Rosenbrock(_) => Err(CudaError::Unsupported("Rosenbrock steps".into())),
+        StepComponent::Dirk(dirk) => dirk::emit(dirk, registry, real, n_error),
+        StepComponent::Firk(firk) => firk::emit(firk, registry, real, n_error),
+        StepComponent::Rosenbrock(ros) => rosenbrock::emit(ros, registry, real, n_error),
     }
 }

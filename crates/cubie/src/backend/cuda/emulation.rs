@@ -301,7 +301,7 @@ int main(int argc, char** argv) {{
     return 0;
 }}
 "#,
-        shared = k.shared_per_run * k.runs_per_block,
+        shared = k.shared_stride * k.runs_per_block,
         n_states = s.n_states,
         n_parameters = s.n_parameters,
         n_ss = s.n_saved_states,

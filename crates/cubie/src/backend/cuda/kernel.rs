@@ -25,6 +25,10 @@ pub struct CudaKernel {
     pub source: String,
     /// Shared-memory elements of one run.
     pub shared_per_run: usize,
+    /// Elements from one run's shared slice to the next thread's:
+    /// `shared_per_run` made odd, so that the threads of a warp reading the
+    /// same buffer element hit distinct banks.
+    pub shared_stride: usize,
     /// Persistent elements of one run.
     pub persistent_per_run: usize,
     /// Bytes per element of the solve's precision.
@@ -56,7 +60,7 @@ pub struct KernelSizes {
 impl CudaKernel {
     /// Dynamic shared memory of one block, in bytes.
     pub fn shared_bytes_per_block(&self) -> usize {
-        self.shared_per_run * self.element_bytes * self.runs_per_block
+        self.shared_stride * self.element_bytes * self.runs_per_block
     }
 
     /// Blocks for `n_runs` runs.
@@ -145,8 +149,9 @@ impl CudaKernel {
         c.line("extern __shared__ real cubie_shared_memory[];");
         c.line("const int run = (int)(blockIdx.x * blockDim.x + threadIdx.x);");
         c.line("if (run >= n_runs) return;");
+        let stride = if shared == 0 { 0 } else { shared | 1 };
         c.line(format!(
-            "real* shared = cubie_shared_memory + (unsigned long long)threadIdx.x * {shared};"
+            "real* shared = cubie_shared_memory + (unsigned long long)threadIdx.x * {stride};"
         ));
         c.line(format!("for (int i = 0; i < {shared}; ++i) shared[i] = 0;"));
         c.line(format!("real persistent[{}] = {{}};", persistent.max(1)));
@@ -160,6 +165,7 @@ impl CudaKernel {
             layout,
             source: c.finish(),
             shared_per_run: shared,
+            shared_stride: stride,
             persistent_per_run: persistent,
             element_bytes: tree.precision().bytes(),
             runs_per_block: DEFAULT_RUNS_PER_BLOCK,

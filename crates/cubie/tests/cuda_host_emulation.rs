@@ -6,6 +6,10 @@
 //! order and the host compiler does not contract `a * b + c`, so any
 //! difference is a bug, not rounding.
 //!
+//! Summary metrics (every metric, both precisions) and time-varying
+//! drivers (every interpolation, boundary and extrapolation) are held to
+//! the same standard.
+//!
 //! Skipped with a message where no C++ compiler can be run.
 
 mod common;
@@ -15,6 +19,8 @@ use std::process::Command;
 use cubie::backend::Backend;
 use cubie::batch::{GridKind, Sweep};
 use cubie::controllers::{ControllerKind, ControllerOptions};
+use cubie::drivers::DriverSeries;
+use cubie::outputs::{METRIC_NAMES, OutputSettings};
 use cubie::results::SolveResult;
 use cubie::step::{StepFamily, algorithms};
 use cubie::system::Model;
@@ -187,19 +193,25 @@ fn both(
     named: &[&str],
     sweep: Sweep,
 ) -> (SolveResult, SolveResult) {
+    let settings = SolverSettings {
+        algorithm: algorithm.parse().expect("an algorithm"),
+        time,
+        control,
+        named: named.iter().map(|s| s.to_string()).collect(),
+        ..SolverSettings::default()
+    };
+    both_with(model, settings, sweep)
+}
+
+/// One model and settings on both backends (the CPU with its generic
+/// forms).
+fn both_with(model: &Model, settings: SolverSettings, sweep: Sweep) -> (SolveResult, SolveResult) {
     let solve = |backend: Backend| {
-        let mut named: Vec<String> = named.iter().map(|s| s.to_string()).collect();
+        let mut settings = settings.clone();
         if backend == Backend::Cpu {
-            named.push("fused_steps=false".into());
+            settings.named.push("fused_steps=false".into());
         }
-        let settings = SolverSettings {
-            algorithm: algorithm.parse().expect("an algorithm"),
-            time: time.clone(),
-            control: control.clone(),
-            named,
-            backend,
-            ..SolverSettings::default()
-        };
+        settings.backend = backend;
         let solver = Solver::new(model, &settings).expect("solver");
         let runs = solver
             .grid(std::slice::from_ref(&sweep), GridKind::Combinatorial)
@@ -207,6 +219,214 @@ fn both(
         solver.solve(&runs).expect("solve")
     };
     (solve(Backend::Cpu), solve(Backend::CudaHostEmulation))
+}
+
+/// Every metric of the catalogue, with parameters where they take one.
+fn every_metric() -> Vec<String> {
+    METRIC_NAMES
+        .iter()
+        .map(|name| match *name {
+            "peaks[n]" => "peaks[3]".to_string(),
+            "negative_peaks[n]" => "negative_peaks[2]".to_string(),
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+#[test]
+fn every_summary_metric_matches_the_cpu_bit_for_bit() {
+    if !have_compiler() {
+        return;
+    }
+    let mut outputs = vec![
+        "state".to_string(),
+        "observables".to_string(),
+        "time".to_string(),
+        "counters".to_string(),
+    ];
+    outputs.extend(every_metric());
+    for precision in [Precision::F64, Precision::F32] {
+        let settings = SolverSettings {
+            algorithm: "tsit5".parse().expect("an algorithm"),
+            precision: Some(precision),
+            time: LoopSettings {
+                // The last, partial window is sampled and never written.
+                duration: 1.05,
+                settling_time: 0.1,
+                save_every: Some(0.05),
+                ..LoopSettings::default()
+            },
+            control: ControllerOptions {
+                atol: Some(vec![1e-6]),
+                rtol: Some(vec![1e-6]),
+                ..ControllerOptions::default()
+            },
+            outputs: OutputSettings {
+                outputs: Some(outputs.clone()),
+                // Out of model order, an observable among them.
+                summarise_variables: Some(vec!["z".into(), "r2".into(), "x".into()]),
+                sample_summaries_every: Some(0.01),
+                summarise_every: Some(0.1),
+                ..OutputSettings::default()
+            },
+            ..SolverSettings::default()
+        };
+        let sweep = Sweep::linspace("rho", 0.0, 28.0, 9);
+        let (cpu, host) = both_with(&model(precision), settings, sweep);
+        let what = format!("summaries {precision:?}");
+        assert!(cpu.status().iter().all(|&s| s == 0), "{what}");
+        for metric in every_metric() {
+            let name = format!("summary_{}", metric.split('[').next().unwrap_or(""));
+            let values = cpu
+                .values(&name)
+                .unwrap_or_else(|| panic!("{what}: {name}"));
+            // 10 windows of 3 variables, at least one value each.
+            assert!(values.len() >= 9 * 10 * 3, "{what}: {name}");
+            assert!(values.iter().any(|v| v.is_finite()), "{what}: {name}");
+        }
+        assert_identical(&cpu, &host, &what);
+    }
+}
+
+/// `dx = -x + a * stim + w` with observables of the drivers; `w` is a
+/// driver left constant (no samples).
+fn driven(precision: Precision) -> Model {
+    Model::builder(
+        "dx = -x + a * stim + w\n\
+         dy = x - 0.5 * y * load\n\
+         forcing = stim * load\n\
+         held = w + load",
+    )
+    .name("driven")
+    .precision(precision)
+    .states([("x", 0.0), ("y", 1.0)])
+    .parameters([("a", 1.0)])
+    .drivers([("stim", 0.0), ("load", 1.0), ("w", 0.25)])
+    .observables(["forcing", "held"])
+    .build()
+    .expect("a valid model")
+}
+
+#[test]
+fn time_varying_drivers_match_the_cpu_bit_for_bit() {
+    if !have_compiler() {
+        return;
+    }
+    let model = driven(Precision::F64);
+    let drivers = model.drivers();
+    let even: Vec<f64> = (0..9).map(|i| 0.2 + 0.25 * i as f64).collect();
+    let uneven = vec![0.0, 0.1, 0.45, 0.5, 0.9, 1.6, 2.0];
+    let wave = |times: &[f64]| -> Vec<f64> { times.iter().map(|t| (3.0 * t).sin()).collect() };
+    let ramp = |times: &[f64]| -> Vec<f64> { times.iter().map(|t| 1.0 + 0.5 * t).collect() };
+    // Periodic series: equal first and last samples.
+    let periodic = |times: &[f64]| -> Vec<f64> {
+        let span = times[times.len() - 1] - times[0];
+        times
+            .iter()
+            .map(|t| (std::f64::consts::TAU * (t - times[0]) / span).cos())
+            .collect()
+    };
+    let series = |times: &[f64], stim: Vec<f64>, load: Vec<f64>| {
+        DriverSeries::with_times(drivers, times.to_vec(), [("stim", stim), ("load", load)])
+            .expect("a series")
+    };
+    struct Case {
+        what: &'static str,
+        series: DriverSeries,
+        named: &'static [&'static str],
+        precision: Precision,
+        algorithm: &'static str,
+        fixed_dt: Option<f64>,
+    }
+    let cases = [
+        Case {
+            // Samples start after t0 and end before the end: held both sides.
+            what: "cubic natural hold, even",
+            series: DriverSeries::evenly_spaced(
+                drivers,
+                0.2,
+                0.25,
+                [("stim", wave(&even)), ("load", ramp(&even))],
+            )
+            .expect("a series"),
+            named: &[],
+            precision: Precision::F64,
+            algorithm: "tsit5",
+            fixed_dt: None,
+        },
+        Case {
+            what: "cubic clamped hold, uneven",
+            series: series(&uneven, wave(&uneven), ramp(&uneven))
+                .with_end_slopes("stim", 3.0, -1.0)
+                .expect("slopes"),
+            named: &["driver_boundary=clamped"],
+            precision: Precision::F32,
+            algorithm: "dormand-prince-54",
+            fixed_dt: None,
+        },
+        Case {
+            what: "cubic periodic wrap, even",
+            series: DriverSeries::evenly_spaced(
+                drivers,
+                0.0,
+                0.125,
+                [
+                    (
+                        "stim",
+                        periodic(&(0..9).map(|i| 0.125 * i as f64).collect::<Vec<_>>()),
+                    ),
+                    ("load", vec![1.0, 1.5, 2.0, 1.5, 1.0, 0.5, 0.75, 0.9, 1.0]),
+                ],
+            )
+            .expect("a series"),
+            named: &["driver_extrapolation=wrap"],
+            precision: Precision::F64,
+            algorithm: "classical-rk4",
+            fixed_dt: Some(0.01),
+        },
+        Case {
+            what: "linear hold, uneven",
+            series: series(&uneven, wave(&uneven), ramp(&uneven)),
+            named: &["driver_interpolation=linear"],
+            precision: Precision::F64,
+            algorithm: "bogacki-shampine-32",
+            fixed_dt: None,
+        },
+        Case {
+            what: "linear wrap, uneven",
+            series: series(&uneven, periodic(&uneven), periodic(&uneven)),
+            named: &["driver_interpolation=linear", "driver_extrapolation=wrap"],
+            precision: Precision::F32,
+            algorithm: "tsit5",
+            fixed_dt: None,
+        },
+    ];
+    for case in cases {
+        let settings = SolverSettings {
+            algorithm: case.algorithm.parse().expect("an algorithm"),
+            precision: Some(case.precision),
+            time: LoopSettings {
+                duration: 3.0,
+                settling_time: 0.05,
+                save_every: Some(0.1),
+                ..LoopSettings::default()
+            },
+            control: ControllerOptions {
+                kind: case.fixed_dt.map(|_| ControllerKind::Fixed),
+                dt: case.fixed_dt,
+                atol: Some(vec![1e-7]),
+                rtol: Some(vec![1e-7]),
+                ..ControllerOptions::default()
+            },
+            named: case.named.iter().map(|s| s.to_string()).collect(),
+            drivers: Some(case.series),
+            ..SolverSettings::default()
+        };
+        let sweep = Sweep::linspace("a", 0.5, 2.0, 5);
+        let (cpu, host) = both_with(&driven(case.precision), settings, sweep);
+        assert!(cpu.status().iter().all(|&s| s == 0), "{}", case.what);
+        assert_identical(&cpu, &host, case.what);
+    }
 }
 
 #[test]
@@ -271,13 +491,36 @@ fn failed_runs_fail_alike_with_the_same_status_and_nans() {
             dt: (!adaptive).then_some(0.01),
             ..ControllerOptions::default()
         };
-        let (cpu, host) = both(
-            &root_of_time,
-            algorithm,
+        // Summaries too: the windows a failed run never completed read NaN.
+        let outputs = OutputSettings {
+            outputs: Some(
+                [
+                    "state",
+                    "observables",
+                    "counters",
+                    "mean",
+                    "peaks[2]",
+                    "dxdt_max",
+                ]
+                .map(String::from)
+                .to_vec(),
+            ),
+            sample_summaries_every: Some(0.05),
+            summarise_every: Some(0.2),
+            ..OutputSettings::default()
+        };
+        let settings = SolverSettings {
+            algorithm: algorithm.parse().expect("an algorithm"),
+            time: time.clone(),
             control,
-            time.clone(),
-            &[],
-            sweep.clone(),
+            outputs,
+            ..SolverSettings::default()
+        };
+        let (cpu, host) = both_with(&root_of_time, settings, sweep.clone());
+        let means = cpu.values("summary_mean").expect("means");
+        assert!(
+            means[..10].iter().any(|v| v.is_nan()),
+            "{algorithm}: {means:?}"
         );
         assert!(
             cpu.status()[0] != 0 && cpu.status()[2] == 0,

@@ -11,16 +11,18 @@
 //! bit for bit on models of arithmetic operations.
 //!
 //! Emitted today: the explicit Runge–Kutta family, every controller, the
-//! saved states and observables, constant drivers. Implicit and Rosenbrock
-//! steps, summary metrics and time-varying drivers are refused with
-//! [`CudaError::Unsupported`].
+//! saved states and observables, every summary metric (`summaries`),
+//! constant and time-varying drivers (`drivers`). Implicit and Rosenbrock
+//! steps are refused with [`CudaError::Unsupported`].
 
 pub mod controller;
+pub mod drivers;
 pub mod emulation;
 pub mod kernel;
 pub mod nvrtc;
 pub mod source;
 pub mod step;
+pub mod summaries;
 pub mod system;
 pub mod time_loop;
 
@@ -40,6 +42,9 @@ pub enum CudaError {
     /// The model's functions could not be scheduled.
     #[error("the model cannot be emitted: {0}")]
     Model(String),
+    /// The summaries cannot be computed in the solve's precision.
+    #[error(transparent)]
+    Summaries(#[from] crate::outputs::SummaryError),
     /// A buffer could not be declared.
     #[error(transparent)]
     Registry(#[from] RegistryError),

@@ -14,18 +14,22 @@
 
 mod common;
 
+use std::cell::Cell;
 use std::process::Command;
 
 use cubie::backend::Backend;
+use cubie::backend::cuda::drivers;
+use cubie::backend::cuda::emulation::HOST_HEADER;
+use cubie::backend::cuda::source::CReal;
 use cubie::batch::{GridKind, Sweep};
 use cubie::controllers::{ControllerKind, ControllerOptions};
-use cubie::drivers::DriverSeries;
+use cubie::drivers::{DriverInterpolant, DriverSeries, DriverSettings};
 use cubie::outputs::{METRIC_NAMES, OutputSettings};
 use cubie::results::SolveResult;
 use cubie::step::{StepFamily, algorithms};
 use cubie::system::Model;
 use cubie::time_loop::LoopSettings;
-use cubie::{Precision, Solver, SolverSettings};
+use cubie::{Precision, Real, Solver, SolverSettings};
 
 fn have_compiler() -> bool {
     let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
@@ -557,4 +561,166 @@ fn failed_runs_fail_alike_with_the_same_status_and_nans() {
     );
     assert_eq!(cpu.status(), [cubie::time_loop::Status::STEP_TOO_SMALL.0]);
     assert_identical(&cpu, &host, "dt_min");
+}
+
+/// `cubie_drivers` compiled alone for the host and evaluated at `times`:
+/// each time's values, then its rates, then its values without rates,
+/// every one widened to f64 bits.
+fn emulated_drivers(interpolant: &DriverInterpolant<f64>, real: CReal, times: &[f64]) -> Vec<u64> {
+    let source = drivers::interpolation(interpolant, real).expect("emits");
+    let n = interpolant.n_drivers();
+    let literal = |t: f64| CReal(Precision::F64).literal(t);
+    let list: Vec<String> = times.iter().map(|&t| literal(t)).collect();
+    let program = format!(
+        "{HOST_HEADER}#include <cstring>\ntypedef {r} real;\n{source}\n\
+         static const double times[{count}] = {{{list}}};\n\
+         static void put(real v) {{ double x = (double)v; unsigned long long b; std::memcpy(&b, &x, 8); printf(\"%llx\\n\", b); }}\n\
+         int main() {{\n\
+             for (int k = 0; k < {count}; ++k) {{\n\
+                 real v[{n}] = {{}}, r[{n}] = {{}}, w[{n}] = {{}};\n\
+                 cubie_drivers(times[k], v, r);\n\
+                 cubie_drivers(times[k], w, nullptr);\n\
+                 for (int i = 0; i < {n}; ++i) put(v[i]);\n\
+                 for (int i = 0; i < {n}; ++i) put(r[i]);\n\
+                 for (int i = 0; i < {n}; ++i) put(w[i]);\n\
+             }}\n\
+             return 0;\n\
+         }}\n",
+        r = real.name(),
+        source = source.finish(),
+        count = times.len(),
+        list = list.join(", "),
+    );
+    let dir = tempfile::tempdir().expect("a folder");
+    let file = dir.path().join("drivers.cpp");
+    std::fs::write(&file, program).expect("written");
+    let exe = dir.path().join("drivers");
+    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
+    let built = Command::new(cxx)
+        .args([
+            "-std=c++17",
+            "-O2",
+            "-ffp-contract=off",
+            "-fno-fast-math",
+            "-w",
+            "-o",
+        ])
+        .arg(&exe)
+        .arg(&file)
+        .output()
+        .expect("the compiler runs");
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let out = Command::new(&exe).output().expect("runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| u64::from_str_radix(l, 16).expect("hex bits"))
+        .collect()
+}
+
+/// The CPU interpolant's values, rates and values alone at `times`, as
+/// [`emulated_drivers`] lists them.
+fn cpu_drivers<T: Real>(interpolant: &DriverInterpolant<T>, times: &[f64]) -> Vec<u64> {
+    let bits = |v: Vec<T>| {
+        v.into_iter()
+            .map(|x| x.to_f64().to_bits())
+            .collect::<Vec<_>>()
+    };
+    let mut out = Vec::new();
+    for &t in times {
+        let values = vec![Cell::new(T::zero()); interpolant.n_drivers()];
+        let rates = values.clone();
+        interpolant.evaluate_with_rates(t, &values, &rates);
+        out.extend(bits(values.into_iter().map(Cell::into_inner).collect()));
+        out.extend(bits(rates.into_iter().map(Cell::into_inner).collect()));
+        out.extend(bits(interpolant.values_at(t)));
+    }
+    out
+}
+
+#[test]
+fn driver_values_and_rates_match_the_cpu_interpolant_bit_for_bit() {
+    if !have_compiler() {
+        return;
+    }
+    let model = driven(Precision::F64);
+    let drivers = model.drivers();
+    let uneven: Vec<f64> = vec![0.0, 0.1, 0.45, 0.5, 0.9, 1.6, 2.0];
+    let values: Vec<f64> = uneven.iter().map(|t| (3.0 * t).cos()).collect();
+    let load = vec![1.0, 0.5, 2.0, 1.5, 0.25, 3.0, 1.0];
+    let uneven_series = DriverSeries::with_times(
+        drivers,
+        uneven.clone(),
+        [("stim", values.clone()), ("load", load.clone())],
+    )
+    .expect("series")
+    .with_end_slopes("load", -2.0, 0.5)
+    .expect("slopes");
+    let even_series = DriverSeries::evenly_spaced(
+        drivers,
+        -0.3,
+        0.1,
+        [("stim", values.clone()), ("load", load.clone())],
+    )
+    .expect("series");
+    // Before, on, between and after the samples, on every knot, far out,
+    // and NaN.
+    let mut times: Vec<f64> = (0..=230).map(|k| -0.5 + 0.0125 * k as f64).collect();
+    times.extend(&uneven);
+    times.extend((0..7).map(|i| -0.3 + 0.1 * i as f64));
+    times.extend([-1e6, 1e6, 1234.5678, f64::NAN]);
+    let mut checked = 0;
+    for (what, series) in [("uneven", &uneven_series), ("even", &even_series)] {
+        for (settings, precision) in [
+            ("driver_boundary=natural", Precision::F64),
+            ("driver_boundary=clamped", Precision::F32),
+            ("driver_extrapolation=wrap", Precision::F32),
+            (
+                "driver_interpolation=linear,driver_extrapolation=wrap",
+                Precision::F64,
+            ),
+        ] {
+            // Periodic ends must match: close the series for wrapping.
+            let mut series = series.clone();
+            if settings.contains("wrap") {
+                let mut closed = values.clone();
+                closed[values.len() - 1] = closed[0];
+                let mut closed_load = load.clone();
+                closed_load[load.len() - 1] = closed_load[0];
+                series = DriverSeries::with_times(
+                    drivers,
+                    series.times().to_vec(),
+                    [("stim", closed), ("load", closed_load)],
+                )
+                .expect("series");
+            }
+            let mut driver_settings = DriverSettings::default();
+            for pair in settings.split(',') {
+                let (key, value) = pair.split_once('=').expect("key=value");
+                driver_settings.set(key, value).expect("a setting");
+            }
+            let f64_form = DriverInterpolant::<f64>::new(&series, &driver_settings).expect("f64");
+            let expected = match precision {
+                Precision::F64 => cpu_drivers(&f64_form, &times),
+                Precision::F32 => cpu_drivers(
+                    &DriverInterpolant::<f32>::new(&series, &driver_settings).expect("f32"),
+                    &times,
+                ),
+            };
+            let got = emulated_drivers(&f64_form, CReal(precision), &times);
+            assert_eq!(got.len(), expected.len(), "{what} {settings}");
+            for (i, (a, b)) in expected.iter().zip(&got).enumerate() {
+                let (x, y) = (f64::from_bits(*a), f64::from_bits(*b));
+                assert!(
+                    a == b || (x.is_nan() && y.is_nan()),
+                    "{what} {settings} {precision:?}: value {i} is {x} on the CPU and {y} emitted"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 8);
 }

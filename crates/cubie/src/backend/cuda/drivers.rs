@@ -17,7 +17,7 @@ pub fn emit(interpolant: &DriverInterpolant<f64>, real: CReal) -> Result<CudaSou
     let mut c = CudaSource::new();
     let varying = !interpolant.is_constant();
     if varying {
-        emit_interpolation(&mut c, interpolant, real)?;
+        c.append(&interpolation(interpolant, real)?);
     }
     let set = if varying {
         "cubie_drivers(t, drivers, nullptr);"
@@ -47,11 +47,15 @@ pub fn emit(interpolant: &DriverInterpolant<f64>, real: CReal) -> Result<CudaSou
     Ok(c)
 }
 
-fn emit_interpolation(
-    c: &mut CudaSource,
+/// The tables and `cubie_drivers(double t, real* drivers, real*
+/// driver_rates)` of a time-varying `interpolant` (`driver_rates` may be
+/// null); the source needs only `real` defined.
+pub fn interpolation(
     interpolant: &DriverInterpolant<f64>,
     real: CReal,
-) -> Result<(), CudaError> {
+) -> Result<CudaSource, CudaError> {
+    let mut source = CudaSource::new();
+    let c = &mut source;
     let r = real.name();
     let d = |x: f64| CReal(crate::Precision::F64).literal(x);
     let knots = interpolant.knots();
@@ -174,5 +178,5 @@ fn emit_interpolation(
     }
     c.close();
     c.line("");
-    Ok(())
+    Ok(source)
 }

@@ -1,7 +1,8 @@
 //! The time loop as CUDA C: one run from `t0` through the settling time
-//! and the output interval, landing on every save time exactly, with the
-//! CPU loop's decisions in the CPU loop's order (`backend::cpu::time_loop`)
-//! so that statuses and counters agree run for run.
+//! and the output interval, landing on every save and summary sample time
+//! exactly, with the CPU loop's decisions in the CPU loop's order
+//! (`backend::cpu::time_loop`) so that statuses and counters agree run
+//! for run.
 //!
 //! Outputs are written run-fastest (`[k][j][run]`): consecutive threads
 //! write consecutive addresses, and the host reorders them.

@@ -10,17 +10,21 @@
 
 mod common;
 
-use common::emulation::{Case, assert_identical, both, difference, have_compiler};
-use cubie::Precision;
+use std::f64::consts::{PI, TAU};
+
+use common::emulation::{assert_identical, both_with, difference, have_compiler};
 use cubie::batch::Sweep;
 use cubie::controllers::{ControllerKind, ControllerOptions};
+use cubie::drivers::DriverSeries;
+use cubie::outputs::OutputSettings;
 use cubie::step::{StepFamily, algorithms};
 use cubie::system::Model;
 use cubie::time_loop::{LoopSettings, Status};
+use cubie::{Precision as P, SolverSettings};
 
 /// Van der Pol, stiff for large `mu`, with a transcendental term so the
 /// Jacobian is not constant in `x` alone, and an observable.
-fn van_der_pol(precision: Precision) -> Model {
+fn van_der_pol(precision: P) -> Model {
     Model::builder(
         "dx = y\n\
          dy = mu * (1 - x^2) * y - x + 0.01 * sin(x)\n\
@@ -59,6 +63,23 @@ fn fixed() -> ControllerOptions {
     }
 }
 
+/// A solve of `algorithm` with `control` and named settings `named`.
+fn settings(
+    algorithm: &str,
+    precision: P,
+    control: ControllerOptions,
+    named: &[String],
+) -> SolverSettings {
+    SolverSettings {
+        algorithm: algorithm.parse().expect("an algorithm"),
+        precision: Some(precision),
+        time: time(),
+        control,
+        named: named.to_vec(),
+        ..SolverSettings::default()
+    }
+}
+
 /// Five runs, mildly to moderately stiff.
 fn sweep() -> Sweep {
     Sweep::new("mu", vec![0.5, 3.0, 10.0, 30.0, 100.0])
@@ -73,20 +94,18 @@ fn check_families(families: &[StepFamily]) {
     let mut failures = Vec::new();
     let mut checked = 0;
     for algorithm in algorithms().iter().filter(|a| families.contains(&a.family)) {
-        for precision in [Precision::F64, Precision::F32] {
-            let case = Case {
-                algorithm: algorithm.name,
-                control: if algorithm.adaptive {
-                    adaptive()
-                } else {
-                    fixed()
-                },
-                time: time(),
-                named: Vec::new(),
-                sweep: sweep(),
+        for precision in [P::F64, P::F32] {
+            let control = if algorithm.adaptive {
+                adaptive()
+            } else {
+                fixed()
             };
             let what = format!("{} {precision:?}", algorithm.name);
-            let (cpu, host) = both(&van_der_pol(precision), &case);
+            let (cpu, host) = both_with(
+                &van_der_pol(precision),
+                settings(algorithm.name, precision, control, &[]),
+                sweep(),
+            );
             assert!(
                 cpu.status().iter().all(|&s| s == 0),
                 "{what}: every run succeeds ({:?})",
@@ -130,18 +149,16 @@ fn every_linear_solver_and_preconditioner_matches_the_cpu_bit_for_bit() {
     cases.push(("rodas3p", "minimal_residual", "neumann"));
     cases.push(("ros3p", "bicgstab", "jacobi"));
     for (algorithm, solver, preconditioner) in cases {
-        let case = Case {
-            algorithm,
-            control: adaptive(),
-            time: time(),
-            named: vec![
-                format!("linear_solver={solver}"),
-                format!("preconditioner={preconditioner}"),
-            ],
-            sweep: Sweep::new("mu", vec![0.5, 3.0, 10.0]),
-        };
+        let named = [
+            format!("linear_solver={solver}"),
+            format!("preconditioner={preconditioner}"),
+        ];
         let what = format!("{algorithm} {solver} {preconditioner}");
-        let (cpu, host) = both(&van_der_pol(Precision::F64), &case);
+        let (cpu, host) = both_with(
+            &van_der_pol(P::F64),
+            settings(algorithm, P::F64, adaptive(), &named),
+            Sweep::new("mu", vec![0.5, 3.0, 10.0]),
+        );
         succeeded += cpu.status().iter().filter(|&&s| s == 0).count();
         if let Some(d) = difference(&cpu, &host, &what) {
             failures.push(d);
@@ -164,14 +181,11 @@ fn fixed_steps_of_adaptive_methods_and_failing_solvers_match_the_cpu() {
         "radau_iia_5",
         "rodas3p",
     ] {
-        let case = Case {
-            algorithm,
-            control: fixed(),
-            time: time(),
-            named: Vec::new(),
-            sweep: sweep(),
-        };
-        let (cpu, host) = both(&van_der_pol(Precision::F32), &case);
+        let (cpu, host) = both_with(
+            &van_der_pol(P::F32),
+            settings(algorithm, P::F32, fixed(), &[]),
+            sweep(),
+        );
         assert!(cpu.status().iter().all(|&s| s == 0), "{algorithm} fixed");
         assert_identical(&cpu, &host, &format!("{algorithm} fixed"));
     }
@@ -191,18 +205,17 @@ fn fixed_steps_of_adaptive_methods_and_failing_solvers_match_the_cpu() {
             vec!["linear_solver=steepest_descent", "krylov_max_iters=2"],
         ),
     ] {
-        let case = Case {
-            algorithm,
-            control: ControllerOptions {
-                kind: Some(ControllerKind::Fixed),
-                dt: Some(0.05),
-                ..ControllerOptions::default()
-            },
-            time: time(),
-            named: named.iter().map(|s| s.to_string()).collect(),
-            sweep: sweep(),
+        let control = ControllerOptions {
+            kind: Some(ControllerKind::Fixed),
+            dt: Some(0.05),
+            ..ControllerOptions::default()
         };
-        let (cpu, host) = both(&van_der_pol(Precision::F64), &case);
+        let named: Vec<String> = named.iter().map(|s| s.to_string()).collect();
+        let (cpu, host) = both_with(
+            &van_der_pol(P::F64),
+            settings(algorithm, P::F64, control, &named),
+            sweep(),
+        );
         let failed = Status::MAX_NEWTON_ITERATIONS.0 | Status::MAX_LINEAR_ITERATIONS.0;
         assert!(
             cpu.status().iter().any(|&s| s & failed != 0),
@@ -210,5 +223,126 @@ fn fixed_steps_of_adaptive_methods_and_failing_solvers_match_the_cpu() {
             cpu.status()
         );
         assert_identical(&cpu, &host, algorithm);
+    }
+}
+
+/// A stiff relaxation towards a forcing, with a second driver and an
+/// observable of both.
+fn relaxed(precision: P) -> Model {
+    Model::builder(
+        "dx = -k * (x - stim) + 0.1 * y\n\
+         dy = x - y * load\n\
+         forcing = stim * load",
+    )
+    .name("relaxed")
+    .precision(precision)
+    .states([("x", 0.0), ("y", 1.0)])
+    .parameters([("k", 50.0)])
+    .drivers([("stim", 0.0), ("load", 1.0)])
+    .observables(["forcing"])
+    .build()
+    .expect("a valid model")
+}
+
+#[test]
+fn implicit_steps_with_time_varying_drivers_and_summaries_match_the_cpu() {
+    if !have_compiler() {
+        return;
+    }
+    let model = relaxed(P::F64);
+    let even: Vec<f64> = (0..9).map(|i| 0.125 * i as f64).collect();
+    let uneven = vec![0.0, 0.1, 0.45, 0.5, 0.7, 0.85, 1.0];
+    let wave = |times: &[f64]| -> Vec<f64> { times.iter().map(|t| (6.0 * t).sin()).collect() };
+    let ramp = |times: &[f64]| -> Vec<f64> { times.iter().map(|t| 1.0 + 0.5 * t).collect() };
+    let series = |times: &[f64]| {
+        DriverSeries::with_times(
+            model.drivers(),
+            times.to_vec(),
+            [("stim", wave(times)), ("load", ramp(times))],
+        )
+        .expect("a series")
+    };
+    // Rosenbrock reads the drivers' rates in df/dt: both spacings, and a
+    // clamped spline whose end slopes differ from the natural one's.
+    let cases = [
+        ("kvaerno5", P::F64, series(&even), vec![]),
+        (
+            "radau_iia_5",
+            P::F32,
+            // Wrapped: the same first and last samples.
+            DriverSeries::with_times(
+                model.drivers(),
+                uneven.clone(),
+                [
+                    ("stim", uneven.iter().map(|t| (TAU * t).cos()).collect()),
+                    (
+                        "load",
+                        uneven
+                            .iter()
+                            .map(|t| 1.0 + 0.5 * (PI * t).sin().powi(2))
+                            .collect(),
+                    ),
+                ],
+            )
+            .expect("a periodic series"),
+            vec!["driver_interpolation=linear", "driver_extrapolation=wrap"],
+        ),
+        ("rodas3p", P::F64, series(&uneven), vec![]),
+        (
+            "rosenbrock23",
+            P::F32,
+            series(&even)
+                .with_end_slopes("stim", 6.0, 1.0)
+                .expect("slopes"),
+            vec!["driver_boundary=clamped"],
+        ),
+        ("crank_nicolson", P::F64, series(&even), vec![]),
+    ];
+    for (algorithm, precision, drivers, named) in cases {
+        let named: Vec<String> = named.iter().map(|s| s.to_string()).collect();
+        let settings = SolverSettings {
+            drivers: Some(drivers),
+            time: LoopSettings {
+                duration: 1.5,
+                settling_time: 0.05,
+                save_every: Some(0.1),
+                ..LoopSettings::default()
+            },
+            outputs: OutputSettings {
+                outputs: Some(
+                    [
+                        "state",
+                        "observables",
+                        "mean",
+                        "max",
+                        "rms",
+                        "peaks[2]",
+                        "dxdt_max",
+                    ]
+                    .map(String::from)
+                    .to_vec(),
+                ),
+                summarise_every: Some(0.25),
+                sample_summaries_every: Some(0.01),
+                ..OutputSettings::default()
+            },
+            ..settings(algorithm, precision, adaptive(), &named)
+        };
+        let (cpu, host) = both_with(
+            &relaxed(precision),
+            settings,
+            Sweep::new("k", vec![5.0, 50.0, 500.0]),
+        );
+        let what = format!("{algorithm} {precision:?} driven");
+        assert!(
+            cpu.status().iter().all(|&s| s == 0),
+            "{what}: {:?}",
+            cpu.status()
+        );
+        assert!(
+            cpu.arrays().iter().any(|a| a.name.contains("peaks")),
+            "{what}: summaries"
+        );
+        assert_identical(&cpu, &host, &what);
     }
 }

@@ -185,6 +185,22 @@ impl<T: Real> DriverInterpolant<T> {
         &self.coefficients
     }
 
+    /// `(driver index, value)` of the drivers with no samples.
+    pub fn constants(&self) -> &[(usize, T)] {
+        &self.constants
+    }
+
+    /// `1 / spacing` when the knots are evenly spaced (the segment is then
+    /// computed rather than searched for).
+    pub fn inv_spacing(&self) -> Option<f64> {
+        self.inv_spacing
+    }
+
+    /// What the drivers do outside the samples.
+    pub fn extrapolation(&self) -> Extrapolation {
+        self.extrapolation
+    }
+
     fn locate(&self, t: f64) -> Located {
         let k = &self.knots;
         let last = k.len() - 1;

@@ -29,7 +29,7 @@ pub(crate) fn metric_buffer_name(kind: &str, metric: &MetricSpec) -> String {
 
 /// Relative tolerance for "a whole multiple" and for counting intervals
 /// that end on the end of the output interval.
-const TOLERANCE: f64 = 1e-9;
+pub(crate) const TOLERANCE: f64 = 1e-9;
 
 /// When summaries sample and when they save.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -6,10 +6,8 @@ use std::process::Command;
 
 use cubie::backend::Backend;
 use cubie::batch::{GridKind, Sweep};
-use cubie::controllers::ControllerOptions;
 use cubie::results::SolveResult;
 use cubie::system::Model;
-use cubie::time_loop::LoopSettings;
 use cubie::{Solver, SolverSettings};
 
 /// True when a C++ compiler runs; in CI a missing one fails the test.
@@ -60,40 +58,22 @@ pub fn assert_identical(cpu: &SolveResult, host: &SolveResult, what: &str) {
     }
 }
 
-/// What one solve of [`both`] is made of.
-#[derive(Debug, Clone)]
-pub struct Case<'a> {
-    /// The algorithm's name.
-    pub algorithm: &'a str,
-    /// Step control.
-    pub control: ControllerOptions,
-    /// The time span and saves.
-    pub time: LoopSettings,
-    /// Named settings.
-    pub named: Vec<String>,
-    /// The runs.
-    pub sweep: Sweep,
-}
-
-/// `case` solved on the CPU backend (generic step forms) and on the
-/// host-emulated CUDA kernel.
-pub fn both(model: &Model, case: &Case<'_>) -> (SolveResult, SolveResult) {
+/// `settings` solved for `sweep` on the CPU backend (generic step forms)
+/// and on the host-emulated CUDA kernel.
+pub fn both_with(
+    model: &Model,
+    settings: SolverSettings,
+    sweep: Sweep,
+) -> (SolveResult, SolveResult) {
     let solve = |backend: Backend| {
-        let mut named = case.named.clone();
+        let mut settings = settings.clone();
         if backend == Backend::Cpu {
-            named.push("fused_steps=false".into());
+            settings.named.push("fused_steps=false".into());
         }
-        let settings = SolverSettings {
-            algorithm: case.algorithm.parse().expect("an algorithm"),
-            time: case.time.clone(),
-            control: case.control.clone(),
-            named,
-            backend,
-            ..SolverSettings::default()
-        };
+        settings.backend = backend;
         let solver = Solver::new(model, &settings).expect("solver");
         let runs = solver
-            .grid(std::slice::from_ref(&case.sweep), GridKind::Combinatorial)
+            .grid(std::slice::from_ref(&sweep), GridKind::Combinatorial)
             .expect("grid");
         solver.solve(&runs).expect("solve")
     };

@@ -239,7 +239,7 @@ fn emit_initial_dt(
     c.line("// The first step; adds the derivative evaluations it makes to *evaluations.");
     c.open(format!(
         "__device__ __forceinline__ {r} cubie_initial_dt(double t, const {r}* y0, const {r}* parameters, \
-         const {r}* drivers, const {r}* driver_rates, {r}* shared, {r}* persistent, long long* evaluations)"
+         {r}* drivers, const {r}* driver_rates, {r}* shared, {r}* persistent, long long* evaluations)"
     ));
     c.line("(void)t; (void)y0; (void)parameters; (void)drivers; (void)driver_rates; (void)shared; (void)persistent; (void)evaluations;");
     if let Some(dt0) = s.dt0 {
@@ -279,7 +279,7 @@ fn emit_initial_dt(
     };
     let clamp = |x: &str| format!("{fmax}({fmin}({x}, {dt_max}), {dt_min})");
     rms(c, "d0", &|i| format!("y0[{i}] / {}", sk(i)));
-    c.line("cubie_dxdt(t0, y0, parameters, drivers, driver_rates, nullptr, f0);");
+    c.line("cubie_system_dxdt((double)t0, y0, parameters, drivers, driver_rates, f0);");
     c.line("*evaluations += 1;");
     rms(c, "d1", &|i| format!("f0[{i}] / {} * {cc}", sk(i)));
     c.open("if (d1 != d1)");
@@ -301,7 +301,7 @@ fn emit_initial_dt(
     for i in 0..n {
         c.line(format!("y1[{i}] = y0[{i}] + dt0 * f0[{i}];"));
     }
-    c.line("cubie_dxdt(t0 + dt0, y1, parameters, drivers, driver_rates, nullptr, f1);");
+    c.line("cubie_system_dxdt((double)(t0 + dt0), y1, parameters, drivers, driver_rates, f1);");
     c.line("*evaluations += 1;");
     let same: Vec<String> = (0..n).map(|i| format!("f0[{i}] == f1[{i}]")).collect();
     let same = if same.is_empty() {

@@ -157,11 +157,12 @@ impl HostEmulation {
         let saved_observables = reader.reals::<T>(n_runs * n_saves * s.n_saved_observables)?;
         let status_words = reader.i32s(n_runs)?;
         let counters = reader.i64s(n_runs * COUNTER_LABELS.len())?;
+        let summaries = reader.reals::<T>(n_runs * s.summaries_per_run())?;
         Ok(BatchOutputs {
             final_state: run_major(&final_state, n_runs),
             saved_states: run_major(&saved_states, n_runs),
             saved_observables: run_major(&saved_observables, n_runs),
-            summaries: Vec::new(),
+            summaries: run_major(&summaries, n_runs),
             status: status_words,
             counters: run_major(&counters, n_runs),
         })
@@ -279,6 +280,7 @@ int main(int argc, char** argv) {{
     std::vector<real> final_state(n * {n_states}), saved_states(n * {n_saves} * {n_ss}), saved_observables(n * {n_saves} * {n_so});
     std::vector<int> status(n);
     std::vector<long long> counters(n * 3);
+    std::vector<real> summaries(n * {n_summaries});
     const unsigned rpb = {rpb};
     blockDim.x = rpb; blockDim.y = 1; blockDim.z = 1;
     gridDim.x = (unsigned)((n + rpb - 1) / rpb); gridDim.y = 1; gridDim.z = 1;
@@ -287,7 +289,8 @@ int main(int argc, char** argv) {{
         for (unsigned t = 0; t < rpb; ++t) {{
             threadIdx.x = t;
             {entry}(initial_values.data(), parameters.data(), save_times.data(), final_state.data(),
-                saved_states.data(), saved_observables.data(), status.data(), counters.data(), (int)n);
+                saved_states.data(), saved_observables.data(), status.data(), counters.data(),
+                summaries.empty() ? nullptr : summaries.data(), (int)n);
         }}
     }}
     FILE* out = fopen(argv[2], "wb");
@@ -297,6 +300,7 @@ int main(int argc, char** argv) {{
     cubie_write(out, saved_observables);
     cubie_write(out, status);
     cubie_write(out, counters);
+    cubie_write(out, summaries);
     fclose(out);
     return 0;
 }}
@@ -306,6 +310,7 @@ int main(int argc, char** argv) {{
         n_parameters = s.n_parameters,
         n_ss = s.n_saved_states,
         n_so = s.n_saved_observables,
+        n_summaries = s.summaries_per_run(),
         rpb = k.runs_per_block,
         entry = super::kernel::ENTRY,
     )

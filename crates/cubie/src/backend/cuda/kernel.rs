@@ -10,7 +10,7 @@ use crate::system::{Model, SystemFunction};
 use super::CudaError;
 use super::source::{CReal, CudaSource};
 use super::system::{InputNames, emit_functions};
-use super::{controller, step, time_loop};
+use super::{controller, drivers, step, time_loop};
 
 /// The kernel's entry point.
 pub const ENTRY: &str = "cubie_solve";
@@ -19,6 +19,27 @@ pub const ENTRY: &str = "cubie_solve";
 pub const DEFAULT_RUNS_PER_BLOCK: usize = 128;
 
 /// One solve's generated CUDA C and what launching it needs.
+///
+/// The entry point, one run per thread, `real` the solve's precision:
+///
+/// ```text
+/// extern "C" __global__ void cubie_solve(
+///     const real* initial_values,   // [n_states][n_runs]
+///     const real* parameters,       // [n_parameters][n_runs]
+///     const double* save_times,     // save_times.len()
+///     real* final_state,            // [n_states][n_runs]
+///     real* saved_states,           // [n_saves * n_saved_states][n_runs]
+///     real* saved_observables,      // [n_saves * n_saved_observables][n_runs]
+///     int* status,                  // [n_runs]
+///     long long* counters,          // [3][n_runs]
+///     real* summaries,              // [sizes.summaries_per_run()][n_runs], or null when 0
+///     int n_runs)
+/// ```
+///
+/// with `shared_bytes_per_block()` of dynamic shared memory. Every array
+/// is column-major, run fastest (`column * n_runs + run`); a summary
+/// column is `window * sizes.summary_row_len + j`. Summary sample times
+/// and driver tables are baked into the source.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CudaKernel {
     /// The source: deterministic (the same tree gives the same bytes).
@@ -55,6 +76,22 @@ pub struct KernelSizes {
     pub n_saved_states: usize,
     /// Saved observables per save.
     pub n_saved_observables: usize,
+    /// Summary windows per run (0 without summary metrics).
+    pub n_summary_windows: usize,
+    /// Values in one window's row: the summarised variables times the
+    /// metrics' widths, laid out `[metric][variable][width]`.
+    pub summary_row_len: usize,
+}
+
+impl KernelSizes {
+    /// Elements of the `summaries` argument per run
+    /// (`n_summary_windows * summary_row_len`); the array holds
+    /// `n_runs` times as many, column `window * summary_row_len + j` of
+    /// run `i` at `column * n_runs + i`. Zero without summaries, when
+    /// the argument may be null.
+    pub fn summaries_per_run(&self) -> usize {
+        self.n_summary_windows * self.summary_row_len
+    }
 }
 
 impl CudaKernel {
@@ -72,15 +109,12 @@ impl CudaKernel {
     pub fn generate(tree: &KernelTree, model: &Model) -> Result<Self, CudaError> {
         let real = CReal(tree.precision());
         let r = real.name();
-        if tree.plan.timing.is_some() {
-            return Err(CudaError::Unsupported("summary metrics".into()));
-        }
         let interpolant = DriverInterpolant::<f64>::new(&tree.drivers, &tree.driver_settings)
             .map_err(|e| CudaError::Model(e.to_string()))?;
-        if !interpolant.is_constant() {
-            return Err(CudaError::Unsupported("time-varying drivers".into()));
-        }
-        let drivers = interpolant.values_at(tree.loop_settings.t0);
+        let constant_drivers = interpolant
+            .is_constant()
+            .then(|| interpolant.values_at(tree.loop_settings.t0));
+        let summaries = super::summaries::shape(tree)?;
         let names = |v: &[crate::system::NamedValue]| v.iter().map(|x| x.name.clone()).collect();
         let inputs = InputNames {
             states: names(model.states()),
@@ -112,6 +146,8 @@ impl CudaKernel {
                 c.line("#define CUBIE_NAN_REAL CUBIE_NAN");
             }
         }
+        c.line("// One run's element of output column `column` (outputs are run-fastest).");
+        c.line("#define CUBIE_OUT(array, column, run, n_runs) (array)[(unsigned long long)(column) * (unsigned long long)(n_runs) + (unsigned long long)(run)]");
         c.line("");
         c.line(super::step::STEP_REPORT);
         c.line("");
@@ -122,6 +158,9 @@ impl CudaKernel {
             real,
             &model_functions(tree),
         )?);
+        c.line("// ---- the drivers ----");
+        c.append(&drivers::emit(&interpolant, real, &model_functions(tree))?);
+        c.line("");
         if implicit {
             c.line("// ---- the solvers ----");
             c.line(super::solvers::OUTCOMES);
@@ -135,8 +174,17 @@ impl CudaKernel {
         c.line("// ---- the step ----");
         c.append(&step_source);
         c.line("");
+        if summaries.is_some() {
+            c.line("// ---- the summaries ----");
+            c.append(&super::summaries::emit(tree, real)?);
+        }
         c.line("// ---- the loop ----");
-        c.append(&time_loop::emit(tree, traits, &drivers, real)?);
+        c.append(&time_loop::emit(
+            tree,
+            traits,
+            constant_drivers.as_deref(),
+            real,
+        )?);
         c.line("");
         let shared = registry.shared_elements(tree.root)?;
         let persistent = registry.persistent_elements(tree.root)?;
@@ -144,7 +192,7 @@ impl CudaKernel {
         c.open(format!(
             "extern \"C\" __global__ void {ENTRY}(const {r}* __restrict__ initial_values, const {r}* __restrict__ parameters, \
              const double* __restrict__ save_times, {r}* final_state, {r}* saved_states, {r}* saved_observables, \
-             int* status, long long* counters, int n_runs)"
+             int* status, long long* counters, {r}* summaries, int n_runs)"
         ));
         c.line("extern __shared__ real cubie_shared_memory[];");
         c.line("const int run = (int)(blockIdx.x * blockDim.x + threadIdx.x);");
@@ -156,7 +204,7 @@ impl CudaKernel {
         c.line(format!("for (int i = 0; i < {shared}; ++i) shared[i] = 0;"));
         c.line(format!("real persistent[{}] = {{}};", persistent.max(1)));
         super::declare_buffers(&mut c, registry, tree.root)?;
-        c.line("cubie_loop(run, n_runs, initial_values, parameters, save_times, final_state, saved_states, saved_observables, status, counters, loop_shared, loop_persistent);");
+        c.line("cubie_loop(run, n_runs, initial_values, parameters, save_times, final_state, saved_states, saved_observables, status, counters, summaries, loop_shared, loop_persistent);");
         c.close();
 
         let plan = &tree.plan;
@@ -183,6 +231,8 @@ impl CudaKernel {
                 } else {
                     0
                 },
+                n_summary_windows: summaries.map_or(0, |s| s.n_windows),
+                summary_row_len: summaries.map_or(0, |s| s.row_len),
             },
         })
     }

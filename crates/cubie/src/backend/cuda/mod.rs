@@ -12,17 +12,18 @@
 //!
 //! Emitted today: every step family (explicit, diagonally and fully
 //! implicit Runge–Kutta with their Newton and linear solvers, Rosenbrock),
-//! every controller, the saved states and observables, constant drivers.
-//! Summary metrics and time-varying drivers are refused with
-//! [`CudaError::Unsupported`].
+//! every controller, the saved states and observables, every summary
+//! metric (`summaries`), constant and time-varying drivers (`drivers`).
 
 pub mod controller;
+pub mod drivers;
 pub mod emulation;
 pub mod kernel;
 pub mod nvrtc;
 pub mod solvers;
 pub mod source;
 pub mod step;
+pub mod summaries;
 pub mod system;
 pub mod time_loop;
 
@@ -42,6 +43,9 @@ pub enum CudaError {
     /// The model's functions could not be scheduled.
     #[error("the model cannot be emitted: {0}")]
     Model(String),
+    /// The summaries cannot be computed in the solve's precision.
+    #[error(transparent)]
+    Summaries(#[from] crate::outputs::SummaryError),
     /// A buffer could not be declared.
     #[error(transparent)]
     Registry(#[from] RegistryError),

@@ -1,7 +1,8 @@
 //! The time loop as CUDA C: one run from `t0` through the settling time
-//! and the output interval, landing on every save time exactly, with the
-//! CPU loop's decisions in the CPU loop's order (`backend::cpu::time_loop`)
-//! so that statuses and counters agree run for run.
+//! and the output interval, landing on every save and summary sample time
+//! exactly, with the CPU loop's decisions in the CPU loop's order
+//! (`backend::cpu::time_loop`) so that statuses and counters agree run
+//! for run.
 //!
 //! Outputs are written run-fastest (`[k][j][run]`): consecutive threads
 //! write consecutive addresses, and the host reorders them.
@@ -15,11 +16,13 @@ use super::controller::{ACCEPT, REJECT};
 use super::source::{CReal, CudaSource};
 use super::step::StepTraits;
 
-/// Emits `cubie_loop`. `drivers` are the constant driver values.
+/// Emits `cubie_record` and `cubie_loop`. `drivers` are the constant
+/// driver values, `None` when they vary in time (then every model call
+/// sets them, as on the CPU).
 pub fn emit(
     tree: &KernelTree,
     step: StepTraits,
-    drivers: &[f64],
+    drivers: Option<&[f64]>,
     real: CReal,
 ) -> Result<CudaSource, CudaError> {
     let r = real.name();
@@ -41,32 +44,48 @@ pub fn emit(
         Vec::new()
     };
     let n_saves = events.saves.len();
+    let summaries = super::summaries::shape(tree)?;
+    let summarises_observables = summaries.is_some() && !plan.summarised_observables.is_empty();
     let n_parameters = registry.placement(id, "parameters")?.size;
     let n_error = registry.placement(id, "error")?.size;
     let d = |x: f64| CReal(crate::Precision::F64).literal(x);
 
     let mut c = CudaSource::new();
-    c.line("// Writes one run's value `value` of output column `column`.");
-    c.line("#define CUBIE_OUT(array, column, run, n_runs) (array)[(unsigned long long)(column) * (unsigned long long)(n_runs) + (unsigned long long)(run)]");
-    c.line("");
     c.line("// Records what falls due at t (the loop has landed on it exactly).");
     c.open(format!(
         "__device__ __forceinline__ void cubie_record(double t, int run, int n_runs, const double* save_times, \
-         int* saves, const {r}* state, const {r}* parameters, const {r}* drivers, const {r}* driver_rates, \
-         {r}* observables, {r}* saved_states, {r}* saved_observables)"
+         int* saves, long long* samples, const {r}* state, const {r}* parameters, {r}* drivers, const {r}* driver_rates, \
+         {r}* observables, {r}* saved_states, {r}* saved_observables, {r}* summaries, {r}* outputs_shared, \
+         {r}* outputs_persistent)"
     ));
     c.line("(void)state; (void)parameters; (void)drivers; (void)driver_rates; (void)observables; (void)saved_states; (void)saved_observables; (void)run; (void)n_runs;");
+    c.line("(void)samples; (void)summaries; (void)outputs_shared; (void)outputs_persistent;");
     c.line(format!(
         "const bool save_due = *saves < {n_saves} && save_times[*saves] == t;"
     ));
-    c.open("if (save_due)");
-    if !saved_observables.is_empty() {
-        c.line(
-            "cubie_observables((".to_string()
-                + r
-                + ")t, state, parameters, drivers, driver_rates, nullptr, observables);",
-        );
+    match &summaries {
+        Some(shape) => c.line(format!(
+            "const bool sample_due = *samples < {}LL && cubie_sample_time(*samples) == t;",
+            shape.n_samples
+        )),
+        None => c.line("const bool sample_due = false;"),
     }
+    c.line("(void)sample_due;");
+    let mut need = Vec::new();
+    if !saved_observables.is_empty() {
+        need.push("save_due");
+    }
+    if summarises_observables {
+        need.push("sample_due");
+    }
+    if !need.is_empty() {
+        c.open(format!("if ({})", need.join(" || ")));
+        c.line(
+            "cubie_system_observables(t, state, parameters, drivers, driver_rates, observables);",
+        );
+        c.close();
+    }
+    c.open("if (save_due)");
     c.line("const int k = *saves;");
     c.line("(void)k;");
     let ns = saved_states.len();
@@ -81,8 +100,12 @@ pub fn emit(
             "CUBIE_OUT(saved_observables, k * {no} + {j}, run, n_runs) = observables[{i}];"
         ));
     }
-    c.line("*saves += 1;");
     c.close();
+    if summaries.is_some() {
+        c.line("if (sample_due) cubie_summaries_sample(*samples, t, state, observables, summaries, run, n_runs, outputs_shared, outputs_persistent);");
+    }
+    c.line("if (save_due) *saves += 1;");
+    c.line("if (sample_due) *samples += 1;");
     c.close();
     c.line("");
 
@@ -102,7 +125,7 @@ pub fn emit(
     c.open(format!(
         "__device__ __forceinline__ void cubie_loop(int run, int n_runs, const {r}* initial_values_in, \
          const {r}* parameters_in, const double* save_times, {r}* final_state, {r}* saved_states, \
-         {r}* saved_observables, int* status_out, long long* counters_out, {r}* shared, {r}* persistent)"
+         {r}* saved_observables, int* status_out, long long* counters_out, {r}* summaries, {r}* shared, {r}* persistent)"
     ));
     c.line("(void)shared; (void)persistent;");
     super::declare_buffers(&mut c, registry, id)?;
@@ -116,9 +139,17 @@ pub fn emit(
             "parameters[{i}] = CUBIE_OUT(parameters_in, {i}, run, n_runs);"
         ));
     }
-    // Constant drivers are loaded once.
-    for (i, &v) in drivers.iter().enumerate() {
-        c.line(format!("drivers[{i}] = {};", real.literal(v)));
+    match drivers {
+        // Constant drivers are loaded once.
+        Some(values) => {
+            for (i, &v) in values.iter().enumerate() {
+                c.line(format!("drivers[{i}] = {};", real.literal(v)));
+            }
+        }
+        None => c.line(format!(
+            "cubie_drivers({}, drivers, nullptr);",
+            d(settings.t0)
+        )),
     }
     c.line(format!(
         "const double t_start = {} + {};",
@@ -137,7 +168,8 @@ pub fn emit(
     c.line("unsigned long long steps = 0;");
     c.line("bool non_finite_pending = false;");
     c.line("int saves = 0;");
-    let record = "cubie_record(t, run, n_runs, save_times, &saves, state, parameters, drivers, driver_rates, observables, saved_states, saved_observables);";
+    c.line("long long samples = 0;");
+    let record = "cubie_record(t, run, n_runs, save_times, &saves, &samples, state, parameters, drivers, driver_rates, observables, saved_states, saved_observables, summaries, outputs_shared, outputs_persistent);";
     if settings.settling_time == 0.0 {
         c.line(record);
     }
@@ -151,8 +183,16 @@ pub fn emit(
     c.line("break;");
     c.close();
     c.line(format!(
-        "const double next_event = saves < {n_saves} ? save_times[saves] : CUBIE_INF;"
+        "const double next_save = saves < {n_saves} ? save_times[saves] : CUBIE_INF;"
     ));
+    match &summaries {
+        Some(shape) => c.line(format!(
+            "const double next_sample = samples < {}LL ? cubie_sample_time(samples) : CUBIE_INF;",
+            shape.n_samples
+        )),
+        None => c.line("const double next_sample = CUBIE_INF;"),
+    }
+    c.line("const double next_event = fmin(next_save, next_sample);");
     c.line("const double segment_end = t < t_start ? t_start : t_end;");
     c.line("const double event = fmin(next_event, segment_end);");
     c.line("const double controller_dt = (double)dt[0];");
@@ -185,9 +225,7 @@ pub fn emit(
     c.line(format!("int decision = {ACCEPT};"));
     if adaptive {
         c.open("if (non_finite)");
-        c.line(format!(
-            "cubie_dxdt(({r})t, state, parameters, drivers, driver_rates, nullptr, error);"
-        ));
+        c.line("cubie_system_dxdt(t, state, parameters, drivers, driver_rates, error);");
         c.line("counters[2] += 1;");
         finite(&mut c, "derivative_finite", "error", n_error);
         c.open("if (!derivative_finite)");
@@ -251,6 +289,20 @@ pub fn emit(
         ));
     }
     c.close();
+    if let Some(shape) = &summaries {
+        // The windows not completed, the one cut short included.
+        c.line(format!(
+            "const unsigned long long done = (unsigned long long)(samples / {}LL);",
+            shape.samples_per_window.max(1)
+        ));
+        c.open(format!(
+            "for (unsigned long long j = done * {}ULL; j < {}ULL; ++j)",
+            shape.row_len,
+            shape.values_per_run()
+        ));
+        c.line("CUBIE_OUT(summaries, j, run, n_runs) = CUBIE_NAN_REAL;");
+        c.close();
+    }
     c.close();
     for i in 0..n {
         c.line(format!(

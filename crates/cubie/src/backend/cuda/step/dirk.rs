@@ -40,8 +40,8 @@ pub(super) fn emit(
     c.line("const real* base;");
     c.line("real* state;");
     c.line("const real* parameters;");
-    c.line("const real* drivers;");
-    c.line("const real* driver_rates;");
+    c.line("real* drivers;");
+    c.line("real* driver_rates;");
     c.line("int evaluations;");
     c.open("__device__ __forceinline__ cubie_shifted_jacobian at(const real* z)");
     c.line(format!(
@@ -53,7 +53,9 @@ pub(super) fn emit(
     c.open("__device__ __forceinline__ void residual(const real* z, real* out)");
     c.line("at(z);");
     c.line("evaluations += 1;");
-    c.line(format!("cubie_dxdt(t, state, {INPUTS}, nullptr, out);"));
+    c.line(format!(
+        "cubie_system_dxdt((double)t, state, {INPUTS}, out);"
+    ));
     c.line(format!(
         "for (int i = 0; i < {n}; ++i) out[i] = z[i] - gh * out[i];"
     ));
@@ -131,10 +133,7 @@ pub(super) fn emit(
         let aii = step.a[i][i];
         if aii == 0.0 {
             let evaluate = |c: &mut CudaSource| {
-                c.line(format!(
-                    "cubie_dxdt((real)t_i, base, {INPUTS}, nullptr, {});",
-                    k(i)
-                ));
+                c.line(format!("cubie_system_dxdt(t_i, base, {INPUTS}, {});", k(i)));
                 c.line("evaluations += 1;");
             };
             if i == 0 && step.fsal {
@@ -159,10 +158,7 @@ pub(super) fn emit(
                 scaled(&mut c, "gh", &k(0));
             } else if step.variant == Variant::PredictCorrect {
                 c.line("// Explicit Euler predictor.");
-                c.line(format!(
-                    "cubie_dxdt((real)t, state, {INPUTS}, nullptr, {});",
-                    k(0)
-                ));
+                c.line(format!("cubie_system_dxdt(t, state, {INPUTS}, {});", k(0)));
                 c.line("evaluations += 1;");
                 scaled(&mut c, "gh", &k(0));
             } else {
@@ -221,9 +217,7 @@ pub(super) fn emit(
     }
     if step.slope_change_error && n_error > 0 {
         c.line("// Backward Euler: the stage slope is f(t + h, y1); base (y) is free now and takes f(t, y).");
-        c.line(format!(
-            "cubie_dxdt((real)t, state, {INPUTS}, nullptr, base);"
-        ));
+        c.line(format!("cubie_system_dxdt(t, state, {INPUTS}, base);"));
         c.line("evaluations += 1;");
         c.line(format!("const real half = dt * {};", lit(0.5)));
         c.line(format!(

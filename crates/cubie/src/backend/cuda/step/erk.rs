@@ -35,7 +35,7 @@ pub(super) fn emit(
     ));
     c.open(format!(
         "__device__ __forceinline__ cubie_step_report cubie_step(double t, {r} dt, const {r}* state, \
-         {r}* proposed, {r}* error, const {r}* parameters, const {r}* drivers, const {r}* driver_rates, \
+         {r}* proposed, {r}* error, const {r}* parameters, {r}* drivers, const {r}* driver_rates, \
          bool first_stage_cached, {r}* shared, {r}* persistent)"
     ));
     c.line("(void)error; (void)first_stage_cached; (void)shared; (void)persistent;");
@@ -48,9 +48,7 @@ pub(super) fn emit(
             c.line(format!("{to}[{i}] = {from}[{i}];"));
         }
     };
-    let dxdt = format!(
-        "cubie_dxdt(({r})t, state, parameters, drivers, driver_rates, nullptr, stage_rhs);"
-    );
+    let dxdt = "cubie_system_dxdt(t, state, parameters, drivers, driver_rates, stage_rhs);";
     if scheme.fsal {
         // Read before the accumulator, which the cache may alias.
         c.open("if (first_stage_cached)");
@@ -58,11 +56,11 @@ pub(super) fn emit(
             copy(&mut c, "stage_cache", "stage_rhs");
         }
         c.close_with("else {");
-        c.line(&dxdt);
+        c.line(dxdt);
         c.line("evaluations += 1;");
         c.close();
     } else {
-        c.line(&dxdt);
+        c.line(dxdt);
         c.line("evaluations += 1;");
     }
     for (j, contributions) in plan.stages.iter().enumerate() {
@@ -74,7 +72,7 @@ pub(super) fn emit(
                 format!("stage_accumulator + {}", (j - 1) * n)
             };
             c.line(format!(
-                "cubie_dxdt(({r})(t + {} * dt64), {stage_state}, parameters, drivers, driver_rates, nullptr, stage_rhs);",
+                "cubie_system_dxdt(t + {} * dt64, {stage_state}, parameters, drivers, driver_rates, stage_rhs);",
                 CReal(crate::Precision::F64).literal(scheme.c[j])
             ));
             c.line("evaluations += 1;");

@@ -53,8 +53,8 @@ pub(super) fn emit(
     c.line("real* per_stage;");
     c.line("real* jac;");
     c.line("const real* parameters;");
-    c.line("const real* drivers;");
-    c.line("const real* driver_rates;");
+    c.line("real* drivers;");
+    c.line("real* driver_rates;");
     c.line("int evaluations;");
     c.open("__device__ __forceinline__ void set_state(const real* z, int j)");
     c.line(format!(
@@ -77,7 +77,7 @@ pub(super) fn emit(
     c.open(format!("for (int j = 0; j < {s}; ++j)"));
     c.line("set_state(z, j);");
     c.line(format!(
-        "cubie_dxdt(t[j], state, {INPUTS}, nullptr, per_stage + j * {n});"
+        "cubie_system_dxdt((double)t[j], state, {INPUTS}, per_stage + j * {n});"
     ));
     c.close();
     c.line(format!("evaluations += {s};"));
@@ -89,7 +89,7 @@ pub(super) fn emit(
     c.open(format!("for (int j = 0; j < {s}; ++j)"));
     c.line("set_state(z, j);");
     c.line(format!(
-        "cubie_jvp(t[j], state, {INPUTS}, v + j * {n}, per_stage + j * {n});"
+        "cubie_system_jvp((double)t[j], state, {INPUTS}, v + j * {n}, per_stage + j * {n});"
     ));
     c.close();
     c.line("combine(v, out);");
@@ -99,7 +99,7 @@ pub(super) fn emit(
         for (i, row) in t.a.iter().enumerate() {
             c.line(format!("set_state(z, {i});"));
             c.line(format!(
-                "cubie_jacobian_diagonal(t[{i}], state, {INPUTS}, nullptr, jac);"
+                "cubie_system_jacobian_diagonal((double)t[{i}], state, {INPUTS}, jac);"
             ));
             c.line(format!(
                 "for (int e = 0; e < {n}; ++e) out[{} + e] = {one} - h * {} * jac[e];",
@@ -114,7 +114,7 @@ pub(super) fn emit(
         for j in 0..s {
             c.line(format!("set_state(z, {j});"));
             c.line(format!(
-                "cubie_jacobian(t[{j}], state, {INPUTS}, nullptr, jac);"
+                "cubie_system_jacobian((double)t[{j}], state, {INPUTS}, jac);"
             ));
             for (i, row) in t.a.iter().enumerate() {
                 let identity = if i == j { "(r == q ? 1 : 0)" } else { "0" };
@@ -144,9 +144,7 @@ pub(super) fn emit(
     c.line("real* z = stage_increment;");
     c.line("real* f0 = start_rhs;");
     c.line("// Explicit Euler predictor for every stage: Z_i = c_i h f(t, y).");
-    c.line(format!(
-        "cubie_dxdt((real)t, state, {INPUTS}, nullptr, f0);"
-    ));
+    c.line(format!("cubie_system_dxdt(t, state, {INPUTS}, f0);"));
     for (i, &ci) in t.c.iter().enumerate() {
         c.open("");
         c.line(format!("const real g = dt * {};", lit(ci)));

@@ -51,10 +51,12 @@ pub(super) fn emit_shifted_jacobian(
     c.line("const real* state;");
     c.line("real gh;");
     c.line("const real* parameters;");
-    c.line("const real* drivers;");
-    c.line("const real* driver_rates;");
+    c.line("real* drivers;");
+    c.line("real* driver_rates;");
     c.open("__device__ __forceinline__ void apply(const real* v, real* out) const");
-    c.line(format!("cubie_jvp(t, state, {INPUTS}, v, out);"));
+    c.line(format!(
+        "cubie_system_jvp((double)t, state, {INPUTS}, v, out);"
+    ));
     c.line(format!(
         "for (int i = 0; i < {n}; ++i) out[i] = v[i] - gh * out[i];"
     ));
@@ -62,7 +64,7 @@ pub(super) fn emit_shifted_jacobian(
     if forms.diagonal {
         c.open("__device__ __forceinline__ void diagonal(real* out) const");
         c.line(format!(
-            "cubie_jacobian_diagonal(t, state, {INPUTS}, nullptr, out);"
+            "cubie_system_jacobian_diagonal((double)t, state, {INPUTS}, out);"
         ));
         c.line(format!(
             "for (int i = 0; i < {n}; ++i) out[i] = {one} - gh * out[i];"
@@ -71,7 +73,9 @@ pub(super) fn emit_shifted_jacobian(
     }
     if forms.dense {
         c.open("__device__ __forceinline__ void dense(real* out) const");
-        c.line(format!("cubie_jacobian(t, state, {INPUTS}, nullptr, out);"));
+        c.line(format!(
+            "cubie_system_jacobian((double)t, state, {INPUTS}, out);"
+        ));
         c.line(format!(
             "for (int k = 0; k < {}; ++k) out[k] = (k / {n} == k % {n} ? {one} : {zero}) - gh * out[k];",
             n * n

@@ -29,8 +29,8 @@ pub const STEP_REPORT: &str = "struct cubie_step_report {\n    int status;\n    
 
 /// `cubie_step`'s signature, for the families written against `real`.
 pub(super) const STEP_SIGNATURE: &str = "__device__ __forceinline__ cubie_step_report cubie_step(double t, real dt, \
-const real* state, real* proposed, real* error, const real* parameters, const real* drivers, \
-const real* driver_rates, bool first_stage_cached, real* shared, real* persistent)";
+const real* state, real* proposed, real* error, const real* parameters, real* drivers, \
+real* driver_rates, bool first_stage_cached, real* shared, real* persistent)";
 
 /// Emits the step's device functions. `n_error` is the length of the
 /// loop's error buffer (zero when the controller reads no estimate).

@@ -44,7 +44,7 @@ pub(super) fn emit(
     c.line("(void)dt64;");
     c.line("real* u = stage_increments;");
     c.line(format!(
-        "cubie_dfdt((real)t, state, {INPUTS}, nullptr, time_derivative);"
+        "cubie_system_dfdt(t, state, {INPUTS}, time_derivative);"
     ));
     c.line(format!("const real gh = dt * {};", lit(t.gamma)));
     c.line(format!(
@@ -63,7 +63,7 @@ pub(super) fn emit(
         c.line("stage_state[e] = v;");
         c.close();
         c.line(format!(
-            "cubie_dxdt((real)(t + {} * dt64), stage_state, {INPUTS}, nullptr, stage_rhs);",
+            "cubie_system_dxdt(t + {} * dt64, stage_state, {INPUTS}, stage_rhs);",
             d(t.c[i])
         ));
         c.line("evaluations += 1;");

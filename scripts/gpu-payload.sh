@@ -55,6 +55,7 @@ cp scripts/gpu-check.sh "$out/"
 if [[ -n $kit ]]; then
   mkdir -p "$out/cubie_py"
   cp -r "$kit"/. "$out/cubie_py/"
+  chmod -R u+w "$out/cubie_py"
   echo "gpu-payload: CuBIE kit from $kit"
 else
   echo "gpu-payload: no CuBIE kit found; the check will skip CuBIE"

@@ -5,7 +5,7 @@ use thiserror::Error;
 
 use crate::Precision;
 use crate::backend::cpu::CpuKernel;
-use crate::backend::cuda::placement::{DEFAULT_SHARED_BUDGET, fit_shared};
+use crate::backend::cuda::placement::{SharedBudget, fit_shared};
 use crate::backend::cuda::{
     CudaDevice, CudaKernel, CudaTimings, DeviceKernel, HostEmulation, KernelCache,
 };
@@ -278,7 +278,8 @@ impl Solver {
             }
             (Backend::Cuda, _) => {
                 let device = CudaDevice::open()?;
-                let kernel = cuda_kernel(&mut tree, model, device.info.max_shared_per_block)?;
+                let budget = SharedBudget::device(device.info.max_shared_per_block);
+                let kernel = cuda_kernel(&mut tree, model, budget)?;
                 Kernel::Device(DeviceKernel::load(
                     &device,
                     &kernel,
@@ -687,22 +688,33 @@ fn build_tree(
 }
 
 /// The CUDA C of the kernel that solves `model` with `settings` (the
-/// backend setting is ignored): what `cubie emit` prints. Needs no GPU and
-/// no compiler.
+/// backend setting is ignored): what `cubie emit` prints, placed for a
+/// block of 48 KiB of shared memory ([`SharedBudget::WITHOUT_DEVICE`]).
+/// Needs no GPU and no compiler.
 pub fn emit_cuda(model: &Model, settings: &SolverSettings) -> Result<CudaKernel, SolveError> {
+    emit_cuda_for(model, settings, SharedBudget::WITHOUT_DEVICE)
+}
+
+/// [`emit_cuda`] placed for a device's shared-memory `budget` (as a solve
+/// on that device places it).
+pub fn emit_cuda_for(
+    model: &Model,
+    settings: &SolverSettings,
+    budget: SharedBudget,
+) -> Result<CudaKernel, SolveError> {
     let algorithm = settings.algorithm.entry();
     let precision = settings.precision.unwrap_or(model.precision());
     let mut tree = build_tree(model, settings, algorithm, precision)?;
-    cuda_kernel(&mut tree, model, DEFAULT_SHARED_BUDGET)
+    cuda_kernel(&mut tree, model, budget)
 }
 
 /// The CUDA kernel of `tree`, its default placements moved from shared to
-/// local memory until a block fits `shared_budget` bytes (the user's
-/// placements stay; one that cannot fit is an error naming the buffers).
+/// local memory until a block fits `shared_budget` (the user's placements
+/// stay; one that cannot fit is an error naming the buffers).
 fn cuda_kernel(
     tree: &mut KernelTree,
     model: &Model,
-    shared_budget: usize,
+    shared_budget: SharedBudget,
 ) -> Result<CudaKernel, SolveError> {
     fit_shared(
         tree,

@@ -8,11 +8,11 @@ mod common;
 use cubie::backend::Backend;
 use cubie::backend::cuda::cache::KernelCache;
 use cubie::backend::cuda::device::{CudaDevice, driver_available};
-use cubie::backend::cuda::placement::DEFAULT_SHARED_BUDGET;
+use cubie::backend::cuda::placement::{DEFAULT_SHARED_BUDGET, SharedBudget};
 use cubie::backend::cuda::{CudaError, CudaKernel, nvrtc};
 use cubie::controllers::ControllerOptions;
 use cubie::system::Model;
-use cubie::{Precision, SolveError, Solver, SolverSettings, emit_cuda};
+use cubie::{Precision, SolveError, Solver, SolverSettings, emit_cuda, emit_cuda_for};
 
 fn kernel(algorithm: &str) -> CudaKernel {
     let settings = SolverSettings {
@@ -232,4 +232,34 @@ fn a_user_placement_that_cannot_fit_names_every_shared_buffer() {
         assert!(message.contains(word), "`{word}` in: {message}");
     }
     assert!(!message.contains('\n'), "one line: {message}");
+}
+
+#[test]
+fn on_a_device_user_placements_may_use_its_maximum_and_defaults_keep_48_kib() {
+    let model = wide_model(16);
+    let settings = SolverSettings {
+        algorithm: "tsit5".parse().expect("tsit5"),
+        named: vec!["stage_accumulator_location=shared".into()],
+        ..SolverSettings::default()
+    };
+    // An H100/H200 block may opt in to 227 KiB.
+    let device = SharedBudget::device(227 << 10);
+    assert_eq!(device.default, DEFAULT_SHARED_BUDGET);
+    // 16 * 6 * 8 * 128 = 98,304 bytes of the user's: over 48 KiB, so the
+    // default stage_rhs still moves out, and the rest fits the maximum.
+    let kernel = emit_cuda_for(&model, &settings, device).expect("fits the device");
+    assert_eq!(kernel.shared_bytes_per_block(), 98_304);
+    assert!(kernel.source.contains("stage_accumulator = shared"));
+    assert!(!kernel.source.contains("stage_rhs = shared"));
+    // A device of 64 KiB refuses it, naming its budget.
+    let small = emit_cuda_for(&model, &settings, SharedBudget::device(64 << 10));
+    let message = small.expect_err("over 64 KiB").to_string();
+    assert!(message.contains("65536 bytes"), "{message}");
+    // Without user placements nothing goes past the default budget.
+    let defaults = SolverSettings {
+        algorithm: "tsit5".parse().expect("tsit5"),
+        ..SolverSettings::default()
+    };
+    let kernel = emit_cuda_for(&model, &defaults, device).expect("fits");
+    assert!(kernel.shared_bytes_per_block() <= DEFAULT_SHARED_BUDGET);
 }

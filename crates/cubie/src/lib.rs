@@ -59,5 +59,7 @@ pub mod system;
 pub mod time_loop;
 
 pub use precision::{Precision, Real};
-pub use solver::{Backend, ImplicitOptions, SolveError, Solver, SolverSettings, emit_cuda};
+pub use solver::{
+    Backend, ImplicitOptions, SolveError, Solver, SolverSettings, emit_cuda, emit_cuda_for,
+};
 pub use step::Algorithm;

@@ -5,7 +5,10 @@ use thiserror::Error;
 
 use crate::Precision;
 use crate::backend::cpu::CpuKernel;
-use crate::backend::cuda::{CudaKernel, HostEmulation};
+use crate::backend::cuda::placement::{SharedBudget, fit_shared};
+use crate::backend::cuda::{
+    CudaDevice, CudaKernel, CudaTimings, DeviceKernel, HostEmulation, KernelCache,
+};
 use crate::backend::outputs::{Labels, pack};
 use crate::batch::{
     BatchError, BatchInputs, GridKind, GridRuns, InputSpace, RunSource, Sweep, build_grid,
@@ -234,6 +237,8 @@ enum Kernel {
     CpuF64(CpuKernel<f64>),
     /// The CUDA kernel, compiled for the host.
     Host(HostEmulation),
+    /// The CUDA kernel, loaded on a GPU.
+    Device(DeviceKernel),
 }
 
 /// A model compiled for one algorithm and set of settings.
@@ -271,6 +276,16 @@ impl Solver {
                 let kernel = CudaKernel::generate(&tree, model)?;
                 Kernel::Host(HostEmulation::compile(&kernel)?)
             }
+            (Backend::Cuda, _) => {
+                let device = CudaDevice::open()?;
+                let budget = SharedBudget::device(device.info.max_shared_per_block);
+                let kernel = cuda_kernel(&mut tree, model, budget)?;
+                Kernel::Device(DeviceKernel::load(
+                    &device,
+                    &kernel,
+                    &KernelCache::from_env(),
+                )?)
+            }
         };
         let names = |v: &[crate::system::NamedValue]| v.iter().map(|x| x.name.clone()).collect();
         Ok(Solver {
@@ -296,6 +311,23 @@ impl Solver {
     /// The precision it runs in.
     pub fn precision(&self) -> Precision {
         self.precision
+    }
+
+    /// Where the CUDA backend's time went so far (compile, transfers,
+    /// kernel); `None` on other backends.
+    pub fn cuda_timings(&self) -> Option<CudaTimings> {
+        match &self.kernel {
+            Kernel::Device(k) => Some(k.timings()),
+            _ => None,
+        }
+    }
+
+    /// The GPU of a CUDA solve.
+    pub fn cuda_device(&self) -> Option<&crate::backend::cuda::device::DeviceInfo> {
+        match &self.kernel {
+            Kernel::Device(k) => Some(&k.device().info),
+            _ => None,
+        }
     }
 
     /// The variables a batch can set per run, with their defaults.
@@ -517,7 +549,7 @@ impl Solver {
         let stack = match &self.kernel {
             Kernel::CpuF32(k) => k.stack_bytes(),
             Kernel::CpuF64(k) => k.stack_bytes(),
-            Kernel::Host(_) => 0,
+            Kernel::Host(_) | Kernel::Device(_) => 0,
         };
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -596,6 +628,29 @@ impl Solver {
                     .run::<f64>(inputs.n_runs, &inputs.initial_values, &inputs.parameters)
                     .map(|out| pack(tree, inputs, out, &labels)),
             },
+            // Progress after each launch; a launch is not cancelled
+            // part-way (the chunked pipeline stops between its chunks).
+            Kernel::Device(device) => match self.precision {
+                Precision::F32 => {
+                    let single = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+                    device
+                        .run::<f32>(
+                            inputs.n_runs,
+                            &single(&inputs.initial_values),
+                            &single(&inputs.parameters),
+                            progress,
+                        )
+                        .map(|out| pack(tree, inputs, out, &labels))
+                }
+                Precision::F64 => device
+                    .run::<f64>(
+                        inputs.n_runs,
+                        &inputs.initial_values,
+                        &inputs.parameters,
+                        progress,
+                    )
+                    .map(|out| pack(tree, inputs, out, &labels)),
+            },
         });
         Ok(result?.map_err(KernelError::from)?)
     }
@@ -633,14 +688,41 @@ fn build_tree(
 }
 
 /// The CUDA C of the kernel that solves `model` with `settings` (the
-/// backend setting is ignored): what `cubie emit` prints. Needs no GPU and
-/// no compiler.
+/// backend setting is ignored): what `cubie emit` prints, placed for a
+/// block of 48 KiB of shared memory ([`SharedBudget::WITHOUT_DEVICE`]).
+/// Needs no GPU and no compiler.
 pub fn emit_cuda(model: &Model, settings: &SolverSettings) -> Result<CudaKernel, SolveError> {
+    emit_cuda_for(model, settings, SharedBudget::WITHOUT_DEVICE)
+}
+
+/// [`emit_cuda`] placed for a device's shared-memory `budget` (as a solve
+/// on that device places it).
+pub fn emit_cuda_for(
+    model: &Model,
+    settings: &SolverSettings,
+    budget: SharedBudget,
+) -> Result<CudaKernel, SolveError> {
     let algorithm = settings.algorithm.entry();
     let precision = settings.precision.unwrap_or(model.precision());
     let mut tree = build_tree(model, settings, algorithm, precision)?;
+    cuda_kernel(&mut tree, model, budget)
+}
+
+/// The CUDA kernel of `tree`, its default placements moved from shared to
+/// local memory until a block fits `shared_budget` (the user's placements
+/// stay; one that cannot fit is an error naming the buffers).
+fn cuda_kernel(
+    tree: &mut KernelTree,
+    model: &Model,
+    shared_budget: SharedBudget,
+) -> Result<CudaKernel, SolveError> {
+    fit_shared(
+        tree,
+        crate::backend::cuda::kernel::DEFAULT_RUNS_PER_BLOCK,
+        shared_budget,
+    )?;
     tree.settle_working_memory()?;
-    Ok(CudaKernel::generate(&tree, model)?)
+    Ok(CudaKernel::generate(tree, model)?)
 }
 
 /// A worker thread's stack before the model's own needs (Rust's default).

@@ -20,6 +20,15 @@ pub fn load_model(path: &Path) -> Result<Model> {
     Model::from_file(path).map_err(|e| anyhow::Error::msg(e.render()))
 }
 
+/// The `--backend` value (`cpu` or `cuda`; clap checks the spelling).
+pub fn parse_backend(name: &str) -> Result<cubie::Backend> {
+    match name {
+        "cpu" => Ok(cubie::Backend::Cpu),
+        "cuda" => Ok(cubie::Backend::Cuda),
+        other => anyhow::bail!("unknown backend `{other}`: use cpu or cuda"),
+    }
+}
+
 /// What picks one solve's kernel, for the commands that inspect one
 /// (`plan`, `emit`).
 #[derive(Debug, Args)]

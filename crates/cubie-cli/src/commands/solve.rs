@@ -124,6 +124,15 @@ pub struct SolveArgs {
     /// (K from 1) into a .zarr store, e.g. one per cluster job.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
+    /// Where the runs are integrated: `cpu` (every core) or `cuda` (GPU 0,
+    /// through the CUDA driver and NVRTC).
+    #[arg(long, default_value = "cpu", value_parser = ["cpu", "cuda"])]
+    pub backend: String,
+    /// Print where the time went to stderr, one `timing: KEY SECONDS` line
+    /// each (with `--backend cuda`: compile, module load, transfers and the
+    /// kernel by CUDA events).
+    #[arg(long)]
+    pub timings: bool,
     /// No progress bar and no summary.
     #[arg(long)]
     pub quiet: bool,
@@ -190,7 +199,9 @@ pub fn run(args: SolveArgs, cancel: &AtomicBool) -> Result<()> {
     let controller: Option<ControllerKind> =
         args.controller.as_deref().map(str::parse).transpose()?;
     let algorithm: Algorithm = args.algorithm.parse()?;
+    let backend = super::parse_backend(&args.backend)?;
     let settings = SolverSettings {
+        backend,
         algorithm,
         precision,
         time: LoopSettings {
@@ -225,7 +236,9 @@ pub fn run(args: SolveArgs, cancel: &AtomicBool) -> Result<()> {
         },
         ..SolverSettings::default()
     };
+    let setup = Instant::now();
     let solver = Solver::new(&model, &settings)?;
+    let setup = setup.elapsed();
     let runs: Box<dyn RunSource> = match &args.inputs {
         Some(path) => {
             let file = std::fs::File::open(path)
@@ -305,6 +318,9 @@ pub fn run(args: SolveArgs, cancel: &AtomicBool) -> Result<()> {
     let outcome = solver.solve_chunks(&*runs, &plan, chunks.clone(), sink, control)?;
     let elapsed = started.elapsed();
     progress.bar.finish_and_clear();
+    if args.timings {
+        print_timings(&solver, setup, elapsed);
+    }
 
     if outcome.interrupted {
         let kept = match (&args.out, format) {
@@ -376,6 +392,29 @@ pub fn run(args: SolveArgs, cancel: &AtomicBool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The `--timings` lines: `timing: KEY SECONDS`, and the device's name.
+fn print_timings(solver: &Solver, setup: Duration, solve: Duration) {
+    let line = |key: &str, d: Duration| eprintln!("timing: {key} {:.6}", d.as_secs_f64());
+    if let Some(device) = solver.cuda_device() {
+        eprintln!(
+            "timing: device {} (compute {}.{})",
+            device.name, device.compute_capability.0, device.compute_capability.1
+        );
+    }
+    line("setup", setup);
+    if let Some(t) = solver.cuda_timings() {
+        let cache = if t.cached { "cached" } else { "cold" };
+        eprintln!("timing: compile {:.6} {cache}", t.compile.as_secs_f64());
+        line("module_load", t.load);
+        line("upload", t.upload);
+        line("kernel", t.kernel);
+        line("download", t.download);
+        eprintln!("timing: launches {}", t.launches);
+    }
+    line("solve", solve);
+    line("total", setup + solve);
 }
 
 /// A solve stopped by an interrupt, after keeping what was done.

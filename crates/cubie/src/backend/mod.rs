@@ -17,4 +17,8 @@ pub enum Backend {
     /// host C++ compiler and run one thread at a time: for checking the
     /// generated code where there is no GPU. Slow; single-threaded.
     CudaHostEmulation,
+    /// The CUDA backend's kernel on GPU 0, through the CUDA driver (loaded
+    /// at run time) and NVRTC; modules are cached on disk
+    /// (`backend::cuda::cache`).
+    Cuda,
 }

@@ -105,6 +105,9 @@ pub struct KernelTree {
     pub(crate) fused_steps: bool,
     pub(crate) n_states: usize,
     pub(crate) location_keys: Vec<String>,
+    /// The buffers a `<buffer>_location` setting placed: a backend's
+    /// default placement never moves them.
+    pub(crate) user_placed: Vec<(ComponentId, String)>,
     pub(crate) footprint: Footprint,
     pub(crate) budget: MemoryBudget,
 }
@@ -215,7 +218,7 @@ impl KernelTree {
         footprint.check(1, budget)?;
 
         // Aliases follow the final locations of their hosts by themselves.
-        let location_keys = apply_locations(&mut registry, root, settings)?;
+        let (location_keys, user_placed) = apply_locations(&mut registry, root, settings)?;
         // `fused_steps=false` keeps the generic ERK step (for comparisons).
         // A fused step bakes in one derivative per stage with the drivers
         // loaded once, which holds only for constant drivers.
@@ -240,6 +243,7 @@ impl KernelTree {
             algorithm,
             n_states: n,
             location_keys,
+            user_placed,
             footprint,
             budget: budget.clone(),
         })
@@ -420,16 +424,20 @@ fn check_working_memory(
     .into())
 }
 
+/// The buffers a location setting placed, by owner and name.
+type UserPlaced = Vec<(ComponentId, String)>;
+
 /// Applies every `<buffer>_location` setting (qualified by the end of the
 /// owner's path where the bare key is not unique:
 /// `<component>.<buffer>_location`, `newton.linear_solver.<buffer>_location`)
 /// to the component that owns the buffer; returns each buffer's shortest
-/// unambiguous key.
+/// unambiguous key and the buffers the settings placed.
 fn apply_locations(
     registry: &mut BufferRegistry,
     root: ComponentId,
     settings: &SettingsMap,
-) -> Result<Vec<String>, KernelError> {
+) -> Result<(Vec<String>, UserPlaced), KernelError> {
+    let mut placed = Vec::new();
     let keys = registry.location_keys(root)?;
     // The forms worth listing are declared; a longer path form is known
     // once it names a buffer (declaring all would flood the messages).
@@ -440,6 +448,9 @@ fn apply_locations(
             Ok((id, buffer_key)) => {
                 settings.declare([key.to_string()]);
                 registry.apply_locations(id, [(buffer_key, value)])?;
+                if let Some(buffer) = crate::memory::buffer_of_key(buffer_key) {
+                    placed.push((id, buffer.to_string()));
+                }
             }
             Err(KeyMismatch::Unknown) => {
                 return Err(KernelError::Location(format!(
@@ -455,5 +466,5 @@ fn apply_locations(
             }
         }
     }
-    Ok(keys.shortest())
+    Ok((keys.shortest(), placed))
 }

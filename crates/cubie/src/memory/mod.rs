@@ -147,6 +147,7 @@ pub use element::ElementType;
 pub use error::RegistryError;
 pub use keys::{KeyMismatch, LocationKeys};
 pub use layout::{Aliasing, Placement};
+pub(crate) use locations::buffer_of_key;
 pub use locations::{Location, ParseLocationError, Region};
 pub use registry::{Buffer, BufferRegistry, BufferSpec, ComponentId};
 pub use report::{LayoutReport, ReportRow, RunTotals};

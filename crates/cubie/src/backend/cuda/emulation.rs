@@ -15,6 +15,7 @@ use crate::backend::outputs::BatchOutputs;
 use crate::precision::Precision;
 use crate::time_loop::COUNTER_LABELS;
 
+use super::columns::{column_major, run_major};
 use super::{CudaError, CudaKernel};
 
 /// The header the generated source is compiled against on the host.
@@ -167,32 +168,6 @@ impl HostEmulation {
             counters: run_major(&counters, n_runs),
         })
     }
-}
-
-/// Run-major (`[run][column]`) to the kernel's column-major layout.
-fn column_major<T: Copy>(values: &[T], n_runs: usize, columns: usize) -> Vec<T> {
-    let mut out = Vec::with_capacity(values.len());
-    for column in 0..columns {
-        for run in 0..n_runs {
-            out.push(values[run * columns + column]);
-        }
-    }
-    out
-}
-
-/// The kernel's `[column][run]` layout back to `[run][column]`.
-fn run_major<T: Copy>(values: &[T], n_runs: usize) -> Vec<T> {
-    if n_runs == 0 {
-        return Vec::new();
-    }
-    let columns = values.len() / n_runs;
-    let mut out = Vec::with_capacity(values.len());
-    for run in 0..n_runs {
-        for column in 0..columns {
-            out.push(values[column * n_runs + run]);
-        }
-    }
-    out
 }
 
 struct Reader<'a> {

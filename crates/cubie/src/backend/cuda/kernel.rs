@@ -197,7 +197,7 @@ impl CudaKernel {
         c.line("extern __shared__ real cubie_shared_memory[];");
         c.line("const int run = (int)(blockIdx.x * blockDim.x + threadIdx.x);");
         c.line("if (run >= n_runs) return;");
-        let stride = if shared == 0 { 0 } else { shared | 1 };
+        let stride = shared_stride(shared);
         c.line(format!(
             "real* shared = cubie_shared_memory + (unsigned long long)threadIdx.x * {stride};"
         ));
@@ -236,6 +236,13 @@ impl CudaKernel {
             },
         })
     }
+}
+
+/// Elements from one run's shared slice to the next thread's for
+/// `elements` per run: made odd, so that the threads of a warp reading the
+/// same buffer element hit distinct banks.
+pub fn shared_stride(elements: usize) -> usize {
+    if elements == 0 { 0 } else { elements | 1 }
 }
 
 /// The model functions the tree's step calls: `dxdt` and the observables

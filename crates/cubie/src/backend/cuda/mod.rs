@@ -15,11 +15,16 @@
 //! every controller, the saved states and observables, every summary
 //! metric (`summaries`), constant and time-varying drivers (`drivers`).
 
+pub mod cache;
+pub mod chunks;
+mod columns;
 pub mod controller;
+pub mod device;
 pub mod drivers;
 pub mod emulation;
 pub mod kernel;
 pub mod nvrtc;
+pub mod placement;
 pub mod solvers;
 pub mod source;
 pub mod step;
@@ -27,6 +32,8 @@ pub mod summaries;
 pub mod system;
 pub mod time_loop;
 
+pub use cache::KernelCache;
+pub use device::{CudaDevice, CudaTimings, DeviceKernel};
 pub use emulation::HostEmulation;
 pub use kernel::{CudaKernel, KernelSizes};
 
@@ -71,6 +78,44 @@ pub enum CudaError {
     /// NVRTC rejected the generated source; its log names the line.
     #[error("NVRTC could not compile the kernel:\n{0}")]
     Compile(String),
+    /// The CUDA driver library could not be loaded.
+    #[error(
+        "no CUDA driver: libcuda cannot be loaded (install the NVIDIA driver, or use --backend cpu)"
+    )]
+    NoDriver,
+    /// The driver found no GPU.
+    #[error("no CUDA device: the driver found no GPU (use --backend cpu)")]
+    NoDevice,
+    /// A driver call failed.
+    #[error("CUDA driver: {0}")]
+    Driver(String),
+    /// Not even one block of runs fits the device's free memory.
+    #[error(
+        "one block of runs needs {needed} bytes of device memory; {free} are free after the safety margin"
+    )]
+    DeviceMemory {
+        /// Bytes of one block's arrays.
+        needed: u64,
+        /// Free bytes, less the margin.
+        free: u64,
+    },
+    /// A size that does not fit its integer type.
+    #[error("the size of {0} overflows")]
+    SizeOverflow(&'static str),
+    /// The shared buffers of a block exceed the shared-memory budget.
+    #[error(
+        "the kernel needs {needed} bytes of shared memory per block ({runs_per_block} runs), over the budget of {budget} bytes: shared buffers {buffers}; set some `<buffer>_location=local`"
+    )]
+    SharedMemory {
+        /// Shared bytes per block.
+        needed: usize,
+        /// The device's (or the default) budget.
+        budget: usize,
+        /// Runs per block.
+        runs_per_block: usize,
+        /// The shared buffers, with their bytes per run.
+        buffers: String,
+    },
     /// A file of the emulation could not be written or read.
     #[error("{0}")]
     Io(#[from] std::io::Error),

@@ -23,6 +23,19 @@ pub fn available() -> bool {
     unsafe { sys::is_culib_present() }
 }
 
+/// NVRTC's version (major, minor): part of the module cache's key.
+pub fn version() -> Result<(i32, i32), CudaError> {
+    if !available() {
+        return Err(CudaError::NvrtcMissing);
+    }
+    let (mut major, mut minor) = (0, 0);
+    // SAFETY: the library is loaded; both pointers are valid for the call.
+    unsafe { sys::nvrtcVersion(&mut major, &mut minor) }
+        .result()
+        .map_err(|e| CudaError::Nvrtc(format!("{e:?}")))?;
+    Ok((major, minor))
+}
+
 fn text(raw: &[c_char]) -> String {
     if raw.is_empty() {
         return String::new();

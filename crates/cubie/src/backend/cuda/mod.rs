@@ -1,4 +1,4 @@
-//! The CUDA backend's code generation: every component of the
+//! The CUDA backend: code generation, where every component of the
 //! [`KernelTree`](crate::kernel::KernelTree) emits CUDA C (one
 //! `__device__ __forceinline__` function per component, constants baked in
 //! as literals, arrays declared by the registry's allocator lines), and
@@ -10,10 +10,15 @@
 //! ([`HostEmulation`], with contraction off) reproduces the CPU backend
 //! bit for bit on models of arithmetic operations.
 //!
-//! Emitted today: every step family (explicit, diagonally and fully
-//! implicit Runge–Kutta with their Newton and linear solvers, Rosenbrock),
+//! Every step family is emitted (explicit, diagonally and fully implicit
+//! Runge–Kutta with their Newton and linear solvers, Rosenbrock), with
 //! every controller, the saved states and observables, every summary
 //! metric (`summaries`), constant and time-varying drivers (`drivers`).
+//!
+//! Running it: [`device`] launches the kernel on a GPU through cudarc
+//! (dynamic loading), compiling through the on-disk [`cache`], in
+//! launches sized by [`chunks`] from the free device memory, after
+//! [`placement`] has fitted the shared memory to the device.
 
 pub mod cache;
 pub mod chunks;
@@ -44,9 +49,6 @@ use crate::memory::RegistryError;
 /// Why a kernel could not be generated, compiled or run.
 #[derive(Debug, Error)]
 pub enum CudaError {
-    /// The solve uses something the CUDA backend does not emit yet.
-    #[error("the CUDA backend does not support {0} yet")]
-    Unsupported(String),
     /// The model's functions could not be scheduled.
     #[error("the model cannot be emitted: {0}")]
     Model(String),

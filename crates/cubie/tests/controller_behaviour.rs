@@ -1,13 +1,11 @@
-//! Step controllers: error norm, decisions against hand-computed
+//! Step controllers (their CPU form): error norm, decisions against hand-computed
 //! OrdinaryDiffEq formulas, behaviour on a real embedded pair, initial step,
 //! defaults and validation.
 
 use std::cell::Cell;
 
-use cubie::controllers::{
-    ControllerError, ControllerKind, ControllerSettings, StepController, StepDecision, Tolerance,
-    scaled_rms_norm,
-};
+use cubie::backend::cpu::step_controller::{StepController, StepDecision, scaled_rms_norm};
+use cubie::controllers::{ControllerError, ControllerKind, ControllerSettings, Tolerance};
 use cubie::step::{ButcherTableau, erk_tableau};
 
 fn cells<T: Copy>(v: &[T]) -> Vec<Cell<T>> {

@@ -5,7 +5,7 @@
 use crate::memory::{BufferRegistry, BufferSpec, Component, ComponentId};
 use crate::settings::SettingsMap;
 
-use super::{ControllerError, ControllerKind, ControllerSettings, StepController, Tolerance};
+use super::{ControllerError, ControllerKind, ControllerSettings, Tolerance};
 
 /// Step-control options given directly (the CLI's flags); everything else
 /// is a named setting.
@@ -173,7 +173,7 @@ impl Component for ControllerComponent {
             BufferSpec::local("timestep_memory", memory).persistent(),
         )?;
         let scratch = if settings.kind.is_adaptive() && settings.dt0.is_none() {
-            StepController::<f64>::initial_step_scratch_elements(n_states)
+            initial_step_scratch_elements(n_states)
         } else {
             0
         };
@@ -195,4 +195,10 @@ impl ControllerComponent {
     pub fn settings(&self) -> &ControllerSettings {
         &self.settings
     }
+}
+
+/// Scratch elements the automatic first step needs for a system of
+/// `n_states` states (`f0`, `y1`, `f1`), whatever the backend.
+pub fn initial_step_scratch_elements(n_states: usize) -> usize {
+    3 * n_states
 }

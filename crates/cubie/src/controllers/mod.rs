@@ -3,17 +3,19 @@
 //! [`ControllerSettings`] holds what the user chooses (with OrdinaryDiffEq's
 //! per-algorithm defaults on each algorithm's catalogue entry, also
 //! reached by name with [`ControllerSettings::for_algorithm`]);
-//! [`StepController`] is the validated, precision-specific controller the
-//! loop calls once per step attempt. It never allocates while stepping: its
-//! state between steps lives in a persistent registry buffer of
-//! [`StepController::memory_elements`] elements.
+//! [`ControllerComponent`] registers the controller's memory (its state
+//! between steps, [`ControllerKind::memory_elements`] elements, and the
+//! automatic first step's scratch) and carries the settings each backend
+//! builds its form from: on the CPU `backend::cpu::step_controller`, in
+//! CUDA `backend::cuda::controller`.
 
 mod component;
 mod settings;
-mod step_controller;
 
-pub use component::{ControlledStep, ControllerComponent, ControllerOptions, ControllerSpec};
+pub use component::{
+    ControlledStep, ControllerComponent, ControllerOptions, ControllerSpec,
+    initial_step_scratch_elements,
+};
 pub use settings::{
     ControllerDefaults, ControllerError, ControllerKind, ControllerSettings, Tolerance,
 };
-pub use step_controller::{StepController, StepDecision, scaled_rms_norm};

@@ -282,7 +282,7 @@ pub struct ControllerSettings {
     /// Relative tolerance.
     pub rtol: Tolerance,
     /// First step (the step of the fixed controller); `None`: chosen
-    /// automatically ([`StepController::initial_dt`](super::StepController::initial_dt)).
+    /// automatically (`StepController::initial_dt` on the CPU).
     pub dt0: Option<f64>,
     /// Smallest step; a rejected step that is already this small stops the
     /// run with "step too small".

@@ -4,8 +4,9 @@ use std::cell::Cell;
 
 use crate::backend::cpu::jit::JitReal;
 use crate::backend::cpu::step::StepReport;
+use crate::backend::cpu::step_controller::{StepController, StepDecision};
 use crate::backend::cpu::{CpuForm, SystemCall};
-use crate::controllers::{ControllerComponent, ControllerError, StepController, StepDecision};
+use crate::controllers::{ControllerComponent, ControllerError};
 use crate::memory::{BufferRegistry, CpuAllocator, RunArena};
 use crate::time_loop::Status;
 

@@ -6,9 +6,11 @@
 pub mod controller;
 pub mod jit;
 mod kernel;
+mod metrics;
 mod run;
 pub mod solvers;
 pub mod step;
+pub mod step_controller;
 pub mod summaries;
 mod system;
 pub mod time_loop;

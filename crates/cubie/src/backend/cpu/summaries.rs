@@ -3,8 +3,9 @@
 
 use std::cell::Cell;
 
+use super::metrics::{Tick, WindowCounts};
 use crate::memory::{BufferRegistry, CpuAllocator, RunArena};
-use crate::outputs::metrics::{MetricSpec, Tick, WindowCounts};
+use crate::outputs::metrics::MetricSpec;
 use crate::outputs::summaries::{
     KINDS, W_D1, W_D2, W_SAMPLES, W_SEEN, W_T_PREV, WINDOW, history_depth, history_name,
     metric_buffer_name,

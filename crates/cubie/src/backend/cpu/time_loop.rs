@@ -12,7 +12,7 @@ use crate::backend::cpu::controller::ControllerCpu;
 use crate::backend::cpu::jit::JitReal;
 use crate::backend::cpu::jit::NativeSystem;
 use crate::backend::cpu::step::{CpuStep, StepIo};
-use crate::controllers::StepDecision;
+use crate::backend::cpu::step_controller::StepDecision;
 use crate::drivers::DriverInterpolant;
 use crate::memory::{CpuAllocator, RunArena};
 use crate::time_loop::events::{self, EventCursor, EventTimes};

@@ -1,7 +1,7 @@
 //! The step controller as CUDA C: the scaled error norm, the accept or
 //! reject decision of each kind and the automatic first step, with the
 //! tolerances and gains baked in as literals. Each function performs the
-//! operations of [`StepController`](crate::controllers::StepController)
+//! operations of [`StepController`](crate::backend::cpu::step_controller::StepController)
 //! in the same order.
 
 use crate::controllers::{ControllerComponent, ControllerKind};

@@ -1,11 +1,13 @@
-//! The built controller: error norm, per-step decision and initial step,
-//! generic over the solve's precision.
+//! The controller's CPU form: error norm, per-step decision and initial
+//! step, generic over the solve's precision. It never allocates while
+//! stepping: its state between steps lives in the persistent registry
+//! buffer the controller component registers.
 
 use std::cell::Cell;
 
 use crate::Real;
 
-use super::settings::{ControllerError, ControllerKind, ControllerSettings};
+use crate::controllers::{ControllerError, ControllerKind, ControllerSettings};
 
 /// What to do after a step attempt.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -100,7 +102,8 @@ impl<T: Real> StepController<T> {
     pub fn new(settings: &ControllerSettings, n_states: usize) -> Result<Self, ControllerError> {
         settings.validate(n_states)?;
         let r = T::from_f64;
-        let expand = |t: &super::Tolerance| t.expand(n_states).into_iter().map(r).collect();
+        let expand =
+            |t: &crate::controllers::Tolerance| t.expand(n_states).into_iter().map(r).collect();
         Ok(StepController {
             kind: settings.kind,
             atol: expand(&settings.atol),
@@ -340,7 +343,7 @@ impl<T: Real> StepController<T> {
     /// Scratch elements [`initial_step`](Self::initial_step) needs for a
     /// system of `n_states` states.
     pub fn initial_step_scratch_elements(n_states: usize) -> usize {
-        3 * n_states
+        crate::controllers::initial_step_scratch_elements(n_states)
     }
 
     /// `dt0` if set, else [`initial_step`](Self::initial_step).

@@ -9,12 +9,13 @@ use crate::step::DirkStep;
 use crate::step::dirk::Variant;
 
 use super::super::CudaError;
-use super::super::solvers::{JacobianForms, emit_newton};
+use super::super::solvers::JacobianForms;
 use super::super::source::{CReal, CudaSource};
+use super::StepTraits;
 use super::implicit::{
-    INPUTS, emit_newton_status, emit_plain_error_norm, emit_return, emit_shifted_jacobian,
+    INPUTS, emit_newton_solver, emit_plain_error_norm, emit_return, emit_shifted_jacobian,
+    open_step,
 };
-use super::{STEP_SIGNATURE, StepTraits};
 
 pub(super) fn emit(
     step: &DirkStep,
@@ -68,16 +69,9 @@ pub(super) fn emit(
         c.line("__device__ __forceinline__ void jacobian_dense(const real* z, real* out) { at(z).dense(out); }");
     }
     c.close_struct();
-    c.line("");
-    c.append(&emit_newton(&step.newton, registry, real)?);
-    c.line("");
-    emit_newton_status(&mut c);
-    c.line("");
-
-    c.line(format!("// One diagonally implicit step ({s} stages)."));
-    c.open(STEP_SIGNATURE);
-    c.line("(void)first_stage_cached; (void)shared; (void)persistent;");
-    super::super::declare_buffers(&mut c, registry, step.id)?;
+    emit_newton_solver(&mut c, &step.newton, registry, real)?;
+    let what = format!("One diagonally implicit step ({s} stages).");
+    open_step(&mut c, registry, step.id, &what)?;
     c.line("int evaluations = 0;");
     c.line("int status = 0;");
     c.line("int newton_iterations = 0;");

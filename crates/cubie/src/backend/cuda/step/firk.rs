@@ -8,12 +8,13 @@ use crate::step::FirkStep;
 use crate::time_loop::Status;
 
 use super::super::CudaError;
-use super::super::solvers::{JacobianForms, emit_linear, emit_newton};
+use super::super::solvers::{JacobianForms, emit_linear};
 use super::super::source::{CReal, CudaSource};
+use super::StepTraits;
 use super::implicit::{
-    INPUTS, emit_newton_status, emit_plain_error_norm, emit_return, emit_shifted_jacobian,
+    INPUTS, emit_newton_solver, emit_plain_error_norm, emit_return, emit_shifted_jacobian,
+    open_step, weighted_sum,
 };
-use super::{STEP_SIGNATURE, StepTraits};
 
 /// The error filter's linear solver.
 const FILTER: &str = "cubie_error_filter_solve";
@@ -129,16 +130,9 @@ pub(super) fn emit(
         c.close();
     }
     c.close_struct();
-    c.line("");
-    c.append(&emit_newton(&step.newton, registry, real)?);
-    c.line("");
-    emit_newton_status(&mut c);
-    c.line("");
-
-    c.line(format!("// One fully implicit step ({s} stages)."));
-    c.open(STEP_SIGNATURE);
-    c.line("(void)first_stage_cached; (void)shared; (void)persistent;");
-    super::super::declare_buffers(&mut c, registry, step.id)?;
+    emit_newton_solver(&mut c, &step.newton, registry, real)?;
+    let what = format!("One fully implicit step ({s} stages).");
+    open_step(&mut c, registry, step.id, &what)?;
     c.line("int status = 0;");
     c.line("const double dt64 = (double)dt;");
     c.line("real* z = stage_increment;");
@@ -169,13 +163,7 @@ pub(super) fn emit(
     c.line(format!("cubie_copy(state, proposed, {n});"));
     emit_return(&mut c, "outcome.iterations");
     c.close();
-    let combine = |w: &[f64]| {
-        let mut terms = zero.clone();
-        for (j, &wj) in w.iter().enumerate() {
-            terms = format!("{terms} + {} * z[{} + e]", lit(wj), j * n);
-        }
-        terms
-    };
+    let combine = |w: &[f64]| weighted_sum(real, w, "z", n);
     c.line(format!(
         "for (int e = 0; e < {n}; ++e) proposed[e] = state[e] + ({});",
         combine(&step.solution_weights())

@@ -3,19 +3,62 @@
 //! the mapping of Newton's outcome to status flags, and the calls of the
 //! model's functions.
 
-use crate::solvers::LinearSolverSettings;
+use crate::memory::{BufferRegistry, ComponentId};
+use crate::solvers::{LinearSolverSettings, NewtonComponent};
 use crate::time_loop::Status;
 
-use super::super::solvers::JacobianForms;
+use super::super::CudaError;
+use super::super::solvers::{JacobianForms, emit_newton};
 use super::super::source::{CReal, CudaSource};
+use super::STEP_SIGNATURE;
 
 /// The arguments after `t` and `state` every model call passes.
 pub(super) const INPUTS: &str = "parameters, drivers, driver_rates";
 
+/// Opens `cubie_step` (after a comment saying what it is) and declares
+/// the step's buffers.
+pub(super) fn open_step(
+    c: &mut CudaSource,
+    registry: &BufferRegistry,
+    step: ComponentId,
+    what: &str,
+) -> Result<(), CudaError> {
+    c.line(format!("// {what}"));
+    c.open(STEP_SIGNATURE);
+    c.line("(void)first_stage_cached; (void)shared; (void)persistent;");
+    super::super::declare_buffers(c, registry, step)
+}
+
+/// The step's Newton solver (with its linear solver) and
+/// `cubie_newton_status`.
+pub(super) fn emit_newton_solver(
+    c: &mut CudaSource,
+    newton: &NewtonComponent,
+    registry: &BufferRegistry,
+    real: CReal,
+) -> Result<(), CudaError> {
+    c.line("");
+    c.append(&emit_newton(newton, registry, real)?);
+    c.line("");
+    emit_newton_status(c);
+    c.line("");
+    Ok(())
+}
+
+/// `0 + w_0 * array[e] + w_1 * array[n + e] + ...`: the CPU forms' fold
+/// from zero over every weight, zeros included, for element `e`.
+pub(super) fn weighted_sum(real: CReal, weights: &[f64], array: &str, n: usize) -> String {
+    let mut terms = real.literal(0.0);
+    for (j, &w) in weights.iter().enumerate() {
+        terms = format!("{terms} + {} * {array}[{} + e]", real.literal(w), j * n);
+    }
+    terms
+}
+
 /// `cubie_newton_status`: no flag when Newton converged, else its flag,
 /// the linear flag when a correction's solve hit its limit, and the
 /// non-finite flag when a non-finite value made it fail.
-pub(super) fn emit_newton_status(c: &mut CudaSource) {
+fn emit_newton_status(c: &mut CudaSource) {
     c.open(
         "__device__ __forceinline__ int cubie_newton_status(const cubie_newton_outcome& outcome)",
     );

@@ -10,8 +10,10 @@ use crate::time_loop::Status;
 use super::super::CudaError;
 use super::super::solvers::emit_linear;
 use super::super::source::{CReal, CudaSource};
-use super::implicit::{INPUTS, emit_plain_error_norm, emit_return, emit_shifted_jacobian};
-use super::{STEP_SIGNATURE, StepTraits};
+use super::StepTraits;
+use super::implicit::{
+    INPUTS, emit_plain_error_norm, emit_return, emit_shifted_jacobian, open_step, weighted_sum,
+};
 
 /// The step's linear solver.
 const LINEAR: &str = "cubie_linear_solve";
@@ -27,17 +29,18 @@ pub(super) fn emit(
     let s = t.stages();
     let lit = |x: f64| real.literal(x);
     let d = |x: f64| CReal(crate::Precision::F64).literal(x);
-    let zero = lit(0.0);
 
     let mut c = CudaSource::new();
     emit_shifted_jacobian(&mut c, real, n, step.linear.settings());
     c.line("");
     c.append(&emit_linear(&step.linear, registry, real, LINEAR)?);
     c.line("");
-    c.line(format!("// One Rosenbrock step ({s} stages)."));
-    c.open(STEP_SIGNATURE);
-    c.line("(void)first_stage_cached; (void)shared; (void)persistent;");
-    super::super::declare_buffers(&mut c, registry, step.id)?;
+    open_step(
+        &mut c,
+        registry,
+        step.id,
+        &format!("One Rosenbrock step ({s} stages)."),
+    )?;
     c.line("int status = 0;");
     c.line("int evaluations = 0;");
     c.line("const double dt64 = (double)dt;");
@@ -106,13 +109,7 @@ pub(super) fn emit(
         c.close();
         c.close();
     }
-    let combine = |w: &[f64]| {
-        let mut terms = zero.clone();
-        for (j, &wj) in w.iter().enumerate() {
-            terms = format!("{terms} + {} * u[{} + e]", lit(wj), j * n);
-        }
-        terms
-    };
+    let combine = |w: &[f64]| weighted_sum(real, w, "u", n);
     c.line(format!(
         "for (int e = 0; e < {n}; ++e) proposed[e] = state[e] + ({});",
         combine(&t.b)

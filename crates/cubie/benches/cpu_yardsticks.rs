@@ -13,6 +13,9 @@
 //!   [0.5e-6, 2e-6]), 4,096 runs, t in [0, 2], 1e-6, with radau_iia_5,
 //!   kvaerno5 and rodas3p (cubie only: compare with an earlier run's table).
 //!
+//! cubie runs twice per case: in lane blocks of one run (the scalar path)
+//! and of the host's default width (`CUBIE_BENCH_LANES` replaces it).
+//!
 //! Run with `cargo bench -p cubie --bench cpu_yardsticks`. The C part is
 //! skipped with a line when no C compiler (`$CC`, else `cc`) runs.
 //! `CUBIE_BENCH_RUNS` replaces 65,536.
@@ -48,18 +51,21 @@ fn van_der_pol() -> Model {
         .expect("model")
 }
 
-/// A one-thread solver of `model`.
+/// A one-thread solver of `model`, `lanes` runs per lane block (the
+/// host's default when `None`).
 fn solver(
     model: &Model,
     algorithm: &str,
     precision: Precision,
     control: ControllerOptions,
     duration: f64,
+    lanes: Option<usize>,
 ) -> Solver {
     let settings = SolverSettings {
         algorithm: algorithm.parse().expect("a known algorithm"),
         precision: Some(precision),
         threads: Some(1),
+        lanes,
         time: LoopSettings {
             duration,
             ..LoopSettings::default()
@@ -287,13 +293,16 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(65_536);
+    let lanes: Option<usize> = std::env::var("CUBIE_BENCH_LANES")
+        .ok()
+        .and_then(|v| v.parse().ok());
     let dir = tempfile::tempdir().expect("a temporary folder");
     let vectorized = ["-O3", "-march=native"];
     let scalar = ["-O2", "-fno-tree-vectorize"];
     println!("Lorenz, {runs} runs, t in [0, 1], final state only, one thread; best of {REPEATS}");
     println!(
-        "{:<22} {:>10} {:>14} {:>10} {:>14} {:>10}  checksums (cubie, C)",
-        "case", "cubie s", "C -O3 native", "ratio", "C -O2 novec", "ratio"
+        "{:<22} {:>10} {:>10} {:>14} {:>10} {:>14} {:>10}  checksums (cubie, C)",
+        "case", "1 lane s", "lanes s", "C -O3 native", "ratio", "C -O2 novec", "ratio"
     );
     let model = lorenz();
     for (precision, real) in [(Precision::F64, "double"), (Precision::F32, "float")] {
@@ -317,15 +326,20 @@ fn main() {
                 },
             ),
         ] {
-            let solver = solver(&model, algorithm, precision, control, 1.0);
-            let batch = solver
+            let scalar_solver = solver(&model, algorithm, precision, control.clone(), 1.0, Some(1));
+            let lane_solver = solver(&model, algorithm, precision, control, 1.0, lanes);
+            let batch = lane_solver
                 .grid(
                     &[Sweep::linspace("rho", 0.0, 21.0, runs)],
                     GridKind::Combinatorial,
                 )
                 .expect("grid");
-            let (seconds, checksum) = time_cubie(&solver, &batch);
-            let mut line = format!("{:<22} {seconds:>10.4}", format!("{case} {precision:?}"));
+            let (scalar_seconds, _) = time_cubie(&scalar_solver, &batch);
+            let (seconds, checksum) = time_cubie(&lane_solver, &batch);
+            let mut line = format!(
+                "{:<22} {scalar_seconds:>10.4} {seconds:>10.4}",
+                format!("{case} {precision:?}")
+            );
             let mut sums = vec![format!("{checksum:.6e}")];
             for flags in [&vectorized[..], &scalar[..]] {
                 match compile(dir.path(), real, flags).map(|exe| time_c(&exe, case, runs)) {
@@ -359,14 +373,26 @@ fn main() {
             rtol: Some(vec![1e-6]),
             ..ControllerOptions::default()
         };
-        let solver = solver(&model, algorithm, Precision::F64, control, 2.0);
-        let batch = solver
+        let scalar_solver = solver(
+            &model,
+            algorithm,
+            Precision::F64,
+            control.clone(),
+            2.0,
+            Some(1),
+        );
+        let lane_solver = solver(&model, algorithm, Precision::F64, control, 2.0, lanes);
+        let batch = lane_solver
             .grid(
                 &[Sweep::linspace("eps", 0.5e-6, 2e-6, stiff_runs)],
                 GridKind::Combinatorial,
             )
             .expect("grid");
-        let (seconds, checksum) = time_cubie(&solver, &batch);
-        println!("{algorithm:<22} {seconds:>10.4} s  checksum {checksum:.6e}");
+        let (scalar_seconds, scalar_sum) = time_cubie(&scalar_solver, &batch);
+        let (seconds, checksum) = time_cubie(&lane_solver, &batch);
+        println!(
+            "{algorithm:<22} 1 lane {scalar_seconds:>8.4} s, lanes {seconds:>8.4} s ({:.2}x)  checksums {scalar_sum:.6e}, {checksum:.6e}",
+            scalar_seconds / seconds
+        );
     }
 }

@@ -4,7 +4,7 @@
 use thiserror::Error;
 
 use crate::Precision;
-use crate::backend::cpu::CpuKernel;
+use crate::backend::cpu::{CpuKernel, default_lanes};
 use crate::backend::cuda::placement::{SharedBudget, fit_shared};
 use crate::backend::cuda::{
     CudaDevice, CudaKernel, CudaTimings, DeviceKernel, HostEmulation, KernelCache,
@@ -118,6 +118,11 @@ pub struct SolverSettings {
     /// Worker threads; all cores when `None`. Never more than the batch
     /// has runs; at most [`MAX_THREADS`].
     pub threads: Option<usize>,
+    /// Runs the CPU backend integrates together in one lane block (1, 2,
+    /// 4, 8 or 16); the host's vector width when `None` (see
+    /// [`default_lanes`](crate::backend::cpu::default_lanes)). Results do
+    /// not depend on it.
+    pub lanes: Option<usize>,
     /// Host memory a batch may use, in bytes; the memory available when
     /// the solve starts when `None`.
     pub memory_limit: Option<u64>,
@@ -139,6 +144,7 @@ impl Default for SolverSettings {
             backend: Backend::default(),
             named: Vec::new(),
             threads: None,
+            lanes: None,
             memory_limit: None,
             drivers: None,
             outputs: OutputSettings::default(),
@@ -269,8 +275,14 @@ impl Solver {
         }
         let mut tree = build_tree(model, settings, algorithm, precision)?;
         let kernel = match (settings.backend, precision) {
-            (Backend::Cpu, Precision::F32) => Kernel::CpuF32(CpuKernel::build(&mut tree, model)?),
-            (Backend::Cpu, Precision::F64) => Kernel::CpuF64(CpuKernel::build(&mut tree, model)?),
+            (Backend::Cpu, Precision::F32) => {
+                let lanes = settings.lanes.unwrap_or_else(default_lanes::<f32>);
+                Kernel::CpuF32(CpuKernel::build(&mut tree, model, lanes)?)
+            }
+            (Backend::Cpu, Precision::F64) => {
+                let lanes = settings.lanes.unwrap_or_else(default_lanes::<f64>);
+                Kernel::CpuF64(CpuKernel::build(&mut tree, model, lanes)?)
+            }
             (Backend::CudaHostEmulation, _) => {
                 tree.settle_working_memory()?;
                 let kernel = CudaKernel::generate(&tree, model)?;

@@ -276,28 +276,38 @@ fn aliased_views_overlap_and_nested_views_land_at_absolute_offsets() -> R<()> {
     let lin = reg.cpu_allocator::<f64>(linear, "lin_a")?;
     let mut arena = reg.new_arena::<f64>(kernel)?;
 
-    inc.view(&arena)[1].set(7.0);
-    rhs.view(&arena)[0].set(-2.0);
-    assert_eq!(scratch.view(&arena)[1].get(), 7.0);
-    assert_eq!(scratch.view(&arena)[n].get(), -2.0);
+    inc.view(&arena).set(1, 0, 7.0);
+    rhs.view(&arena).set(0, 0, -2.0);
+    assert_eq!(scratch.view(&arena).get(1, 0), 7.0);
+    assert_eq!(scratch.view(&arena).get(n, 0), -2.0);
     // The step's shared region starts at 5 + 4; its scratch follows s_a (3).
     assert_eq!(scratch.offset(), 12);
     assert_eq!(rhs.offset(), 12 + n);
 
     // Newton sits after s_a (3) and the scratch (2n) within the step.
     assert_eq!(lin.offset(), 9 + 3 + 2 * n + 2);
-    lin.view(&arena)[0].set(4.5);
+    lin.view(&arena).set(0, 0, 4.5);
     assert_eq!(arena.cells()[lin.offset()].get(), 4.5);
     let values = arena.to_vec();
     assert_eq!(values.iter().filter(|&&v| v != 0.0).count(), 3);
 
     // The hot loop can hand a view to native code as a plain pointer.
-    let ptr = scratch.view(&arena).as_ptr() as *const f64;
+    let ptr = scratch.view(&arena).cells().as_ptr() as *const f64;
     // SAFETY: the view is live and has 2n > 1 elements.
     assert_eq!(unsafe { *ptr.add(1) }, 7.0);
 
     arena.reset();
     assert!(arena.to_vec().iter().all(|&v| v == 0.0));
+
+    // A block of lanes holds every element once per lane, lanes
+    // innermost: the same buffer, four runs side by side.
+    let block = cubie::memory::RunArena::<f64>::with_lanes(arena.layout(), 4);
+    assert_eq!(block.len(), 4 * arena.len());
+    let view = inc.view(&block);
+    assert_eq!((view.len(), view.width()), (n, 4));
+    view.set(1, 3, 7.0);
+    assert_eq!(scratch.view(&block).get(1, 3), 7.0);
+    assert_eq!(block.cells()[(inc.offset() + 1) * 4 + 3].get(), 7.0);
     Ok(())
 }
 

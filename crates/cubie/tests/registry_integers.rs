@@ -105,8 +105,8 @@ fn integers_are_counted_apart_and_resolve_into_their_own_block() -> R<()> {
     let counters = reg.cpu_integer_allocator(root, "counters")?;
     let iterations = reg.cpu_integer_allocator(child, "iterations")?;
     let mut arena = reg.new_arena::<f32>(root)?;
-    counters.integers(&arena)[2].set(7);
-    iterations.integers(&arena)[0].set(-1);
+    counters.integers(&arena).set(2, 0, 7);
+    iterations.integers(&arena).set(0, 0, -1);
     let block: Vec<i64> = arena.integers().iter().map(|c| c.get()).collect();
     assert_eq!(block, vec![0, 0, 0, 7, -1, 0]);
     assert!(arena.to_vec().iter().all(|&v| v == 0.0));

@@ -10,7 +10,7 @@ use std::cell::Cell;
 use cubie::Precision;
 use cubie::backend::cpu::CpuForm;
 use cubie::backend::cpu::solvers::NonlinearProblem;
-use cubie::memory::{BufferRegistry, BufferSpec, Component, Region};
+use cubie::memory::{BufferRegistry, BufferSpec, Component, LaneBuf, LaneMask, LaneView, Region};
 use cubie::settings::SettingsMap;
 use cubie::solvers::{
     LinearSolverKind, LinearSolverSettings, NewtonComponent, NewtonSettings, NewtonSpec,
@@ -45,13 +45,15 @@ impl RobertsonStep {
         }
         g
     }
-    fn vals(x: &[Cell<f64>]) -> [f64; 3] {
+    fn vals(x: LaneView<'_, f64>) -> [f64; 3] {
         [x[0].get(), x[1].get(), x[2].get()]
     }
 }
 
+/// One lane's problem; the solver runs it in a block of one lane.
 impl NonlinearProblem<f64> for RobertsonStep {
-    fn residual(&self, x: &[Cell<f64>], out: &[Cell<f64>]) {
+    fn residual(&self, x: LaneBuf<'_, f64>, out: LaneBuf<'_, f64>, _: LaneMask) {
+        let (x, out) = (x.lane(0), out.lane(0));
         let y = Self::vals(x);
         let f = [
             -0.04 * y[0] + 1e4 * y[1] * y[2],
@@ -62,20 +64,28 @@ impl NonlinearProblem<f64> for RobertsonStep {
             out[i].set(y[i] - Y0[i] - H * f[i]);
         }
     }
-    fn jacobian_apply(&self, x: &[Cell<f64>], v: &[Cell<f64>], out: &[Cell<f64>]) {
-        let g = Self::jac(&Self::vals(x));
+    fn jacobian_apply(
+        &self,
+        x: LaneBuf<'_, f64>,
+        v: LaneBuf<'_, f64>,
+        out: LaneBuf<'_, f64>,
+        _: LaneMask,
+    ) {
+        let (v, out) = (v.lane(0), out.lane(0));
+        let g = Self::jac(&Self::vals(x.lane(0)));
         for i in 0..3 {
             out[i].set((0..3).map(|k| g[i * 3 + k] * v[k].get()).sum());
         }
     }
-    fn jacobian_diagonal(&self, x: &[Cell<f64>], out: &[Cell<f64>]) {
-        let g = Self::jac(&Self::vals(x));
+    fn jacobian_diagonal(&self, x: LaneBuf<'_, f64>, out: LaneBuf<'_, f64>, _: LaneMask) {
+        let out = out.lane(0);
+        let g = Self::jac(&Self::vals(x.lane(0)));
         for i in 0..3 {
             out[i].set(g[i * 4]);
         }
     }
-    fn jacobian_dense(&self, x: &[Cell<f64>], out: &[Cell<f64>]) {
-        for (o, g) in out.iter().zip(Self::jac(&Self::vals(x))) {
+    fn jacobian_dense(&self, x: LaneBuf<'_, f64>, out: LaneBuf<'_, f64>, _: LaneMask) {
+        for (o, g) in out.lane(0).iter().zip(Self::jac(&Self::vals(x.lane(0)))) {
             o.set(g);
         }
     }
@@ -172,7 +182,12 @@ fn solve(
     let solver = newton.cpu::<f64>(reg).expect("build");
     let arena = reg.new_arena::<f64>(kernel).expect("arena");
     let x: Vec<Cell<f64>> = Y0.iter().map(|&v| Cell::new(v)).collect();
-    let out = solver.solve(&RobertsonStep, &x, &arena);
+    let out = solver.solve(
+        &RobertsonStep,
+        LaneBuf::scalar(&x),
+        &arena,
+        LaneMask::lane(0),
+    )[0];
     assert!(out.converged(), "{out:?}");
     (
         x.iter().map(|c| c.get().to_bits()).collect(),

@@ -54,7 +54,7 @@ fn run<T: Real>(
     for (i, ((s, o), &t)) in samples.iter().zip(times).enumerate() {
         let s: Vec<Cell<T>> = s.iter().map(|&x| Cell::new(x)).collect();
         let o: Vec<Cell<T>> = o.iter().map(|&x| Cell::new(x)).collect();
-        if let Some(w) = cpu.sample(&arena, i, t, &s, &o, &mut rows) {
+        if let Some(w) = cpu.sample(&arena, 0, i, t, (&s[..]).into(), (&o[..]).into(), &mut rows) {
             saved.push(w);
         }
     }
@@ -497,7 +497,10 @@ fn no_metrics_cost_nothing() {
     let arena = reg.new_arena::<f64>(root).expect("arena");
     let s = [Cell::new(1.0), Cell::new(2.0), Cell::new(3.0)];
     let o = [Cell::new(1.0), Cell::new(2.0)];
-    assert_eq!(cpu.sample(&arena, 1, 0.1, &s, &o, &mut []), None);
+    assert_eq!(
+        cpu.sample(&arena, 0, 1, 0.1, (&s[..]).into(), (&o[..]).into(), &mut []),
+        None
+    );
 }
 
 #[test]

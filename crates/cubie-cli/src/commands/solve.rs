@@ -104,6 +104,11 @@ pub struct SolveArgs {
     /// the batch has runs).
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Runs integrated together in one lane block on the CPU: 1, 2, 4, 8
+    /// or 16 (the host's vector width when absent). Results do not depend
+    /// on it.
+    #[arg(long)]
+    pub lanes: Option<usize>,
     /// Host memory the batch may use, e.g. 512M or 8G (the memory
     /// available when the solve starts when absent).
     #[arg(long, value_parser = parse_memory_limit)]
@@ -221,6 +226,7 @@ pub fn run(args: SolveArgs, cancel: &AtomicBool) -> Result<()> {
         },
         named: args.set.clone(),
         threads: args.threads,
+        lanes: args.lanes,
         memory_limit: args.memory_limit,
         drivers: args
             .drivers

@@ -3,6 +3,7 @@
 
 use std::cell::Cell;
 use std::marker::PhantomData;
+use std::ops::Index;
 
 use crate::precision::Real;
 
@@ -251,12 +252,13 @@ impl<T: Real> DriverInterpolant<T> {
         &self.coefficients[segment * width..(segment + 1) * width]
     }
 
-    /// Writes every driver's value at `t` into `values`.
+    /// Writes every driver's value at `t` into `values` (a slice of cells
+    /// or one lane of a block).
     ///
     /// # Panics
     /// If `values` is shorter than [`n_drivers`](Self::n_drivers).
     #[inline]
-    pub fn evaluate(&self, t: f64, values: &[Cell<T>]) {
+    pub fn evaluate<V: Index<usize, Output = Cell<T>> + ?Sized>(&self, t: f64, values: &V) {
         for &(i, v) in &self.constants {
             values[i].set(v);
         }
@@ -277,7 +279,12 @@ impl<T: Real> DriverInterpolant<T> {
     /// # Panics
     /// If `values` or `rates` is shorter than [`n_drivers`](Self::n_drivers).
     #[inline]
-    pub fn evaluate_with_rates(&self, t: f64, values: &[Cell<T>], rates: &[Cell<T>]) {
+    pub fn evaluate_with_rates<V: Index<usize, Output = Cell<T>> + ?Sized>(
+        &self,
+        t: f64,
+        values: &V,
+        rates: &V,
+    ) {
         for &(i, v) in &self.constants {
             values[i].set(v);
             rates[i].set(T::zero());

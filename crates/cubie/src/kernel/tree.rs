@@ -59,6 +59,12 @@ pub enum KernelError {
     /// several components without saying which.
     #[error("{0}")]
     Location(String),
+    /// A lane width the CPU backend does not offer.
+    #[error("lanes = {lanes} is invalid: use 1, 2, 4, 8 or 16 runs per lane block")]
+    Lanes {
+        /// The width asked for.
+        lanes: usize,
+    },
     /// Even one run does not fit in memory.
     #[error(transparent)]
     Memory(#[from] MemoryError),

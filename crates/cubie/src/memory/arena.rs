@@ -1,7 +1,8 @@
-//! The CPU allocator: one run's memory ([`RunArena`]) and the `Copy`
-//! handles ([`CpuAllocator`]) that resolve a buffer to its absolute place
-//! in it once, at build time. Integer buffers (flags, counters) live in a
-//! block of their own, as `i64` cells whatever their declared width.
+//! The CPU allocator: one lane block's memory ([`RunArena`]: the arena of
+//! one run, `W` times over, lanes innermost) and the `Copy` handles
+//! ([`CpuAllocator`]) that resolve a buffer to its absolute place in it
+//! once, at build time. Integer buffers (flags, counters) live in a block
+//! of their own, as `i64` cells whatever their declared width.
 
 use std::cell::Cell;
 use std::marker::PhantomData;
@@ -11,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::element::ElementType;
 use super::error::RegistryError;
+use super::lanes::LaneBuf;
 use super::locations::Region;
 use super::registry::{BufferRegistry, ComponentId};
 use crate::precision::Real;
@@ -49,36 +51,57 @@ impl ArenaLayout {
     }
 }
 
-/// One run's working memory, zeroed. Elements are `Cell`s because views of
-/// aliased buffers overlap: shared references to cells are sound where
+/// The working memory of one lane block (`lanes()` runs), zeroed: every
+/// element of one run's layout holds one cell per lane, lanes innermost
+/// (see [`LaneBuf`]). Elements are `Cell`s because views of aliased
+/// buffers overlap: shared references to cells are sound where
 /// overlapping `&mut` slices would not be.
 ///
-/// Build one per worker and [`reset`](RunArena::reset) it between runs:
-/// one allocation per thread, not per run.
+/// Build one per worker and [`reset`](RunArena::reset) it between blocks:
+/// one allocation per thread, not per block.
 #[derive(Debug, Clone)]
 pub struct RunArena<T: Real> {
     cells: Box<[Cell<T>]>,
     integers: Box<[Cell<i64>]>,
     layout: ArenaLayout,
+    lanes: usize,
 }
 
 impl<T: Real> RunArena<T> {
-    /// A zeroed arena of `layout.total()` real elements and
+    /// A zeroed arena of one lane: `layout.total()` real elements and
     /// `layout.integer` integer ones.
     pub fn new(layout: ArenaLayout) -> Self {
+        Self::with_lanes(layout, 1)
+    }
+
+    /// A zeroed arena of `lanes` lanes (at least one).
+    ///
+    /// # Panics
+    /// If the arena's size overflows `usize` (sizes are checked against
+    /// the memory budget long before).
+    pub fn with_lanes(layout: ArenaLayout, lanes: usize) -> Self {
+        let lanes = lanes.max(1);
+        let real = layout.total().checked_mul(lanes).expect("arena size");
+        let integer = layout.integer.checked_mul(lanes).expect("arena size");
         RunArena {
-            cells: (0..layout.total()).map(|_| Cell::new(T::zero())).collect(),
-            integers: (0..layout.integer).map(|_| Cell::new(0)).collect(),
+            cells: (0..real).map(|_| Cell::new(T::zero())).collect(),
+            integers: (0..integer).map(|_| Cell::new(0)).collect(),
             layout,
+            lanes,
         }
     }
 
-    /// The sizes it was built from.
+    /// The sizes of one lane it was built from.
     pub fn layout(&self) -> ArenaLayout {
         self.layout
     }
 
-    /// Elements in the arena.
+    /// Lanes of the block.
+    pub fn lanes(&self) -> usize {
+        self.lanes
+    }
+
+    /// Cells in the arena (elements times lanes).
     pub fn len(&self) -> usize {
         self.cells.len()
     }
@@ -88,7 +111,7 @@ impl<T: Real> RunArena<T> {
         self.cells.is_empty()
     }
 
-    /// Zeroes every element, ready for the next run.
+    /// Zeroes every element, ready for the next block.
     pub fn reset(&mut self) {
         for c in self.cells.iter_mut() {
             *c.get_mut() = T::zero();
@@ -98,12 +121,12 @@ impl<T: Real> RunArena<T> {
         }
     }
 
-    /// The integer block.
+    /// The integer block, element-major like the real cells.
     pub fn integers(&self) -> &[Cell<i64>] {
         &self.integers
     }
 
-    /// The whole arena.
+    /// The whole arena, element-major (cell `element * lanes + lane`).
     pub fn cells(&self) -> &[Cell<T>] {
         &self.cells
     }
@@ -156,25 +179,33 @@ impl<T> CpuAllocator<T> {
 }
 
 impl<T: Real> CpuAllocator<T> {
-    /// The buffer's elements in `arena`.
+    /// The buffer's elements in `arena`, for every lane.
     ///
     /// # Panics
     /// If `arena` is too short: it was built for another tree. Use
     /// [`try_view`](Self::try_view) to check instead.
     #[inline]
-    pub fn view<'a>(&self, arena: &'a RunArena<T>) -> &'a [Cell<T>] {
-        &arena.cells[self.offset..self.offset + self.len]
+    pub fn view<'a>(&self, arena: &'a RunArena<T>) -> LaneBuf<'a, T> {
+        let w = arena.lanes;
+        LaneBuf::new(
+            &arena.cells[self.offset * w..(self.offset + self.len) * w],
+            w,
+        )
     }
 
     /// The buffer's elements in `arena`, or `None` if it is too short.
     #[inline]
-    pub fn try_view<'a>(&self, arena: &'a RunArena<T>) -> Option<&'a [Cell<T>]> {
-        arena.cells.get(self.range())
+    pub fn try_view<'a>(&self, arena: &'a RunArena<T>) -> Option<LaneBuf<'a, T>> {
+        let w = arena.lanes;
+        arena
+            .cells
+            .get(self.offset * w..(self.offset + self.len) * w)
+            .map(|cells| LaneBuf::new(cells, w))
     }
 
-    /// The buffer's elements in a caller-owned arena slice (for instance
-    /// `Cell::from_mut(&mut buf[..]).as_slice_of_cells()`), or `None` if it
-    /// is too short.
+    /// The buffer's elements in a caller-owned one-lane arena slice (for
+    /// instance `Cell::from_mut(&mut buf[..]).as_slice_of_cells()`), or
+    /// `None` if it is too short.
     #[inline]
     pub fn view_in<'a>(&self, cells: &'a [Cell<T>]) -> Option<&'a [Cell<T>]> {
         cells.get(self.range())
@@ -182,13 +213,18 @@ impl<T: Real> CpuAllocator<T> {
 }
 
 impl CpuAllocator<i64> {
-    /// An integer buffer's elements in the integer block of `arena`.
+    /// An integer buffer's elements in the integer block of `arena`, for
+    /// every lane.
     ///
     /// # Panics
     /// If `arena` is too short: it was built for another tree.
     #[inline]
-    pub fn integers<'a, T: Real>(&self, arena: &'a RunArena<T>) -> &'a [Cell<i64>] {
-        &arena.integers[self.offset..self.offset + self.len]
+    pub fn integers<'a, T: Real>(&self, arena: &'a RunArena<T>) -> LaneBuf<'a, i64> {
+        let w = arena.lanes;
+        LaneBuf::new(
+            &arena.integers[self.offset * w..(self.offset + self.len) * w],
+            w,
+        )
     }
 }
 
@@ -313,7 +349,7 @@ impl BufferRegistry {
         })
     }
 
-    /// A fresh zeroed arena for one run of the tree holding `id`.
+    /// A fresh zeroed one-lane arena for the tree holding `id`.
     pub fn new_arena<T: Real>(&self, id: ComponentId) -> Result<RunArena<T>, RegistryError> {
         Ok(RunArena::new(self.arena_layout(id)?))
     }
@@ -361,7 +397,7 @@ mod tests {
         r.register(k, BufferSpec::shared("s", 4)).expect("s");
         let h = r.cpu_allocator::<f32>(k, "s").expect("handle");
         let mut arena = r.new_arena::<f32>(k).expect("arena");
-        h.view(&arena)[3].set(2.5);
+        h.view(&arena).set(3, 0, 2.5);
         assert_eq!(arena.to_vec(), vec![0.0, 0.0, 0.0, 2.5]);
         arena.reset();
         assert_eq!(arena.to_vec(), vec![0.0; 4]);

@@ -25,7 +25,7 @@
 //! // Resolve once at build time; the hot loop only slices the arena.
 //! let delta = reg.cpu_allocator::<f64>(newton, "delta")?;
 //! let arena = reg.new_arena::<f64>(kernel)?;
-//! delta.view(&arena)[0].set(1.0);
+//! delta.view(&arena).set(0, 0, 1.0); // element 0 of lane 0
 //!
 //! println!("{}", reg.report()?);
 //! # Ok(())
@@ -136,6 +136,7 @@ mod cuda;
 mod element;
 mod error;
 mod keys;
+mod lanes;
 mod layout;
 mod locations;
 mod registry;
@@ -146,6 +147,7 @@ pub use component::Component;
 pub use element::ElementType;
 pub use error::RegistryError;
 pub use keys::{KeyMismatch, LocationKeys};
+pub use lanes::{LANE_WIDTHS, LaneBuf, LaneMask, LaneView, MAX_LANES, PerLane};
 pub use layout::{Aliasing, Placement};
 pub(crate) use locations::buffer_of_key;
 pub use locations::{Location, ParseLocationError, Region};

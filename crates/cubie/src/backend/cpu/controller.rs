@@ -1,14 +1,13 @@
 //! The controller's CPU form: the numeric controller plus its buffers.
 
-use std::cell::Cell;
-
 use crate::backend::cpu::jit::JitReal;
 use crate::backend::cpu::step::StepReport;
 use crate::backend::cpu::step_controller::{StepController, StepDecision};
 use crate::backend::cpu::{CpuForm, SystemCall};
 use crate::controllers::{ControllerComponent, ControllerError};
-use crate::memory::{BufferRegistry, CpuAllocator, RunArena};
-use crate::time_loop::Status;
+use crate::memory::{
+    BufferRegistry, CpuAllocator, LaneBuf, LaneMask, MAX_LANES, PerLane, RunArena,
+};
 
 impl CpuForm for ControllerComponent {
     type Form<T: JitReal> = ControllerCpu<T>;
@@ -41,67 +40,75 @@ impl<T: JitReal> ControllerCpu<T> {
         self.inner.is_adaptive()
     }
 
-    /// The first step (the given one, or chosen from the derivative at
-    /// the start) and the derivative evaluations that took.
+    /// Each lane's first step (the given one, or chosen from the
+    /// derivative at the start) and the derivative evaluations that took,
+    /// for the lanes of `mask`.
     pub fn initial_dt(
         &self,
         sys: &SystemCall<'_, T>,
         arena: &RunArena<T>,
-        t: f64,
-        state: &[Cell<T>],
-    ) -> (T, u32) {
-        let evaluations = Cell::new(0);
-        let dt = self.inner.initial_dt(
-            |t, y, out| {
-                evaluations.set(evaluations.get() + 1);
-                sys.dxdt(t.to_f64(), y, out);
+        t: &PerLane<f64>,
+        state: LaneBuf<'_, T>,
+        mask: LaneMask,
+    ) -> (PerLane<T>, PerLane<u32>) {
+        let mut evaluations = [0u32; MAX_LANES];
+        let mut t0 = [T::zero(); MAX_LANES];
+        for l in mask.lanes() {
+            t0[l] = T::from_f64(t[l]);
+        }
+        let dt = self.inner.initial_dts(
+            |t, y, out, lanes| {
+                let mut at = [0.0; MAX_LANES];
+                for l in lanes.lanes() {
+                    evaluations[l] += 1;
+                    at[l] = t[l].to_f64();
+                }
+                sys.dxdt(&at, y, out, lanes);
             },
-            T::from_f64(t),
+            &t0,
             state,
             self.scratch.view(arena),
+            mask,
         );
-        (dt, evaluations.get())
+        (dt, evaluations)
     }
 
-    /// The scaled RMS norm of an error estimate.
+    /// The scaled RMS norm of an error estimate in every lane (those
+    /// outside `mask` are computed too, and meaningless).
     #[inline]
-    pub fn error_norm(&self, error: &[Cell<T>], previous: &[Cell<T>], proposed: &[Cell<T>]) -> T {
-        self.inner.error_norm(error, previous, proposed)
+    pub fn error_norms(
+        &self,
+        error: LaneBuf<'_, T>,
+        previous: LaneBuf<'_, T>,
+        proposed: LaneBuf<'_, T>,
+        _mask: LaneMask,
+    ) -> PerLane<T> {
+        self.inner.error_norms(error, previous, proposed)
     }
 
-    /// [`propose`](Self::propose) with the Newton iterations the step
-    /// took, which Gustafsson's controller uses to shorten the next step
-    /// when Newton struggles (the other kinds ignore them).
+    /// Accepts or rejects lane `lane`'s step of size `dt` with error norm
+    /// `norm`, given the step's report: a step whose solver failed is
+    /// rejected as if its error were infinite, and Gustafsson's controller
+    /// shortens the next step when Newton struggles (the other kinds
+    /// ignore the iterations).
     pub fn propose_step(
         &self,
         norm: T,
         dt: T,
         arena: &RunArena<T>,
         report: &StepReport,
+        lane: usize,
     ) -> StepDecision<T> {
         let norm = if report.status.is_success() {
             norm
         } else {
             T::infinity()
         };
-        self.inner
-            .propose_with_newton(norm, dt, report.newton_iterations, self.memory.view(arena))
-    }
-
-    /// Accept or reject a step of size `dt` with error norm `norm`. A step
-    /// whose solver failed is rejected as if its error were infinite.
-    pub fn propose(
-        &self,
-        norm: T,
-        dt: T,
-        arena: &RunArena<T>,
-        step_status: Status,
-    ) -> StepDecision<T> {
-        let norm = if step_status.is_success() {
-            norm
-        } else {
-            T::infinity()
-        };
-        self.inner.propose(norm, dt, self.memory.view(arena))
+        self.inner.propose_with_newton(
+            norm,
+            dt,
+            report.newton_iterations,
+            &self.memory.view(arena).lane(lane),
+        )
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use crate::drivers::DriverInterpolant;
 use crate::kernel::{KernelError, KernelTree};
-use crate::memory::ArenaLayout;
+use crate::memory::{ArenaLayout, LANE_WIDTHS, MAX_LANES};
 use crate::system::Model;
 
 use super::CpuForm;
@@ -17,16 +17,23 @@ use super::time_loop::{LoopCpu, LoopOutputs};
 #[derive(Debug)]
 pub struct CpuKernel<T: JitReal> {
     pub(crate) arena: ArenaLayout,
+    /// Runs integrated together in one lane block.
+    pub(crate) lanes: usize,
     pub(crate) cpu: LoopCpu<T>,
     pub(crate) system: NativeSystem<T>,
 }
 
 impl<T: JitReal> CpuKernel<T> {
-    /// Resolves the CPU forms of `tree` for `model`. The step's form is
-    /// chosen first (a fused ERK step releases its stage buffers), so the
-    /// tree's plan shows the memory of the forms used; then one run's
-    /// arena is sized and checked against the tree's budget.
-    pub fn build(tree: &mut KernelTree, model: &Model) -> Result<Self, KernelError> {
+    /// Resolves the CPU forms of `tree` for `model`, integrating `lanes`
+    /// runs per lane block (one of [`LANE_WIDTHS`]; see [`default_lanes`]).
+    /// The step's form is chosen first (a fused ERK step releases its
+    /// stage buffers), so the tree's plan shows the memory of the forms
+    /// used; then one run's arena is sized and checked against the tree's
+    /// budget.
+    pub fn build(tree: &mut KernelTree, model: &Model, lanes: usize) -> Result<Self, KernelError> {
+        if !LANE_WIDTHS.contains(&lanes) {
+            return Err(KernelError::Lanes { lanes });
+        }
         let interpolant = Arc::new(DriverInterpolant::new(
             &tree.drivers,
             &tree.driver_settings,
@@ -85,7 +92,12 @@ impl<T: JitReal> CpuKernel<T> {
         let arena = tree.settle_working_memory()?;
         let system = NativeSystem::<T>::compile(tree.functions.of(model))
             .map_err(|e| KernelError::Compile(e.to_string()))?;
-        Ok(CpuKernel { arena, cpu, system })
+        Ok(CpuKernel {
+            arena,
+            lanes,
+            cpu,
+            system,
+        })
     }
 
     /// Stack bytes a worker needs beyond its default for the model's
@@ -94,8 +106,34 @@ impl<T: JitReal> CpuKernel<T> {
         self.system.stack_bytes()
     }
 
+    /// Runs per lane block.
+    pub fn lanes(&self) -> usize {
+        self.lanes
+    }
+
     /// One run's arena sizes.
     pub fn arena_layout(&self) -> ArenaLayout {
         self.arena
     }
+}
+
+/// The lane width that fills the host's widest vector registers with `T`
+/// (512-bit with AVX-512, 256-bit with AVX2, else 128-bit), at most
+/// [`MAX_LANES`].
+pub fn default_lanes<T: JitReal>() -> usize {
+    (vector_bytes() / size_of::<T>()).clamp(1, MAX_LANES)
+}
+
+/// Bytes of the host's widest vector registers.
+fn vector_bytes() -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            return 64;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return 32;
+        }
+    }
+    16
 }

@@ -5,6 +5,7 @@
 
 use std::cell::Cell;
 
+use crate::memory::LaneView;
 use crate::outputs::metrics::MetricSpec;
 use crate::precision::Real;
 
@@ -81,7 +82,7 @@ fn welford<T: Real>(mean: &Cell<T>, m2: &Cell<T>, x: T, tick: &Tick<T>) {
 
 /// Records `t` in the next free slot if the window has one.
 #[inline]
-fn record_peak<T: Real>(s: &[Cell<T>], slots: usize, found: bool, tick: &Tick<T>) {
+fn record_peak<T: Real>(s: LaneView<'_, T>, slots: usize, found: bool, tick: &Tick<T>) {
     if tick.first {
         s[0].set(T::zero());
     }
@@ -100,7 +101,7 @@ impl MetricSpec {
     #[inline]
     pub(crate) fn update<T: Real>(
         &self,
-        s: &[Cell<T>],
+        s: LaneView<'_, T>,
         x: T,
         prev: T,
         prev_prev: T,
@@ -150,7 +151,7 @@ impl MetricSpec {
     #[inline]
     pub(crate) fn save<T: Real>(
         &self,
-        s: &[Cell<T>],
+        s: LaneView<'_, T>,
         out: &mut [T],
         counts: &WindowCounts<T>,
         inv_h: T,

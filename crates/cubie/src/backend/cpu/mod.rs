@@ -12,12 +12,12 @@ pub mod solvers;
 pub mod step;
 pub mod step_controller;
 pub mod summaries;
-mod system;
+pub(crate) mod system;
 pub mod time_loop;
 
-pub use kernel::CpuKernel;
+pub use kernel::{CpuKernel, default_lanes};
 pub use summaries::SummariesCpu;
-pub use system::{CpuSystem, SystemCall};
+pub use system::{CpuSystem, LaneInputs, SystemCall};
 
 use crate::memory::BufferRegistry;
 

@@ -1,5 +1,6 @@
-//! Running a batch: one arena per worker, runs spread over threads, each
-//! run writing only its own slices of the outputs.
+//! Running a batch: runs in lane blocks, blocks spread over threads (one
+//! arena per worker), each block writing only its own slices of the
+//! outputs.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
@@ -11,7 +12,7 @@ use crate::batch::BatchInputs;
 use crate::memory::RunArena;
 use crate::time_loop::COUNTER_LABELS;
 
-use super::time_loop::RunSlot;
+use super::time_loop::BlockSlot;
 
 use crate::kernel::KernelTree;
 
@@ -21,19 +22,20 @@ use super::CpuKernel;
 /// enough to cost nothing.
 const PROGRESS_EVERY: usize = 64;
 
-/// Splits `values` into `runs` consecutive chunks of `len` (empty chunks
-/// when `len` is 0).
-fn per_run<T>(values: &mut [T], runs: usize, len: usize) -> Vec<&mut [T]> {
+/// Splits `values` (`runs` parts of `len`) into blocks of `lanes` runs
+/// (empty blocks when `len` is 0).
+fn per_block<T>(values: &mut [T], blocks: usize, lanes: usize, len: usize) -> Vec<&mut [T]> {
     if len == 0 {
-        (0..runs).map(|_| &mut [][..]).collect()
+        (0..blocks).map(|_| &mut [][..]).collect()
     } else {
-        values.chunks_mut(len).collect()
+        values.chunks_mut(lanes * len).collect()
     }
 }
 
 impl<T: JitReal> CpuKernel<T> {
-    /// Integrates every run of `inputs` on the current rayon pool.
-    /// `progress` is called with the number of finished runs.
+    /// Integrates every run of `inputs` on the current rayon pool, in
+    /// blocks of [`lanes`](CpuKernel::lanes) runs. `progress` is called
+    /// with the number of finished runs.
     pub(crate) fn run_batch(
         &self,
         tree: &KernelTree,
@@ -43,6 +45,8 @@ impl<T: JitReal> CpuKernel<T> {
     ) -> BatchOutputs<T> {
         let n = tree.n_states;
         let runs = inputs.n_runs;
+        let lanes = self.lanes;
+        let blocks = runs.div_ceil(lanes);
         let n_saves = self.cpu.events.saves.len();
         let to_t = |v: &[f64]| -> Vec<T> { v.iter().map(|&x| T::from_f64(x)).collect() };
         let initial = to_t(&inputs.initial_values);
@@ -56,38 +60,48 @@ impl<T: JitReal> CpuKernel<T> {
             .summaries
             .as_ref()
             .map_or(0, |s| s.row_len() * tree.n_windows());
+        let n_counters = COUNTER_LABELS.len();
         let mut out = BatchOutputs {
             final_state: vec![T::zero(); runs * n],
             saved_states: vec![T::zero(); runs * per_run_states],
             saved_observables: vec![T::zero(); runs * per_run_observables],
             summaries: vec![T::zero(); runs * per_run_summaries],
             status: vec![0; runs],
-            counters: vec![0; runs * COUNTER_LABELS.len()],
+            counters: vec![0; runs * n_counters],
         };
-        let finals = per_run(&mut out.final_state, runs, n);
-        let states = per_run(&mut out.saved_states, runs, per_run_states);
-        let observables = per_run(&mut out.saved_observables, runs, per_run_observables);
-        let summaries = per_run(&mut out.summaries, runs, per_run_summaries);
-        let counters = per_run(&mut out.counters, runs, COUNTER_LABELS.len());
-        let slots: Vec<RunSlot<'_, T>> = finals
+        let finals = per_block(&mut out.final_state, blocks, lanes, n);
+        let states = per_block(&mut out.saved_states, blocks, lanes, per_run_states);
+        let observables = per_block(
+            &mut out.saved_observables,
+            blocks,
+            lanes,
+            per_run_observables,
+        );
+        let summaries = per_block(&mut out.summaries, blocks, lanes, per_run_summaries);
+        let counters = per_block(&mut out.counters, blocks, lanes, n_counters);
+        let status = per_block(&mut out.status, blocks, lanes, 1);
+        let slots: Vec<BlockSlot<'_, T>> = finals
             .into_iter()
             .zip(states)
             .zip(observables)
             .zip(summaries)
             .zip(counters)
-            .zip(out.status.iter_mut())
+            .zip(status)
             .enumerate()
             .map(
                 |(
-                    run,
+                    block,
                     (
                         ((((final_state, saved_states), saved_observables), summaries), counters),
                         status,
                     ),
                 )| {
-                    RunSlot {
-                        initial_values: &initial[run * n..(run + 1) * n],
-                        parameters: &parameters[run * np..(run + 1) * np],
+                    let first = block * lanes;
+                    let count = lanes.min(runs - first);
+                    BlockSlot {
+                        runs: count,
+                        initial_values: &initial[first * n..(first + count) * n],
+                        parameters: &parameters[first * np..(first + count) * np],
                         final_state,
                         saved_states,
                         saved_observables,
@@ -100,18 +114,20 @@ impl<T: JitReal> CpuKernel<T> {
             .collect();
 
         let done = AtomicUsize::new(0);
-        slots.into_par_iter().with_min_len(16).for_each_init(
-            || RunArena::<T>::new(self.arena),
+        slots.into_par_iter().for_each_init(
+            || RunArena::<T>::with_lanes(self.arena, lanes),
             |arena, slot| {
                 // A cancelled batch is dropped whole: its remaining runs
                 // are not integrated.
                 if cancel.is_some_and(|c| c.load(Ordering::Relaxed)) {
                     return;
                 }
+                let count = slot.runs;
                 self.cpu.run(&self.system, arena, slot);
                 if let Some(report) = progress {
-                    let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    if finished.is_multiple_of(PROGRESS_EVERY) || finished == runs {
+                    let before = done.fetch_add(count, Ordering::Relaxed);
+                    let finished = before + count;
+                    if finished / PROGRESS_EVERY > before / PROGRESS_EVERY || finished == runs {
                         report(finished);
                     }
                 }

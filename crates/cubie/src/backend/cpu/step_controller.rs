@@ -6,6 +6,7 @@
 use std::cell::Cell;
 
 use crate::Real;
+use crate::memory::{LaneBuf, LaneMask, LaneView, MAX_LANES, PerLane};
 
 use crate::controllers::{ControllerError, ControllerKind, ControllerSettings};
 
@@ -82,18 +83,40 @@ pub fn scaled_rms_norm<T: Real>(
     atol: &[T],
     rtol: &[T],
 ) -> T {
-    let n = err.len();
+    let one = |c| LaneBuf::scalar(c);
+    scaled_rms_norms(one(err), one(y_prev), one(y_new), atol, rtol)[0]
+}
+
+/// [`scaled_rms_norm`] of every lane of a block at once (lanes
+/// innermost, so the loop runs in vector registers); each lane sums its
+/// elements in index order, as one lane alone does.
+pub fn scaled_rms_norms<T: Real>(
+    err: LaneBuf<'_, T>,
+    y_prev: LaneBuf<'_, T>,
+    y_new: LaneBuf<'_, T>,
+    atol: &[T],
+    rtol: &[T],
+) -> PerLane<T> {
+    let mut sum = [T::zero(); MAX_LANES];
+    let (n, w) = (err.len(), err.width());
     if n == 0 {
-        return T::zero();
+        return sum;
     }
     let tol = |v: &[T], i: usize| if v.len() == 1 { v[0] } else { v[i] };
-    let mut sum = T::zero();
     for i in 0..n {
-        let scale = tol(atol, i) + y_prev[i].get().abs().max(y_new[i].get().abs()) * tol(rtol, i);
-        let r = err[i].get() / scale;
-        sum = sum + r * r;
+        let (a, r) = (tol(atol, i), tol(rtol, i));
+        let (e, p, q) = (err.element(i), y_prev.element(i), y_new.element(i));
+        for l in 0..w {
+            let scale = a + p[l].get().abs().max(q[l].get().abs()) * r;
+            let x = e[l].get() / scale;
+            sum[l] = sum[l] + x * x;
+        }
     }
-    (sum / T::from_f64(n as f64)).sqrt()
+    let count = T::from_f64(n as f64);
+    for s in sum.iter_mut().take(w) {
+        *s = (*s / count).sqrt();
+    }
+    sum
 }
 
 impl<T: Real> StepController<T> {
@@ -140,9 +163,9 @@ impl<T: Real> StepController<T> {
     }
 
     /// Puts `memory` in the state of a fresh run (all zeros).
-    pub fn reset_memory(&self, memory: &[Cell<T>]) {
-        for m in memory {
-            m.set(T::zero());
+    pub fn reset_memory<M: Memory<T> + ?Sized>(&self, memory: &M) {
+        for i in 0..self.memory_elements() {
+            memory[i].set(T::zero());
         }
     }
 
@@ -162,6 +185,16 @@ impl<T: Real> StepController<T> {
         scaled_rms_norm(err, y_prev, y_new, &self.atol, &self.rtol)
     }
 
+    /// [`error_norm`](Self::error_norm) of every lane of a block.
+    pub fn error_norms(
+        &self,
+        err: LaneBuf<'_, T>,
+        y_prev: LaneBuf<'_, T>,
+        y_new: LaneBuf<'_, T>,
+    ) -> PerLane<T> {
+        scaled_rms_norms(err, y_prev, y_new, &self.atol, &self.rtol)
+    }
+
     /// Decides on a step of size `dt` whose scaled error norm is `norm`,
     /// updating `memory` (the controller's persistent buffer,
     /// [`memory_elements`](Self::memory_elements) long) when the step is
@@ -173,24 +206,30 @@ impl<T: Real> StepController<T> {
     /// [`StepDecision::TooSmall`]. A non-finite norm rejects with
     /// `dt · min_gain`. The fixed controller accepts every step and keeps
     /// `dt`.
-    pub fn propose(&self, norm: T, dt: T, memory: &[Cell<T>]) -> StepDecision<T> {
+    pub fn propose<M: Memory<T> + ?Sized>(&self, norm: T, dt: T, memory: &M) -> StepDecision<T> {
         self.decide(norm, dt, None, memory)
     }
 
     /// [`propose`](Self::propose) for an implicit step that needed
     /// `newton_iters` Newton iterations (used by `gustafsson` when
     /// `newton_max_iters` is set; the other kinds ignore it).
-    pub fn propose_with_newton(
+    pub fn propose_with_newton<M: Memory<T> + ?Sized>(
         &self,
         norm: T,
         dt: T,
         newton_iters: u32,
-        memory: &[Cell<T>],
+        memory: &M,
     ) -> StepDecision<T> {
         self.decide(norm, dt, Some(newton_iters), memory)
     }
 
-    fn decide(&self, norm: T, dt: T, iters: Option<u32>, memory: &[Cell<T>]) -> StepDecision<T> {
+    fn decide<M: Memory<T> + ?Sized>(
+        &self,
+        norm: T,
+        dt: T,
+        iters: Option<u32>,
+        memory: &M,
+    ) -> StepDecision<T> {
         if self.kind == ControllerKind::Fixed {
             return StepDecision::Accept(dt);
         }
@@ -247,7 +286,13 @@ impl<T: Real> StepController<T> {
 
     /// OrdinaryDiffEq's `PIController` with `beta1 = kp`, `beta2 = -ki`;
     /// memory: `[errold]` (0 = none yet, read as `qoldinit`).
-    fn pi_step(&self, norm: T, dt: T, accept: bool, memory: &[Cell<T>]) -> StepDecision<T> {
+    fn pi_step<M: Memory<T> + ?Sized>(
+        &self,
+        norm: T,
+        dt: T,
+        accept: bool,
+        memory: &M,
+    ) -> StepDecision<T> {
         let qoldinit = T::from_f64(QOLDINIT);
         let errold = match memory[0].get() {
             e if e > T::zero() => e,
@@ -273,7 +318,13 @@ impl<T: Real> StepController<T> {
     /// current error only, as the PI controller does. Memory:
     /// `[E_{n-1}, E_{n-2}]` (0 = none yet, read as 1, OrdinaryDiffEq's
     /// initial history).
-    fn pid_step(&self, norm: T, dt: T, accept: bool, memory: &[Cell<T>]) -> StepDecision<T> {
+    fn pid_step<M: Memory<T> + ?Sized>(
+        &self,
+        norm: T,
+        dt: T,
+        accept: bool,
+        memory: &M,
+    ) -> StepDecision<T> {
         // A zero error would make the negative-exponent terms infinite.
         let e = norm.max(T::epsilon());
         let hist = |m: &Cell<T>| match m.get() {
@@ -295,13 +346,13 @@ impl<T: Real> StepController<T> {
     /// OrdinaryDiffEq's `PredictiveController` (Gustafsson, as in Hairer's
     /// Radau5) with exponent `kp`. Memory: `[dtacc, erracc]`, the last
     /// accepted step and its error (`dtacc == 0`: none accepted yet).
-    fn gustafsson_step(
+    fn gustafsson_step<M: Memory<T> + ?Sized>(
         &self,
         norm: T,
         dt: T,
         accept: bool,
         iters: Option<u32>,
-        memory: &[Cell<T>],
+        memory: &M,
     ) -> StepDecision<T> {
         let expo = self.kp;
         let fac = match (self.newton_max_iters, iters) {
@@ -368,47 +419,128 @@ impl<T: Real> StepController<T> {
     where
         F: FnMut(T, &[Cell<T>], &[Cell<T>]),
     {
+        let mut t = [T::zero(); MAX_LANES];
+        t[0] = t0;
+        self.initial_steps(
+            |t, y, out, _| f(t[0], y.cells(), out.cells()),
+            &t,
+            LaneBuf::scalar(y0),
+            LaneBuf::scalar(scratch),
+            LaneMask::lane(0),
+        )[0]
+    }
+
+    /// `dt0` if set, else [`initial_steps`](Self::initial_steps), for the
+    /// lanes of `mask`.
+    pub fn initial_dts<F>(
+        &self,
+        f: F,
+        t0: &PerLane<T>,
+        y0: LaneBuf<'_, T>,
+        scratch: LaneBuf<'_, T>,
+        mask: LaneMask,
+    ) -> PerLane<T>
+    where
+        F: FnMut(&PerLane<T>, LaneBuf<'_, T>, LaneBuf<'_, T>, LaneMask),
+    {
+        match self.dt0 {
+            Some(dt) => [dt; MAX_LANES],
+            None => self.initial_steps(f, t0, y0, scratch, mask),
+        }
+    }
+
+    /// [`initial_step`](Self::initial_step) in every lane of `mask` of a
+    /// block: `f(t, y, out, lanes)` writes `dy/dt` into the given lanes of
+    /// `out`, each at its own time. It is called with the lanes that still
+    /// need a derivative: all of `mask` first, then those that did not stop
+    /// at the first one.
+    pub fn initial_steps<F>(
+        &self,
+        mut f: F,
+        t0: &PerLane<T>,
+        y0: LaneBuf<'_, T>,
+        scratch: LaneBuf<'_, T>,
+        mask: LaneMask,
+    ) -> PerLane<T>
+    where
+        F: FnMut(&PerLane<T>, LaneBuf<'_, T>, LaneBuf<'_, T>, LaneMask),
+    {
         let n = y0.len();
-        let (f0, rest) = scratch.split_at(n);
-        let (y1, rest) = rest.split_at(n);
-        let f1 = &rest[..n];
+        let (f0, y1, f1) = (
+            scratch.slice(0..n),
+            scratch.slice(n..2 * n),
+            scratch.slice(2 * n..3 * n),
+        );
         let c = T::from_f64(93.0 / 83.0);
         let small_dt = self.dt_min.max(c * T::from_f64(1e-6));
-        let sk = |i: usize| self.atol[i] + y0[i].get().abs() * self.rtol[i];
-        let rms = |g: &dyn Fn(usize) -> T| {
-            if n == 0 {
-                return T::zero();
-            }
-            let s: T = (0..n).map(|i| g(i) * g(i)).sum();
-            (s / T::from_f64(n as f64)).sqrt()
-        };
         let clamp = |dt: T| dt.min(self.dt_max).max(self.dt_min);
+        let mut result = [T::zero(); MAX_LANES];
+        let mut dt0 = [T::zero(); MAX_LANES];
+        let mut t1 = [T::zero(); MAX_LANES];
 
-        let d0 = rms(&|i| y0[i].get() / sk(i));
-        f(t0, y0, f0);
-        let d1 = rms(&|i| f0[i].get() / sk(i) * c);
-        if d1.is_nan() {
-            return self.dt_min;
+        f(t0, y0, f0, mask);
+        let mut second = LaneMask::NONE;
+        for l in mask.lanes() {
+            let (y, f0) = (y0.lane(l), f0.lane(l));
+            let sk = |i: usize| self.atol[i] + y[i].get().abs() * self.rtol[i];
+            let d0 = rms(n, |i| y[i].get() / sk(i));
+            let d1 = rms(n, |i| f0[i].get() / sk(i) * c);
+            if d1.is_nan() {
+                result[l] = self.dt_min;
+                continue;
+            }
+            let tiny = T::from_f64(1e-5);
+            let mut dt = if d0 < tiny || d1 < tiny {
+                small_dt
+            } else {
+                c * (d0 / d1 / T::from_f64(100.0))
+            };
+            dt = dt.min(self.dt_max);
+            if dt < T::from_f64(10.0) * T::epsilon() * c {
+                result[l] = clamp(small_dt);
+                continue;
+            }
+            let y1 = y1.lane(l);
+            for i in 0..n {
+                y1[i].set(y[i].get() + dt * f0[i].get());
+            }
+            dt0[l] = dt;
+            t1[l] = t0[l] + dt;
+            second.insert(l);
         }
-        let tiny = T::from_f64(1e-5);
-        let mut dt0 = if d0 < tiny || d1 < tiny {
-            small_dt
-        } else {
-            c * (d0 / d1 / T::from_f64(100.0))
-        };
-        dt0 = dt0.min(self.dt_max);
-        if dt0 < T::from_f64(10.0) * T::epsilon() * c {
-            return clamp(small_dt);
+        if second.is_empty() {
+            return result;
         }
-        for i in 0..n {
-            y1[i].set(y0[i].get() + dt0 * f0[i].get());
+        f(&t1, y1, f1, second);
+        for l in second.lanes() {
+            let (y, f0, f1) = (y0.lane(l), f0.lane(l), f1.lane(l));
+            let dt0 = dt0[l];
+            result[l] = self.finish_initial_step(y, f0, f1, dt0, c, small_dt);
         }
-        f(t0 + dt0, y1, f1);
+        result
+    }
+
+    /// The end of [`initial_step`](Self::initial_step) in one lane, from
+    /// the derivatives at the start (`f0`) and after a trial step `dt0`
+    /// (`f1`).
+    fn finish_initial_step(
+        &self,
+        y0: LaneView<'_, T>,
+        f0: LaneView<'_, T>,
+        f1: LaneView<'_, T>,
+        dt0: T,
+        c: T,
+        small_dt: T,
+    ) -> T {
+        let n = y0.len();
+        let clamp = |dt: T| dt.min(self.dt_max).max(self.dt_min);
         if (0..n).all(|i| f0[i].get() == f1[i].get()) {
             // Constant derivative: no curvature information.
             return clamp(T::from_f64(100.0) * dt0);
         }
-        let d2 = rms(&|i| (f1[i].get() - f0[i].get()) / sk(i) * c) / dt0 * c;
+        let sk = |i: usize| self.atol[i] + y0[i].get().abs() * self.rtol[i];
+        let d2 = rms(n, |i| (f1[i].get() - f0[i].get()) / sk(i) * c) / dt0 * c;
+        let d1 = rms(n, |i| f0[i].get() / sk(i) * c);
         let m = d1.max(d2);
         let dt1 = if m <= T::from_f64(1e-15) {
             small_dt.max(dt0 * T::from_f64(1e-3))
@@ -419,3 +551,19 @@ impl<T: Real> StepController<T> {
         clamp((T::from_f64(100.0) * dt0).min(dt1))
     }
 }
+
+/// The root mean square of `g(0..n)` (zero for `n == 0`), summed in
+/// index order.
+fn rms<T: Real>(n: usize, g: impl Fn(usize) -> T) -> T {
+    if n == 0 {
+        return T::zero();
+    }
+    let s: T = (0..n).map(|i| g(i) * g(i)).sum();
+    (s / T::from_f64(n as f64)).sqrt()
+}
+
+/// A controller's memory: a slice of cells, or one lane of a block's
+/// buffer.
+pub trait Memory<T>: std::ops::Index<usize, Output = Cell<T>> {}
+
+impl<T, M: std::ops::Index<usize, Output = Cell<T>> + ?Sized> Memory<T> for M {}

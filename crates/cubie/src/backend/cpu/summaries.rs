@@ -1,10 +1,8 @@
 //! The summaries' CPU form: each metric's running state updated at every
 //! sample and written out at the end of every window, on one run's arena.
 
-use std::cell::Cell;
-
 use super::metrics::{Tick, WindowCounts};
-use crate::memory::{BufferRegistry, CpuAllocator, RunArena};
+use crate::memory::{BufferRegistry, CpuAllocator, LaneView, RunArena};
 use crate::outputs::metrics::MetricSpec;
 use crate::outputs::summaries::{
     KINDS, W_D1, W_D2, W_SAMPLES, W_SEEN, W_T_PREV, WINDOW, history_depth, history_name,
@@ -136,11 +134,18 @@ impl<T: Real> SummariesCpu<T> {
     /// If a selected index is out of range of its slice (see
     /// [`check_sources`](Self::check_sources)), or `arena` is not of this
     /// tree.
-    pub fn update(&self, arena: &RunArena<T>, states: &[Cell<T>], observables: &[Cell<T>], t: f64) {
+    pub fn update(
+        &self,
+        arena: &RunArena<T>,
+        lane: usize,
+        states: LaneView<'_, T>,
+        observables: LaneView<'_, T>,
+        t: f64,
+    ) {
         if self.metrics.is_empty() {
             return;
         }
-        let w = self.window.view(arena);
+        let w = self.window.view(arena).lane(lane);
         let one = T::one();
         let seen = w[W_SEEN].get().to_f64() as usize;
         let (has_d1, has_d2) = (seen >= 1, seen >= 2);
@@ -163,11 +168,11 @@ impl<T: Real> SummariesCpu<T> {
         };
         let zero = T::zero();
         for (kind, source) in self.kinds.iter().zip([states, observables]) {
-            let history = kind.history.view(arena);
+            let history = kind.history.view(arena).lane(lane);
             for (metric, alloc) in self.metrics.iter().zip(&kind.states) {
                 let stride = metric.state_size();
-                let buffer = alloc.view(arena);
-                for (v, (s, &i)) in buffer.chunks_exact(stride).zip(&kind.indices).enumerate() {
+                let buffer = alloc.view(arena).lane(lane);
+                for (v, (s, &i)) in buffer.chunks(stride).zip(&kind.indices).enumerate() {
                     let (prev, prev_prev) = match self.depth {
                         2 => (history[2 * v].get(), history[2 * v + 1].get()),
                         1 => (history[v].get(), zero),
@@ -177,7 +182,7 @@ impl<T: Real> SummariesCpu<T> {
                 }
             }
             if self.depth > 0 {
-                for (h, &i) in history.chunks_exact(self.depth).zip(&kind.indices) {
+                for (h, &i) in history.chunks(self.depth).zip(&kind.indices) {
                     if self.depth == 2 {
                         h[1].set(h[0].get());
                     }
@@ -195,11 +200,11 @@ impl<T: Real> SummariesCpu<T> {
     ///
     /// # Panics
     /// If `row` is shorter than [`row_len`](Self::row_len).
-    pub fn save(&self, arena: &RunArena<T>, row: &mut [T]) {
+    pub fn save(&self, arena: &RunArena<T>, lane: usize, row: &mut [T]) {
         if self.metrics.is_empty() {
             return;
         }
-        let w = self.window.view(arena);
+        let w = self.window.view(arena).lane(lane);
         let counts = WindowCounts {
             n: w[W_SAMPLES].get(),
             d1: w[W_D1].get(),
@@ -212,18 +217,18 @@ impl<T: Real> SummariesCpu<T> {
             let part = &mut row[start..start + self.n_vars * width];
             let mut outs = part.chunks_exact_mut(width);
             for kind in &self.kinds {
-                let buffer = kind.states[m].view(arena);
-                for (s, out) in buffer.chunks_exact(stride).zip(&mut outs) {
+                let buffer = kind.states[m].view(arena).lane(lane);
+                for (s, out) in buffer.chunks(stride).zip(&mut outs) {
                     metric.save(s, out, &counts, self.inv_h, self.inv_h2);
                 }
             }
         }
-        self.reset_window(arena);
+        self.reset_window(arena, lane);
     }
 
     /// Starts a new window without writing the current one.
-    fn reset_window(&self, arena: &RunArena<T>) {
-        let w = self.window.view(arena);
+    fn reset_window(&self, arena: &RunArena<T>, lane: usize) {
+        let w = self.window.view(arena).lane(lane);
         for i in [W_SAMPLES, W_D1, W_D2] {
             w[i].set(T::zero());
         }
@@ -237,16 +242,17 @@ impl<T: Real> SummariesCpu<T> {
     pub fn sample(
         &self,
         arena: &RunArena<T>,
+        lane: usize,
         index: usize,
         t: f64,
-        states: &[Cell<T>],
-        observables: &[Cell<T>],
+        states: LaneView<'_, T>,
+        observables: LaneView<'_, T>,
         rows: &mut [T],
     ) -> Option<usize> {
         if self.metrics.is_empty() {
             return None;
         }
-        self.update(arena, states, observables, t);
+        self.update(arena, lane, states, observables, t);
         let done = index + 1;
         if !done.is_multiple_of(self.samples_per_window) {
             return None;
@@ -254,11 +260,11 @@ impl<T: Real> SummariesCpu<T> {
         let window = done / self.samples_per_window - 1;
         match rows.get_mut(window * self.row_len..(window + 1) * self.row_len) {
             Some(row) => {
-                self.save(arena, row);
+                self.save(arena, lane, row);
                 Some(window)
             }
             None => {
-                self.reset_window(arena);
+                self.reset_window(arena, lane);
                 None
             }
         }

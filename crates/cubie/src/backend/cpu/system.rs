@@ -1,240 +1,206 @@
 //! The model as the CPU forms reach it: a trait of its own, so a step or
-//! the loop never names the code generator behind it.
+//! the loop never names the code generator behind it. Every call covers
+//! one lane block: each lane at its own time, only the lanes of a mask
+//! written.
 
-use std::cell::Cell;
-
-use crate::Real;
 use crate::drivers::DriverInterpolant;
+use crate::memory::{LaneBuf, LaneMask, PerLane};
+use crate::system::SystemFunction;
 
+pub use super::jit::LaneInputs;
 use super::jit::{JitReal, NativeSystem};
 
-/// The model's functions in precision `T`, evaluated on one run's cells.
+/// The model's functions in precision `T`, evaluated on a lane block.
 /// The native code of [`NativeSystem`] is one implementation.
-pub trait CpuSystem<T: Real>: Send + Sync + std::fmt::Debug {
-    /// `out = f(t, state)`.
-    fn dxdt(
+pub trait CpuSystem<T: JitReal>: Send + Sync + std::fmt::Debug {
+    /// Writes `function` at `(t[l], inputs of lane l)` into lane `l` of
+    /// `out` for every lane `l` of `mask`; the other lanes of `out` keep
+    /// their values.
+    fn evaluate(
         &self,
-        t: T,
-        state: &[Cell<T>],
-        parameters: &[Cell<T>],
-        drivers: &[Cell<T>],
-        out: &[Cell<T>],
-    );
-    /// The observables at `(t, state)`.
-    fn observables(
-        &self,
-        t: T,
-        state: &[Cell<T>],
-        parameters: &[Cell<T>],
-        drivers: &[Cell<T>],
-        out: &[Cell<T>],
-    );
-    /// `out = J(t, state) v`.
-    #[allow(clippy::too_many_arguments)]
-    fn jvp(
-        &self,
-        t: T,
-        state: &[Cell<T>],
-        parameters: &[Cell<T>],
-        drivers: &[Cell<T>],
-        v: &[Cell<T>],
-        out: &[Cell<T>],
-    );
-    /// The dense Jacobian, row-major.
-    fn jacobian(
-        &self,
-        t: T,
-        state: &[Cell<T>],
-        parameters: &[Cell<T>],
-        drivers: &[Cell<T>],
-        out: &[Cell<T>],
-    );
-    /// The Jacobian's diagonal.
-    fn jacobian_diagonal(
-        &self,
-        t: T,
-        state: &[Cell<T>],
-        parameters: &[Cell<T>],
-        drivers: &[Cell<T>],
-        out: &[Cell<T>],
-    );
-    /// `df/dt`, the drivers' rates included.
-    #[allow(clippy::too_many_arguments)]
-    fn dfdt(
-        &self,
-        t: T,
-        state: &[Cell<T>],
-        parameters: &[Cell<T>],
-        drivers: &[Cell<T>],
-        driver_rates: &[Cell<T>],
-        out: &[Cell<T>],
+        function: SystemFunction,
+        t: &PerLane<T>,
+        inputs: &LaneInputs<'_, T>,
+        out: LaneBuf<'_, T>,
+        mask: LaneMask,
     );
 }
-
-const SIZED: &str = "registry buffers are sized from the model";
 
 impl<T: JitReal> CpuSystem<T> for NativeSystem<T> {
     #[inline]
-    fn dxdt(
+    fn evaluate(
         &self,
-        t: T,
-        state: &[Cell<T>],
-        parameters: &[Cell<T>],
-        drivers: &[Cell<T>],
-        out: &[Cell<T>],
+        function: SystemFunction,
+        t: &PerLane<T>,
+        inputs: &LaneInputs<'_, T>,
+        out: LaneBuf<'_, T>,
+        mask: LaneMask,
     ) {
-        NativeSystem::dxdt(self, t, state, parameters, drivers, out).expect(SIZED);
-    }
-
-    #[inline]
-    fn observables(
-        &self,
-        t: T,
-        state: &[Cell<T>],
-        parameters: &[Cell<T>],
-        drivers: &[Cell<T>],
-        out: &[Cell<T>],
-    ) {
-        NativeSystem::observables(self, t, state, parameters, drivers, out).expect(SIZED);
-    }
-
-    #[inline]
-    fn jvp(
-        &self,
-        t: T,
-        state: &[Cell<T>],
-        parameters: &[Cell<T>],
-        drivers: &[Cell<T>],
-        v: &[Cell<T>],
-        out: &[Cell<T>],
-    ) {
-        NativeSystem::jvp(self, t, state, parameters, drivers, v, out).expect(SIZED);
-    }
-
-    #[inline]
-    fn jacobian(
-        &self,
-        t: T,
-        state: &[Cell<T>],
-        parameters: &[Cell<T>],
-        drivers: &[Cell<T>],
-        out: &[Cell<T>],
-    ) {
-        NativeSystem::jacobian(self, t, state, parameters, drivers, out).expect(SIZED);
-    }
-
-    #[inline]
-    fn jacobian_diagonal(
-        &self,
-        t: T,
-        state: &[Cell<T>],
-        parameters: &[Cell<T>],
-        drivers: &[Cell<T>],
-        out: &[Cell<T>],
-    ) {
-        NativeSystem::jacobian_diagonal(self, t, state, parameters, drivers, out).expect(SIZED);
-    }
-
-    #[inline]
-    fn dfdt(
-        &self,
-        t: T,
-        state: &[Cell<T>],
-        parameters: &[Cell<T>],
-        drivers: &[Cell<T>],
-        driver_rates: &[Cell<T>],
-        out: &[Cell<T>],
-    ) {
-        NativeSystem::dfdt(self, t, state, parameters, drivers, driver_rates, out).expect(SIZED);
+        self.call_lanes(function, t, inputs, out, mask)
+            .expect("registry buffers are sized from the model");
     }
 }
 
-/// The model as a step sees it: compiled functions plus this run's
-/// parameters and drivers. Every call first sets the drivers to their
-/// values at the call's time, so stages see forcing at their own times.
+/// The model as a step sees it: compiled functions plus the block's
+/// parameters and drivers. Every call first sets each lane's drivers to
+/// their values at that lane's time, so stages see forcing at their own
+/// times.
 #[derive(Debug, Clone, Copy)]
 pub struct SystemCall<'a, T: JitReal, S: CpuSystem<T> + ?Sized = NativeSystem<T>> {
     /// The model: any [`CpuSystem`], the native code by default (a type
     /// parameter, not a trait object, so the hot loop calls it directly).
     pub system: &'a S,
-    /// This run's parameters.
-    pub parameters: &'a [Cell<T>],
+    /// The block's parameters.
+    pub parameters: LaneBuf<'a, T>,
     /// Driver values (set by each call).
-    pub drivers: &'a [Cell<T>],
+    pub drivers: LaneBuf<'a, T>,
     /// Driver time derivatives (set by [`dfdt`](Self::dfdt)).
-    pub driver_rates: &'a [Cell<T>],
+    pub driver_rates: LaneBuf<'a, T>,
     /// The batch's driver interpolant.
     pub interpolant: &'a DriverInterpolant<T>,
 }
 
-impl<T: JitReal, S: CpuSystem<T> + ?Sized> SystemCall<'_, T, S> {
-    /// Sets the drivers to their values at `t` (nothing to do for
-    /// constant drivers, which the loop loads once per run).
+impl<'a, T: JitReal, S: CpuSystem<T> + ?Sized> SystemCall<'a, T, S> {
+    /// Lanes of the block.
     #[inline]
-    pub fn drivers_at(&self, t: f64) {
+    pub fn lanes(&self) -> usize {
+        self.parameters.width()
+    }
+
+    /// Sets the drivers of the lanes of `mask` to their values at their
+    /// times (nothing to do for constant drivers, which the loop loads
+    /// once per block).
+    #[inline]
+    pub fn drivers_at(&self, t: &PerLane<f64>, mask: LaneMask) {
         if !self.interpolant.is_constant() {
-            self.interpolant.evaluate(t, self.drivers);
+            for l in mask.lanes() {
+                self.interpolant.evaluate(t[l], &self.drivers.lane(l));
+            }
         }
     }
 
-    /// `out = f(t, state)`.
     #[inline]
-    pub fn dxdt(&self, t: f64, state: &[Cell<T>], out: &[Cell<T>]) {
-        self.drivers_at(t);
-        self.system
-            .dxdt(T::from_f64(t), state, self.parameters, self.drivers, out);
+    fn call(
+        &self,
+        function: SystemFunction,
+        t: &PerLane<f64>,
+        state: LaneBuf<'_, T>,
+        direction: LaneBuf<'_, T>,
+        out: LaneBuf<'_, T>,
+        mask: LaneMask,
+    ) {
+        let w = self.lanes();
+        let mut tt = [T::zero(); crate::memory::MAX_LANES];
+        for (l, x) in tt.iter_mut().enumerate().take(w) {
+            *x = T::from_f64(t[l]);
+        }
+        let inputs = LaneInputs {
+            state,
+            parameters: self.parameters,
+            drivers: self.drivers,
+            driver_rates: self.driver_rates,
+            direction,
+        };
+        self.system.evaluate(function, &tt, &inputs, out, mask);
     }
 
-    /// The observables at `(t, state)`.
+    /// `out = f(t, state)` in the lanes of `mask`.
     #[inline]
-    pub fn observables(&self, t: f64, state: &[Cell<T>], out: &[Cell<T>]) {
-        self.drivers_at(t);
-        self.system
-            .observables(T::from_f64(t), state, self.parameters, self.drivers, out);
+    pub fn dxdt(
+        &self,
+        t: &PerLane<f64>,
+        state: LaneBuf<'_, T>,
+        out: LaneBuf<'_, T>,
+        mask: LaneMask,
+    ) {
+        self.drivers_at(t, mask);
+        let none = LaneBuf::empty(self.lanes());
+        self.call(SystemFunction::Dxdt, t, state, none, out, mask);
     }
 
-    /// `out = J(t, state) v`.
+    /// The observables at `(t, state)` in the lanes of `mask`.
     #[inline]
-    pub fn jvp(&self, t: f64, state: &[Cell<T>], v: &[Cell<T>], out: &[Cell<T>]) {
-        self.drivers_at(t);
-        self.system
-            .jvp(T::from_f64(t), state, self.parameters, self.drivers, v, out);
+    pub fn observables(
+        &self,
+        t: &PerLane<f64>,
+        state: LaneBuf<'_, T>,
+        out: LaneBuf<'_, T>,
+        mask: LaneMask,
+    ) {
+        self.drivers_at(t, mask);
+        let none = LaneBuf::empty(self.lanes());
+        self.call(SystemFunction::Observables, t, state, none, out, mask);
     }
 
-    /// The dense Jacobian at `(t, state)`, row-major.
+    /// `out = J(t, state) v` in the lanes of `mask`.
     #[inline]
-    pub fn jacobian(&self, t: f64, state: &[Cell<T>], out: &[Cell<T>]) {
-        self.drivers_at(t);
-        self.system
-            .jacobian(T::from_f64(t), state, self.parameters, self.drivers, out);
+    pub fn jvp(
+        &self,
+        t: &PerLane<f64>,
+        state: LaneBuf<'_, T>,
+        v: LaneBuf<'_, T>,
+        out: LaneBuf<'_, T>,
+        mask: LaneMask,
+    ) {
+        self.drivers_at(t, mask);
+        self.call(SystemFunction::Jvp, t, state, v, out, mask);
     }
 
-    /// The Jacobian's diagonal at `(t, state)`.
+    /// The dense Jacobian at `(t, state)`, row-major, in the lanes of
+    /// `mask`.
     #[inline]
-    pub fn jacobian_diagonal(&self, t: f64, state: &[Cell<T>], out: &[Cell<T>]) {
-        self.drivers_at(t);
-        self.system
-            .jacobian_diagonal(T::from_f64(t), state, self.parameters, self.drivers, out);
+    pub fn jacobian(
+        &self,
+        t: &PerLane<f64>,
+        state: LaneBuf<'_, T>,
+        out: LaneBuf<'_, T>,
+        mask: LaneMask,
+    ) {
+        self.drivers_at(t, mask);
+        let none = LaneBuf::empty(self.lanes());
+        self.call(SystemFunction::Jacobian, t, state, none, out, mask);
     }
 
-    /// `df/dt` at `(t, state)`, the drivers' rates included.
+    /// The Jacobian's diagonal at `(t, state)` in the lanes of `mask`.
     #[inline]
-    pub fn dfdt(&self, t: f64, state: &[Cell<T>], out: &[Cell<T>]) {
+    pub fn jacobian_diagonal(
+        &self,
+        t: &PerLane<f64>,
+        state: LaneBuf<'_, T>,
+        out: LaneBuf<'_, T>,
+        mask: LaneMask,
+    ) {
+        self.drivers_at(t, mask);
+        let none = LaneBuf::empty(self.lanes());
+        self.call(SystemFunction::JacobianDiagonal, t, state, none, out, mask);
+    }
+
+    /// `df/dt` at `(t, state)`, the drivers' rates included, in the lanes
+    /// of `mask`.
+    #[inline]
+    pub fn dfdt(
+        &self,
+        t: &PerLane<f64>,
+        state: LaneBuf<'_, T>,
+        out: LaneBuf<'_, T>,
+        mask: LaneMask,
+    ) {
         if self.interpolant.is_constant() {
-            for r in self.driver_rates {
-                r.set(T::from_f64(0.0));
+            for l in mask.lanes() {
+                for i in 0..self.driver_rates.len() {
+                    self.driver_rates.set(i, l, T::zero());
+                }
             }
         } else {
-            self.interpolant
-                .evaluate_with_rates(t, self.drivers, self.driver_rates);
+            for l in mask.lanes() {
+                self.interpolant.evaluate_with_rates(
+                    t[l],
+                    &self.drivers.lane(l),
+                    &self.driver_rates.lane(l),
+                );
+            }
         }
-        self.system.dfdt(
-            T::from_f64(t),
-            state,
-            self.parameters,
-            self.drivers,
-            self.driver_rates,
-            out,
-        );
+        let none = LaneBuf::empty(self.lanes());
+        self.call(SystemFunction::Dfdt, t, state, none, out, mask);
     }
 }

@@ -1,8 +1,6 @@
-//! The time loop's CPU form: one run from `t0` through the settling time
-//! and the output interval, landing exactly on every save time and summary
-//! sample time.
-
-use std::cell::Cell;
+//! The time loop's CPU form: one lane block of runs from `t0` through the
+//! settling time and the output interval, each lane landing exactly on
+//! every save time and summary sample time.
 
 use std::sync::Arc;
 
@@ -11,33 +9,47 @@ use crate::backend::cpu::SystemCall;
 use crate::backend::cpu::controller::ControllerCpu;
 use crate::backend::cpu::jit::JitReal;
 use crate::backend::cpu::jit::NativeSystem;
-use crate::backend::cpu::step::{CpuStep, StepIo};
+use crate::backend::cpu::step::{CpuStep, StepIo, StepReport};
 use crate::backend::cpu::step_controller::StepDecision;
 use crate::drivers::DriverInterpolant;
-use crate::memory::{CpuAllocator, RunArena};
+use crate::memory::{CpuAllocator, LaneMask, MAX_LANES, PerLane, RunArena};
 use crate::time_loop::events::{self, EventCursor, EventTimes};
 use crate::time_loop::{LoopSettings, Status};
 
-/// One run's inputs and output slices.
+/// One lane block's inputs and output slices: `runs` consecutive runs
+/// (at most the block's lanes; the last block of a batch may hold
+/// fewer), each run's part of every array contiguous, runs one after
+/// another.
 #[derive(Debug)]
-pub struct RunSlot<'a, T> {
-    /// Initial values (`n_states`).
+pub struct BlockSlot<'a, T> {
+    /// Runs in the block (lanes `0..runs`; any further lanes idle).
+    pub runs: usize,
+    /// Initial values (`runs * n_states`).
     pub initial_values: &'a [T],
-    /// Parameters (`n_parameters`).
+    /// Parameters (`runs * n_parameters`).
     pub parameters: &'a [T],
-    /// Receives the final state (`n_states`).
+    /// Receives the final states (`runs * n_states`).
     pub final_state: &'a mut [T],
-    /// Receives the saved states (`n_saves * n_saved_states`), or empty.
+    /// Receives the saved states (`runs * n_saves * n_saved_states`), or
+    /// empty.
     pub saved_states: &'a mut [T],
-    /// Receives the saved observables (`n_saves * n_saved_observables`),
-    /// or empty.
+    /// Receives the saved observables (`runs * n_saves *
+    /// n_saved_observables`), or empty.
     pub saved_observables: &'a mut [T],
-    /// Receives the summary windows (`n_windows * row_len`), or empty.
+    /// Receives the summary windows (`runs * n_windows * row_len`), or
+    /// empty.
     pub summaries: &'a mut [T],
-    /// Receives the status word.
-    pub status: &'a mut i32,
-    /// Receives the counters (see [`COUNTER_LABELS`](crate::time_loop::COUNTER_LABELS)).
+    /// Receives the status words (`runs`).
+    pub status: &'a mut [i32],
+    /// Receives the counters (`runs * COUNTER_LABELS.len()`, see
+    /// [`COUNTER_LABELS`](crate::time_loop::COUNTER_LABELS)).
     pub counters: &'a mut [i64],
+}
+
+/// Run `run`'s part of `values`, which holds `runs` equal parts.
+fn part<T>(values: &mut [T], runs: usize, run: usize) -> &mut [T] {
+    let len = values.len() / runs.max(1);
+    &mut values[run * len..(run + 1) * len]
 }
 
 /// The loop's CPU form.
@@ -79,34 +91,48 @@ pub(crate) struct LoopOutputs<T: JitReal> {
     pub summarises_observables: bool,
 }
 
-fn load<T: Copy>(to: &[Cell<T>], from: &[T]) {
-    for (c, v) in to.iter().zip(from) {
-        c.set(*v);
-    }
-}
-
-fn all_finite<T: JitReal>(values: &[Cell<T>]) -> bool {
-    values.iter().all(|v| v.get().is_finite())
-}
-
-fn store<T: Copy>(to: &mut [T], from: &[Cell<T>]) {
-    for (v, c) in to.iter_mut().zip(from) {
-        *v = c.get();
-    }
+/// Where one lane stands.
+#[derive(Debug, Clone, Copy, Default)]
+struct LaneState {
+    t: f64,
+    status: Status,
+    steps: u64,
+    /// A rejected attempt met a non-finite value: if the run then stops
+    /// (step too small, max steps, a failed solve), the flag says so, as
+    /// steps that creep up on a singularity may still be accepted.
+    non_finite_pending: bool,
+    cursor: EventCursor,
 }
 
 impl<T: JitReal> LoopCpu<T> {
-    /// Integrates one run.
-    pub fn run(&self, system: &NativeSystem<T>, arena: &mut RunArena<T>, mut slot: RunSlot<'_, T>) {
+    /// Integrates the runs of one lane block in lock-step: every lane
+    /// with its own time, step size, status and counters, as the threads
+    /// of a warp. A lane that finishes or fails idles until the others
+    /// are done; it never changes them.
+    pub fn run(
+        &self,
+        system: &NativeSystem<T>,
+        arena: &mut RunArena<T>,
+        mut slot: BlockSlot<'_, T>,
+    ) {
         arena.reset();
         let arena = &*arena;
+        let w = arena.lanes();
+        let runs = slot.runs.min(w);
         let state = self.state.view(arena);
         let proposed = self.proposed.view(arena);
         let error = self.error.view(arena);
         let parameters = self.parameters.view(arena);
         let drivers = self.drivers.view(arena);
-        load(state, slot.initial_values);
-        load(parameters, slot.parameters);
+        let (n, np) = (state.len(), parameters.len());
+        for r in 0..runs {
+            for i in 0..n {
+                state.set(i, r, slot.initial_values[r * n + i]);
+            }
+            for i in 0..np {
+                parameters.set(i, r, slot.parameters[r * np + i]);
+            }
+        }
         let sys = SystemCall {
             system,
             parameters,
@@ -118,204 +144,303 @@ impl<T: JitReal> LoopCpu<T> {
         let s = &self.settings;
         let t_start = s.t0 + s.settling_time;
         let t_end = t_start + s.duration;
-        let mut status = Status::SUCCESS;
         let counters = self.counters.integers(arena);
-        let count = |i: usize, n: i64| counters[i].set(counters[i].get() + n);
-        let accept = &self.accept.integers(arena)[0];
-        let dt = &self.dt.view(arena)[0];
-        let mut t = s.t0;
+        let count = |i: usize, l: usize, n: i64| counters.set(i, l, counters.get(i, l) + n);
+        let accept = self.accept.integers(arena);
+        let dt = self.dt.view(arena);
+        let mut lanes = [LaneState {
+            t: s.t0,
+            ..LaneState::default()
+        }; MAX_LANES];
+        let mut t = [s.t0; MAX_LANES];
+        let mut active = LaneMask::all(runs);
         // Constant drivers are loaded once; time-varying ones at every call.
-        self.interpolant.evaluate(t, drivers);
-        let (initial_dt, evaluations) = self.controller.initial_dt(&sys, arena, t, state);
-        dt.set(initial_dt);
-        count(2, evaluations as i64);
-        let mut steps: u64 = 0;
+        for l in active.lanes() {
+            self.interpolant.evaluate(s.t0, &drivers.lane(l));
+        }
+        let (initial_dt, evaluations) = self.controller.initial_dt(&sys, arena, &t, state, active);
+        for l in active.lanes() {
+            dt.set(0, l, initial_dt[l]);
+            count(2, l, evaluations[l] as i64);
+        }
         let caches_first_stage = self.step.caches_first_stage();
-        // A rejected attempt met a non-finite value: if the run then stops
-        // (step too small, max steps, a failed solve), the flag says so, as
-        // steps that creep up on a singularity may still be accepted.
-        let mut non_finite_pending = false;
-
-        let mut cursor = EventCursor::default();
         if s.settling_time == 0.0 {
-            self.record(&sys, arena, t, &mut cursor, &mut slot);
+            self.record(&sys, arena, active, &mut lanes, &mut slot);
         }
 
-        while t < t_end {
-            if steps >= s.max_steps {
-                status.insert(Status::MAX_STEPS);
-                if non_finite_pending {
-                    status.insert(Status::NON_FINITE_STATE);
+        let mut step_dt = [T::zero(); MAX_LANES];
+        let mut step_dt64 = [0.0; MAX_LANES];
+        let mut events = [0.0; MAX_LANES];
+        let mut controller_dt = [0.0; MAX_LANES];
+        let mut reports = [StepReport::default(); MAX_LANES];
+        let mut landing = LaneMask::NONE;
+        loop {
+            for l in active.lanes() {
+                let lane = &mut lanes[l];
+                if lane.t >= t_end {
+                    active.remove(l);
+                    continue;
                 }
-                break;
+                if lane.steps >= s.max_steps {
+                    lane.status.insert(Status::MAX_STEPS);
+                    if lane.non_finite_pending {
+                        lane.status.insert(Status::NON_FINITE_STATE);
+                    }
+                    active.remove(l);
+                    continue;
+                }
+                // The next time the lane must land on exactly.
+                let event = events::target(lane.t, t_start, t_end, self.events.next(&lane.cursor));
+                controller_dt[l] = dt.get(0, l).to_f64();
+                let events::Attempt { dt: attempt, lands } =
+                    events::attempt(lane.t, event, controller_dt[l]);
+                if !lands && lane.t + attempt == lane.t {
+                    // The step no longer moves time forward.
+                    lane.status.insert(Status::STEP_TOO_SMALL);
+                    active.remove(l);
+                    continue;
+                }
+                events[l] = event;
+                landing.set(l, lands);
+                step_dt64[l] = attempt;
+                step_dt[l] = T::from_f64(attempt);
+                t[l] = lane.t;
             }
-            // The next time the loop must land on exactly.
-            let event = events::target(t, t_start, t_end, self.events.next(&cursor));
-            let controller_dt = dt.get().to_f64();
-            let events::Attempt { dt: step_dt, lands } = events::attempt(t, event, controller_dt);
-            if !lands && t + step_dt == t {
-                // The step no longer moves time forward.
-                status.insert(Status::STEP_TOO_SMALL);
+            if active.is_empty() {
                 break;
             }
             let io = StepIo {
-                t,
-                dt: T::from_f64(step_dt),
+                t: &t,
+                dt: &step_dt,
                 state,
                 proposed,
                 error,
-                first_stage_cached: caches_first_stage && accept.get() == 1,
-            };
-            let report = self.step.step(&sys, arena, &io);
-            steps += 1;
-            count(2, report.evaluations as i64);
-
-            let non_finite = report.status.contains(Status::NON_FINITE_STATE)
-                || !all_finite(proposed)
-                || !all_finite(error);
-            let decision = if self.controller.is_adaptive() {
-                if non_finite {
-                    // A shorter step may stay clear of a singularity ahead,
-                    // but none can mend a derivative that is already
-                    // non-finite at the state reached: stop there. `error`
-                    // is scratch until the next attempt.
-                    sys.dxdt(t, state, error);
-                    count(2, 1);
-                    if !all_finite(error) {
-                        count(1, 1);
-                        status.insert(Status::NON_FINITE_STATE);
-                        status.insert(report.status);
-                        break;
-                    }
-                    non_finite_pending = true;
-                }
-                let norm = if non_finite {
-                    T::infinity()
+                first_stage_cached: if caches_first_stage {
+                    LaneMask::from_fn(w, |l| accept.get(0, l) == 1)
                 } else {
-                    self.step.error_norm(&self.controller, arena, &io)
-                };
-                self.controller
-                    .propose_step(norm, T::from_f64(step_dt), arena, &report)
-            } else {
-                StepDecision::Accept(dt.get())
+                    LaneMask::NONE
+                },
+                active,
             };
-            match decision {
-                StepDecision::Accept(next_dt) => {
-                    // A failed solve is only the run's outcome when it is
-                    // not retried (an adaptive controller rejects it).
-                    status.insert(report.status);
-                    if non_finite || (non_finite_pending && !status.is_success()) {
-                        status.insert(Status::NON_FINITE_STATE);
-                    }
-                    if !status.is_success() {
-                        // A fixed-step solve cannot retry: the run stops at
-                        // the last state it reached.
-                        break;
-                    }
-                    count(0, 1);
-                    for (y, p) in state.iter().zip(proposed) {
-                        y.set(p.get());
-                    }
-                    t = if lands { event } else { t + step_dt };
-                    accept.set(1);
-                    // A step shortened to land on an event says nothing
-                    // about the step size the solution allows.
-                    dt.set(if lands && next_dt.to_f64() < controller_dt {
-                        T::from_f64(controller_dt)
-                    } else {
-                        next_dt
-                    });
-                    if lands && t >= t_start {
-                        self.record(&sys, arena, t, &mut cursor, &mut slot);
-                    }
-                }
-                StepDecision::Reject(retry_dt) => {
-                    count(1, 1);
-                    accept.set(0);
-                    dt.set(retry_dt);
-                }
-                StepDecision::TooSmall => {
-                    count(1, 1);
-                    status.insert(Status::STEP_TOO_SMALL);
-                    status.insert(report.status);
-                    if non_finite_pending {
-                        status.insert(Status::NON_FINITE_STATE);
-                    }
-                    break;
+            self.step.step(&sys, arena, &io, &mut reports);
+
+            let finite = proposed.finite_lanes(active) & error.finite_lanes(active);
+            let mut non_finite = active.without(finite);
+            for l in active.lanes() {
+                lanes[l].steps += 1;
+                count(2, l, reports[l].evaluations as i64);
+                if reports[l].status.contains(Status::NON_FINITE_STATE) {
+                    non_finite.insert(l);
                 }
             }
+            let adaptive = self.controller.is_adaptive();
+            if adaptive && non_finite.any() {
+                // A shorter step may stay clear of a singularity ahead,
+                // but none can mend a derivative that is already
+                // non-finite at the state reached: stop there. `error` is
+                // scratch until the next attempt.
+                sys.dxdt(&t, state, error, non_finite);
+                let finite = error.finite_lanes(non_finite);
+                for l in non_finite.lanes() {
+                    count(2, l, 1);
+                    let lane = &mut lanes[l];
+                    if !finite.contains(l) {
+                        count(1, l, 1);
+                        lane.status.insert(Status::NON_FINITE_STATE);
+                        lane.status.insert(reports[l].status);
+                        active.remove(l);
+                    } else {
+                        lane.non_finite_pending = true;
+                    }
+                }
+            }
+            let norms = if adaptive {
+                self.step
+                    .error_norm(&self.controller, arena, &io, active.without(non_finite))
+            } else {
+                [T::zero(); MAX_LANES]
+            };
+            let mut recording = LaneMask::NONE;
+            let mut accepted = LaneMask::NONE;
+            for l in active.lanes() {
+                let lane = &mut lanes[l];
+                let report = &reports[l];
+                let decision = if adaptive {
+                    let norm = if non_finite.contains(l) {
+                        T::infinity()
+                    } else {
+                        norms[l]
+                    };
+                    self.controller
+                        .propose_step(norm, step_dt[l], arena, report, l)
+                } else {
+                    StepDecision::Accept(dt.get(0, l))
+                };
+                match decision {
+                    StepDecision::Accept(next_dt) => {
+                        // A failed solve is only the run's outcome when it
+                        // is not retried (an adaptive controller rejects
+                        // it).
+                        lane.status.insert(report.status);
+                        if non_finite.contains(l)
+                            || (lane.non_finite_pending && !lane.status.is_success())
+                        {
+                            lane.status.insert(Status::NON_FINITE_STATE);
+                        }
+                        if !lane.status.is_success() {
+                            // A fixed-step solve cannot retry: the run
+                            // stops at the last state it reached.
+                            active.remove(l);
+                            continue;
+                        }
+                        count(0, l, 1);
+                        accepted.insert(l);
+                        let lands = landing.contains(l);
+                        lane.t = if lands {
+                            events[l]
+                        } else {
+                            lane.t + step_dt64[l]
+                        };
+                        accept.set(0, l, 1);
+                        // A step shortened to land on an event says
+                        // nothing about the step size the solution allows.
+                        dt.set(
+                            0,
+                            l,
+                            if lands && next_dt.to_f64() < controller_dt[l] {
+                                T::from_f64(controller_dt[l])
+                            } else {
+                                next_dt
+                            },
+                        );
+                        if lands && lane.t >= t_start {
+                            recording.insert(l);
+                        }
+                    }
+                    StepDecision::Reject(retry_dt) => {
+                        count(1, l, 1);
+                        accept.set(0, l, 0);
+                        dt.set(0, l, retry_dt);
+                    }
+                    StepDecision::TooSmall => {
+                        count(1, l, 1);
+                        lane.status.insert(Status::STEP_TOO_SMALL);
+                        lane.status.insert(report.status);
+                        if lane.non_finite_pending {
+                            lane.status.insert(Status::NON_FINITE_STATE);
+                        }
+                        active.remove(l);
+                    }
+                }
+            }
+            state.copy_from(proposed, accepted);
+            if recording.any() {
+                self.record(&sys, arena, recording, &mut lanes, &mut slot);
+            }
         }
-        if !status.is_success() {
-            self.fill_unreached(&cursor, &mut slot);
-        }
-        // The final state is the last state reached, failed or not.
-        store(slot.final_state, state);
-        *slot.status = status.0;
-        for (out, c) in slot.counters.iter_mut().zip(counters) {
-            *out = c.get();
+        for (r, lane) in lanes.iter().enumerate().take(runs) {
+            if !lane.status.is_success() {
+                self.fill_unreached(&lane.cursor, r, &mut slot);
+            }
+            // The final state is the last state reached, failed or not.
+            for (i, v) in part(slot.final_state, runs, r).iter_mut().enumerate() {
+                *v = state.get(i, r);
+            }
+            slot.status[r] = lane.status.0;
+            for (i, v) in part(slot.counters, runs, r).iter_mut().enumerate() {
+                *v = counters.get(i, r);
+            }
         }
     }
 
-    /// Writes NaN into every output a failed run never reached: the saves
+    /// Writes NaN into every output run `run` never reached: the saves
     /// from `cursor.saves` on and the summary windows not completed (the
     /// window the failure cut short included), so that no zero passes for
     /// a value.
-    fn fill_unreached(&self, cursor: &EventCursor, slot: &mut RunSlot<'_, T>) {
+    fn fill_unreached(&self, cursor: &EventCursor, run: usize, slot: &mut BlockSlot<'_, T>) {
         let out = &self.outputs;
+        let runs = slot.runs;
         let nan = T::from_f64(f64::NAN);
-        let states = (cursor.saves * out.saved_states.len()).min(slot.saved_states.len());
-        slot.saved_states[states..].fill(nan);
-        let observables =
-            (cursor.saves * out.saved_observables.len()).min(slot.saved_observables.len());
-        slot.saved_observables[observables..].fill(nan);
+        let saved_states = part(slot.saved_states, runs, run);
+        let states = (cursor.saves * out.saved_states.len()).min(saved_states.len());
+        saved_states[states..].fill(nan);
+        let saved_observables = part(slot.saved_observables, runs, run);
+        let observables = (cursor.saves * out.saved_observables.len()).min(saved_observables.len());
+        saved_observables[observables..].fill(nan);
         if let Some(summaries) = &out.summaries {
+            let rows = part(slot.summaries, runs, run);
             let per_window = summaries.samples_per_window().max(1);
             let done = cursor.samples / per_window;
-            let from = (done * summaries.row_len()).min(slot.summaries.len());
-            slot.summaries[from..].fill(nan);
+            let from = (done * summaries.row_len()).min(rows.len());
+            rows[from..].fill(nan);
         }
     }
 
-    /// Saves and samples whatever falls due at `t` (the loop has landed
-    /// exactly on it).
+    /// Saves and samples whatever falls due in the lanes of `mask`, each
+    /// at its own time (the lane has landed exactly on it).
     fn record(
         &self,
         sys: &SystemCall<'_, T>,
         arena: &RunArena<T>,
-        t: f64,
-        cursor: &mut EventCursor,
-        slot: &mut RunSlot<'_, T>,
+        mask: LaneMask,
+        lanes: &mut PerLane<LaneState>,
+        slot: &mut BlockSlot<'_, T>,
     ) {
         let out = &self.outputs;
+        let runs = slot.runs;
         let state = self.state.view(arena);
         let observables = self.observables.view(arena);
-        let due = self.events.due(cursor, t);
-        let (save_due, sample_due) = (due.save, due.sample);
-        let need_observables = (save_due && !out.saved_observables.is_empty())
-            || (sample_due && out.summarises_observables);
-        if need_observables {
-            sys.observables(t, state, observables);
+        let mut due = [events::DueEvents::default(); MAX_LANES];
+        let mut t = [0.0; MAX_LANES];
+        let mut need_observables = LaneMask::NONE;
+        for l in mask.lanes() {
+            let lane = &lanes[l];
+            due[l] = self.events.due(&lane.cursor, lane.t);
+            t[l] = lane.t;
+            need_observables.set(
+                l,
+                (due[l].save && !out.saved_observables.is_empty())
+                    || (due[l].sample && out.summarises_observables),
+            );
         }
-        if save_due {
-            let k = cursor.saves;
-            let ns = out.saved_states.len();
-            for (v, &i) in slot.saved_states[k * ns..(k + 1) * ns]
-                .iter_mut()
-                .zip(&out.saved_states)
-            {
-                *v = state[i].get();
+        if need_observables.any() {
+            sys.observables(&t, state, observables, need_observables);
+        }
+        for l in mask.lanes() {
+            let cursor = &mut lanes[l].cursor;
+            if due[l].save {
+                let k = cursor.saves;
+                let ns = out.saved_states.len();
+                let saved = part(slot.saved_states, runs, l);
+                for (v, &i) in saved[k * ns..(k + 1) * ns]
+                    .iter_mut()
+                    .zip(&out.saved_states)
+                {
+                    *v = state.get(i, l);
+                }
+                let no = out.saved_observables.len();
+                let saved = part(slot.saved_observables, runs, l);
+                for (v, &i) in saved[k * no..(k + 1) * no]
+                    .iter_mut()
+                    .zip(&out.saved_observables)
+                {
+                    *v = observables.get(i, l);
+                }
             }
-            let no = out.saved_observables.len();
-            for (v, &i) in slot.saved_observables[k * no..(k + 1) * no]
-                .iter_mut()
-                .zip(&out.saved_observables)
+            if due[l].sample
+                && let Some(summaries) = &out.summaries
             {
-                *v = observables[i].get();
+                summaries.sample(
+                    arena,
+                    l,
+                    cursor.samples,
+                    t[l],
+                    state.lane(l),
+                    observables.lane(l),
+                    part(slot.summaries, runs, l),
+                );
             }
+            cursor.advance(due[l]);
         }
-        if sample_due && let Some(summaries) = &out.summaries {
-            summaries.sample(arena, cursor.samples, t, state, observables, slot.summaries);
-        }
-        cursor.advance(due);
     }
 }

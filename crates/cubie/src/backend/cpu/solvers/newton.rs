@@ -1,53 +1,69 @@
 //! Damped Newton–Krylov's CPU form: the Newton iteration with
-//! backtracking on one run's arena, each correction by the hosted linear
-//! solver's CPU form.
-
-use std::cell::Cell;
+//! backtracking on a lane block's arena, each correction by the hosted
+//! linear solver's CPU form.
+//!
+//! Every lane of the solve's mask runs its own iteration, exactly as the
+//! solve of its run alone would (per-lane norms, step lengths and
+//! counts). Lanes leave as they converge or fail; the others go on, and a
+//! lane that has left sees no further writes to its `x` or outcome.
 
 use crate::backend::cpu::CpuForm;
 use crate::backend::cpu::jit::JitReal;
 use crate::backend::cpu::solvers::linear::{LinearOperator, LinearSolver};
-use crate::backend::cpu::solvers::vector::{all_finite, copy, fill, norm};
-use crate::memory::{BufferRegistry, Component, CpuAllocator, RunArena};
+use crate::backend::cpu::solvers::vector::{all_finite, copy, fill, norm, splat, update};
+use crate::memory::{
+    BufferRegistry, Component, CpuAllocator, LaneBuf, LaneMask, PerLane, RunArena,
+};
 use crate::precision::Real;
 use crate::solvers::{NewtonComponent, NewtonOutcome, NewtonStatus, SolverError};
 
-/// The nonlinear system `G(x) = 0` of one implicit stage (or step).
+/// The nonlinear system `G(x) = 0` of one implicit stage (or step), one
+/// per lane of a block.
 ///
 /// The implicit steps implement it from the model: `G` from `dxdt`, the
 /// Jacobian of `G` from the Jacobian-vector product and the symbolic
-/// Jacobian. All slices have length `n`; outputs never overlap inputs.
+/// Jacobian. Buffers are lane blocks of `n` elements per lane (the dense
+/// Jacobian `n²`); outputs never overlap inputs. Every method writes only
+/// the lanes of `mask` of `out` (and of any scratch it uses).
 pub trait NonlinearProblem<T: Real> {
-    /// `out ← G(x)`.
-    fn residual(&self, x: &[Cell<T>], out: &[Cell<T>]);
+    /// `out ← G(x)` in the lanes of `mask`.
+    fn residual(&self, x: LaneBuf<'_, T>, out: LaneBuf<'_, T>, mask: LaneMask);
 
-    /// `out ← G'(x) v`.
-    fn jacobian_apply(&self, x: &[Cell<T>], v: &[Cell<T>], out: &[Cell<T>]);
+    /// `out ← G'(x) v` in the lanes of `mask`.
+    fn jacobian_apply(
+        &self,
+        x: LaneBuf<'_, T>,
+        v: LaneBuf<'_, T>,
+        out: LaneBuf<'_, T>,
+        mask: LaneMask,
+    );
 
-    /// `out ← diag G'(x)` (for the `jacobi` preconditioner).
-    fn jacobian_diagonal(&self, x: &[Cell<T>], out: &[Cell<T>]);
+    /// `out ← diag G'(x)` in the lanes of `mask` (for the `jacobi`
+    /// preconditioner).
+    fn jacobian_diagonal(&self, x: LaneBuf<'_, T>, out: LaneBuf<'_, T>, mask: LaneMask);
 
-    /// `out ← G'(x)`, row-major (for the `lu` linear solver).
-    fn jacobian_dense(&self, x: &[Cell<T>], out: &[Cell<T>]);
+    /// `out ← G'(x)`, row-major, in the lanes of `mask` (for the `lu`
+    /// linear solver).
+    fn jacobian_dense(&self, x: LaneBuf<'_, T>, out: LaneBuf<'_, T>, mask: LaneMask);
 }
 
 /// `G'(x)` as the linear solver's operator.
-struct JacobianAt<'a, P: ?Sized, T> {
+struct JacobianAt<'a, 'x, P: ?Sized, T> {
     problem: &'a P,
-    x: &'a [Cell<T>],
+    x: LaneBuf<'x, T>,
 }
 
-impl<T: Real, P: NonlinearProblem<T> + ?Sized> LinearOperator<T> for JacobianAt<'_, P, T> {
-    fn apply(&self, v: &[Cell<T>], out: &[Cell<T>]) {
-        self.problem.jacobian_apply(self.x, v, out);
+impl<T: Real, P: NonlinearProblem<T> + ?Sized> LinearOperator<T> for JacobianAt<'_, '_, P, T> {
+    fn apply(&self, v: LaneBuf<'_, T>, out: LaneBuf<'_, T>, mask: LaneMask) {
+        self.problem.jacobian_apply(self.x, v, out, mask);
     }
 
-    fn diagonal(&self, out: &[Cell<T>]) {
-        self.problem.jacobian_diagonal(self.x, out);
+    fn diagonal(&self, out: LaneBuf<'_, T>, mask: LaneMask) {
+        self.problem.jacobian_diagonal(self.x, out, mask);
     }
 
-    fn dense(&self, out: &[Cell<T>]) {
-        self.problem.jacobian_dense(self.x, out);
+    fn dense(&self, out: LaneBuf<'_, T>, mask: LaneMask) {
+        self.problem.jacobian_dense(self.x, out, mask);
     }
 }
 
@@ -89,6 +105,15 @@ pub struct NewtonKrylov<T> {
     linear: LinearSolver<T>,
 }
 
+/// A fresh outcome: converged after no iteration.
+const START: NewtonOutcome = NewtonOutcome {
+    status: NewtonStatus::Converged,
+    iterations: 0,
+    linear_iterations: 0,
+    linear_limit_hit: false,
+    non_finite: false,
+};
+
 impl<T: Real> NewtonKrylov<T> {
     /// Unknowns per system.
     pub fn n(&self) -> usize {
@@ -100,16 +125,20 @@ impl<T: Real> NewtonKrylov<T> {
         &self.linear
     }
 
-    /// Solves `G(x) = 0` from the initial guess in `x` (length `n`, not
-    /// overlapping the solver's buffers), leaving the last accepted
-    /// iterate in `x`.
+    /// Solves `G(x) = 0` in every lane of `mask` from the initial guess
+    /// in `x` (a block of the arena's width with at least `n` elements,
+    /// not overlapping the solver's buffers), leaving each lane's last
+    /// accepted iterate in `x`. Returns each lane's outcome (those of
+    /// lanes outside `mask` are meaningless); lanes outside `mask` are not
+    /// touched.
     pub fn solve<P: NonlinearProblem<T> + ?Sized>(
         &self,
         problem: &P,
-        x: &[Cell<T>],
+        x: LaneBuf<'_, T>,
         arena: &RunArena<T>,
-    ) -> NewtonOutcome {
-        self.solve_with(problem, x, arena, 0)
+        mask: LaneMask,
+    ) -> PerLane<NewtonOutcome> {
+        self.solve_with(problem, x, arena, mask, 0)
     }
 
     /// As [`solve`](Self::solve), but takes at least `min_iters`
@@ -121,76 +150,101 @@ impl<T: Real> NewtonKrylov<T> {
     pub fn solve_with<P: NonlinearProblem<T> + ?Sized>(
         &self,
         problem: &P,
-        x: &[Cell<T>],
+        x: LaneBuf<'_, T>,
         arena: &RunArena<T>,
+        mask: LaneMask,
         min_iters: u32,
-    ) -> NewtonOutcome {
-        let x = &x[..self.n];
+    ) -> PerLane<NewtonOutcome> {
+        let x = x.first(self.n);
+        let w = x.width();
         let delta = self.delta.view(arena);
         let residual = self.residual.view(arena);
         let trial = self.residual_temp.view(arena);
         let base = self.stage_base_bt.view(arena);
-        let mut out = NewtonOutcome {
-            status: NewtonStatus::Converged,
-            iterations: 0,
-            linear_iterations: 0,
-            linear_limit_hit: false,
-            non_finite: false,
-        };
+        let mut out = splat(START);
 
-        problem.residual(x, residual);
+        problem.residual(x, residual, mask);
         let mut norm_prev = norm(residual);
-        if !norm_prev.is_finite() {
-            out.status = NewtonStatus::Diverged;
-            out.non_finite = true;
-            return out;
+        // The lanes still iterating.
+        let mut live = mask;
+        for l in mask.lanes() {
+            if !norm_prev[l].is_finite() {
+                out[l].status = NewtonStatus::Diverged;
+                out[l].non_finite = true;
+                live.remove(l);
+            }
         }
-        while norm_prev > self.tolerance || out.iterations < min_iters {
-            if out.iterations == self.max_iters {
-                out.status = NewtonStatus::MaxIterations;
+        let mut alpha = splat(T::one());
+        loop {
+            for l in live.lanes() {
+                if !(norm_prev[l] > self.tolerance || out[l].iterations < min_iters) {
+                    live.remove(l); // converged
+                } else if out[l].iterations == self.max_iters {
+                    out[l].status = NewtonStatus::MaxIterations;
+                    live.remove(l);
+                }
+            }
+            if live.is_empty() {
                 return out;
             }
-            out.iterations += 1;
-            // Solve G'(x) δ = −G(x) from δ = 0.
-            for r in residual {
-                r.set(-r.get());
+            for l in live.lanes() {
+                out[l].iterations += 1;
             }
-            fill(delta, T::zero());
+            // Solve G'(x) δ = −G(x) from δ = 0.
+            update(residual, live, |i, l| -residual.get(i, l));
+            fill(delta, T::zero(), live);
             let lin = self
                 .linear
-                .solve(&JacobianAt { problem, x }, residual, delta, arena);
-            out.linear_iterations += lin.iterations;
-            out.linear_limit_hit |= !lin.converged;
+                .solve(&JacobianAt { problem, x }, residual, delta, arena, live);
+            for l in live.lanes() {
+                out[l].linear_iterations += lin[l].iterations;
+                out[l].linear_limit_hit |= !lin[l].converged;
+            }
 
             // Backtrack: the first of α = 1, d, d², … that lowers ‖G‖.
-            copy(x, base);
-            let mut alpha = T::one();
-            let mut accepted = false;
-            let mut met_non_finite = false;
+            copy(x, base, live);
+            for a in alpha.iter_mut().take(w) {
+                *a = T::one();
+            }
+            // The lanes still searching, and those that met a non-finite
+            // trial.
+            let mut searching = live;
+            let mut met_non_finite = LaneMask::NONE;
             for _ in 0..=self.max_backtracks {
-                for ((xi, bi), di) in x.iter().zip(base).zip(delta) {
-                    xi.set(bi.get() + alpha * di.get());
-                }
-                problem.residual(x, trial);
-                let trial_norm = norm(trial);
-                if trial_norm.is_finite() && all_finite(x) && trial_norm < norm_prev {
-                    copy(trial, residual);
-                    norm_prev = trial_norm;
-                    accepted = true;
+                if searching.is_empty() {
                     break;
                 }
-                met_non_finite |= !trial_norm.is_finite() || !all_finite(x);
-                alpha = alpha * self.damping;
-            }
-            if !accepted {
-                copy(base, x);
-                if norm_prev > self.tolerance {
-                    out.status = NewtonStatus::Diverged;
-                    out.non_finite = met_non_finite;
+                update(x, searching, |i, l| {
+                    base.get(i, l) + alpha[l] * delta.get(i, l)
+                });
+                problem.residual(x, trial, searching);
+                let trial_norm = norm(trial);
+                let finite_x = all_finite(x, searching);
+                let mut accepted = LaneMask::NONE;
+                for l in searching.lanes() {
+                    let finite = trial_norm[l].is_finite() && finite_x.contains(l);
+                    if finite && trial_norm[l] < norm_prev[l] {
+                        norm_prev[l] = trial_norm[l];
+                        accepted.insert(l);
+                    } else {
+                        if !finite {
+                            met_non_finite.insert(l);
+                        }
+                        alpha[l] = alpha[l] * self.damping;
+                    }
                 }
-                return out;
+                copy(trial, residual, accepted);
+                searching = searching.without(accepted);
+            }
+            // No step length lowered the residual: back to the last iterate.
+            copy(base, x, searching);
+            for l in searching.lanes() {
+                if norm_prev[l] > self.tolerance {
+                    out[l].status = NewtonStatus::Diverged;
+                    out[l].non_finite = met_non_finite.contains(l);
+                }
+                live.remove(l);
             }
         }
-        out
     }
 }

@@ -1,51 +1,159 @@
-//! Small vector kernels over arena views (`&[Cell<T>]`), shared by the
-//! solvers. Loops run in index order so results do not depend on where a
-//! buffer lives.
+//! Small vector kernels over lane blocks ([`LaneBuf`]), shared by the
+//! solvers and the implicit steps. Loops run over elements in index order,
+//! lanes innermost (contiguous memory), so each lane's results are those
+//! of the same loop over one run's plain vector, whatever the block's
+//! width and wherever a buffer lives.
+//!
+//! Reductions ([`dot`], [`norm`], [`all_finite`]) read every lane and
+//! return one value per lane; writes ([`update`] and what is built on it)
+//! touch only the lanes of their mask, so a lane that has left a solve
+//! sees no further writes.
 
-use std::cell::Cell;
-
+use crate::memory::{LaneBuf, LaneMask, MAX_LANES, PerLane};
 use crate::precision::Real;
 
-/// `x · y`.
+/// `value` in every lane.
 #[inline]
-pub fn dot<T: Real>(x: &[Cell<T>], y: &[Cell<T>]) -> T {
-    x.iter()
-        .zip(y)
-        .fold(T::zero(), |acc, (a, b)| acc + a.get() * b.get())
+pub fn splat<T: Copy>(value: T) -> PerLane<T> {
+    [value; MAX_LANES]
 }
 
-/// Euclidean norm `‖x‖₂`.
+/// One value per lane: `f(l)` for lanes `0..w` (the default beyond).
 #[inline]
-pub fn norm<T: Real>(x: &[Cell<T>]) -> T {
-    dot(x, x).sqrt()
+pub fn per_lane<T: Copy + Default>(w: usize, mut f: impl FnMut(usize) -> T) -> PerLane<T> {
+    let mut v = [T::default(); MAX_LANES];
+    for (l, x) in v.iter_mut().enumerate().take(w) {
+        *x = f(l);
+    }
+    v
 }
 
-/// `dst ← src`.
-#[inline]
-pub fn copy<T: Real>(src: &[Cell<T>], dst: &[Cell<T>]) {
-    for (d, s) in dst.iter().zip(src) {
-        d.set(s.get());
+/// `dst[i, l] ← f(i, l)` for every element `i` and every lane `l` of
+/// `mask`, elements outermost; the other lanes keep their values. `f` may
+/// read `dst` (element `(i, l)` is written right after `f(i, l)`).
+#[inline(always)]
+pub fn update<T: Copy>(dst: LaneBuf<'_, T>, mask: LaneMask, mut f: impl FnMut(usize, usize) -> T) {
+    let w = dst.width();
+    if mask == LaneMask::all(w) {
+        for i in 0..dst.len() {
+            let d = dst.element(i);
+            for (l, c) in d.iter().enumerate() {
+                c.set(f(i, l));
+            }
+        }
+    } else if mask.any() {
+        for i in 0..dst.len() {
+            let d = dst.element(i);
+            for l in mask.lanes() {
+                d[l].set(f(i, l));
+            }
+        }
     }
 }
 
-/// `x ← value` everywhere.
+/// `x · y` in every lane, accumulated over elements in index order.
 #[inline]
-pub fn fill<T: Real>(x: &[Cell<T>], value: T) {
-    for c in x {
-        c.set(value);
+pub fn dot<T: Real>(x: LaneBuf<'_, T>, y: LaneBuf<'_, T>) -> PerLane<T> {
+    let w = x.width();
+    let mut acc = splat(T::zero());
+    for i in 0..x.len() {
+        let (xi, yi) = (x.element(i), y.element(i));
+        for l in 0..w {
+            acc[l] = acc[l] + xi[l].get() * yi[l].get();
+        }
     }
+    acc
 }
 
-/// `y ← y + alpha · x`.
+/// Euclidean norm `‖x‖₂` in every lane.
 #[inline]
-pub fn axpy<T: Real>(alpha: T, x: &[Cell<T>], y: &[Cell<T>]) {
-    for (yi, xi) in y.iter().zip(x) {
-        yi.set(yi.get() + alpha * xi.get());
+pub fn norm<T: Real>(x: LaneBuf<'_, T>) -> PerLane<T> {
+    let mut n = dot(x, x);
+    for v in n.iter_mut().take(x.width()) {
+        *v = v.sqrt();
     }
+    n
 }
 
-/// True when every element is finite.
+/// `dst ← src` in the lanes of `mask`.
 #[inline]
-pub fn all_finite<T: Real>(x: &[Cell<T>]) -> bool {
-    x.iter().all(|c| c.get().is_finite())
+pub fn copy<T: Copy>(src: LaneBuf<'_, T>, dst: LaneBuf<'_, T>, mask: LaneMask) {
+    update(dst, mask, |i, l| src.get(i, l));
+}
+
+/// `x ← value` in the lanes of `mask`.
+#[inline]
+pub fn fill<T: Copy>(x: LaneBuf<'_, T>, value: T, mask: LaneMask) {
+    update(x, mask, |_, _| value);
+}
+
+/// `dst ← factor · src` in the lanes of `mask` (one factor per lane).
+#[inline]
+pub fn scaled<T: Real>(
+    factor: &PerLane<T>,
+    src: LaneBuf<'_, T>,
+    dst: LaneBuf<'_, T>,
+    mask: LaneMask,
+) {
+    update(dst, mask, |i, l| factor[l] * src.get(i, l));
+}
+
+/// `y ← y + alpha · x` in the lanes of `mask` (one `alpha` per lane).
+#[inline]
+pub fn axpy<T: Real>(alpha: &PerLane<T>, x: LaneBuf<'_, T>, y: LaneBuf<'_, T>, mask: LaneMask) {
+    update(y, mask, |i, l| y.get(i, l) + alpha[l] * x.get(i, l));
+}
+
+/// The lanes of `mask` in which every element is finite.
+#[inline]
+pub fn all_finite<T: Real>(x: LaneBuf<'_, T>, mask: LaneMask) -> LaneMask {
+    let w = x.width();
+    let mut finite = [true; MAX_LANES];
+    for i in 0..x.len() {
+        let xi = x.element(i);
+        for l in 0..w {
+            finite[l] &= xi[l].get().is_finite();
+        }
+    }
+    LaneMask::from_fn(w, |l| finite[l]) & mask
+}
+
+/// Time `t` as a model call at `T::from_f64(t)` sees it, back in `f64`:
+/// where a scalar form held a time in `T`, the lane form rounds the same.
+#[inline]
+pub fn rounded<T: Real>(t: f64) -> f64 {
+    T::from_f64(t).to_f64()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    fn cells(v: &[f64]) -> Vec<Cell<f64>> {
+        v.iter().map(|&x| Cell::new(x)).collect()
+    }
+
+    #[test]
+    fn reductions_are_per_lane_and_writes_keep_other_lanes() {
+        // Two elements of three lanes: lane l holds (l+1, 2(l+1)).
+        let x = cells(&[1.0, 2.0, 3.0, 2.0, 4.0, 6.0]);
+        let y = cells(&[0.0; 6]);
+        let (x, y) = (LaneBuf::new(&x, 3), LaneBuf::new(&y, 3));
+        let d = dot(x, x);
+        assert_eq!(&d[..3], &[5.0, 20.0, 45.0]);
+        assert_eq!(norm(x)[0], 5f64.sqrt());
+        let mut mask = LaneMask::all(3);
+        mask.remove(1);
+        copy(x, y, mask);
+        assert_eq!(y.lane(1).get(0), 0.0);
+        assert_eq!(y.lane(2).get(1), 6.0);
+        axpy(&[2.0; MAX_LANES], x, y, LaneMask::lane(0));
+        assert_eq!((y.get(0, 0), y.get(1, 0), y.get(0, 2)), (3.0, 6.0, 3.0));
+        x.set(1, 2, f64::NAN);
+        assert_eq!(all_finite(x, LaneMask::all(3)), LaneMask::all(2));
+        fill(y, -1.0, LaneMask::NONE);
+        assert_eq!(y.get(0, 0), 3.0);
+    }
 }

@@ -4,13 +4,14 @@ use std::cell::Cell;
 
 use crate::backend::cpu::jit::JitReal;
 use crate::backend::cpu::solvers::NewtonKrylov;
+use crate::backend::cpu::solvers::vector::{axpy, copy, fill, per_lane, rounded, scaled, update};
 use crate::backend::cpu::{CpuForm, SystemCall};
-use crate::memory::{BufferRegistry, CpuAllocator, RunArena};
+use crate::memory::{BufferRegistry, CpuAllocator, LaneMask, MAX_LANES, PerLane, RunArena};
 use crate::step::dirk::Variant;
 use crate::step::{DirkStep, StepError};
 use crate::time_loop::Status;
 
-use super::implicit::{StageProblem, copy, newton_status};
+use super::implicit::{StageProblem, newton_status};
 use super::{CpuStep, StepIo, StepReport};
 
 impl CpuForm for DirkStep {
@@ -63,171 +64,187 @@ pub struct DirkCpu<T: JitReal> {
     rhs_cache: CpuAllocator<T>,
 }
 
-fn scaled<T: JitReal>(factor: T, src: &[Cell<T>], dst: &[Cell<T>]) {
-    for (d, s) in dst.iter().zip(src) {
-        d.set(factor * s.get());
-    }
-}
-
 impl<T: JitReal> CpuStep<T> for DirkCpu<T> {
-    fn step(&self, sys: &SystemCall<'_, T>, arena: &RunArena<T>, io: &StepIo<'_, T>) -> StepReport {
+    fn step(
+        &self,
+        sys: &SystemCall<'_, T>,
+        arena: &RunArena<T>,
+        io: &StepIo<'_, T>,
+        reports: &mut PerLane<StepReport>,
+    ) {
         let n = self.n;
         let s = self.b.len();
+        let w = io.state.width();
         let h = io.dt;
-        let h64 = h.to_f64();
+        let h64 = per_lane(w, |l| h[l].to_f64());
         let z = self.stage_increment.view(arena);
         let base = self.stage_base.view(arena);
         let acc = self.accumulator.view(arena);
-        let k = |j: usize| &acc[j * n..(j + 1) * n];
-        let mut evaluations = 0u32;
-        let mut status = Status::SUCCESS;
-        let mut newton_iterations = 0u32;
+        let k = |j: usize| acc.slice(j * n..(j + 1) * n);
+        let mut evaluations = [0u32; MAX_LANES];
+        let mut status = [Status::SUCCESS; MAX_LANES];
+        let mut newton_iterations = [0u32; MAX_LANES];
         let first_implicit = usize::from(self.explicit_first);
-        let warm = io.first_stage_cached && self.variant == Variant::Plain;
+        let warm = if self.variant == Variant::Plain {
+            io.first_stage_cached & io.active
+        } else {
+            LaneMask::NONE
+        };
+        // The lanes still in the step: a failed stage ends a lane's step
+        // (its state proposed unchanged), as the scalar step returns.
+        let mut live = io.active;
 
         // Caches first: they may share memory with Newton's scratch.
-        if warm {
-            scaled(
-                h * self.a[first_implicit][first_implicit],
-                self.increment_cache.view(arena),
-                z,
-            );
+        if warm.any() {
+            let a = self.a[first_implicit][first_implicit];
+            let factor = per_lane(w, |l| h[l] * a);
+            scaled(&factor, self.increment_cache.view(arena), z, warm);
         }
         for i in 0..s {
-            for (e, bi) in base.iter().enumerate() {
-                let mut v = io.state[e].get();
-                for (j, &aij) in self.a[i][..i].iter().enumerate() {
-                    if aij != T::zero() {
-                        v = v + h * aij * acc[j * n + e].get();
-                    }
-                }
-                bi.set(v);
+            if live.is_empty() {
+                break;
             }
-            let t_i = io.t + self.c[i] * h64;
+            // base = y + Σ_j h a_ij k_j, term by term in j.
+            copy(io.state, base, live);
+            for (j, &aij) in self.a[i][..i].iter().enumerate() {
+                if aij != T::zero() {
+                    let factor = per_lane(w, |l| h[l] * aij);
+                    axpy(&factor, k(j), base, live);
+                }
+            }
+            let t_i = per_lane(w, |l| io.t[l] + self.c[i] * h64[l]);
             let aii = self.a[i][i];
             if aii == T::zero() {
-                if i == 0 && self.fsal && io.first_stage_cached {
-                    copy(self.rhs_cache.view(arena), k(0));
+                let cached = if i == 0 && self.fsal {
+                    io.first_stage_cached & live
                 } else {
-                    sys.dxdt(t_i, base, k(i));
-                    evaluations += 1;
+                    LaneMask::NONE
+                };
+                copy(self.rhs_cache.view(arena), k(0), cached);
+                let fresh = live.without(cached);
+                if fresh.any() {
+                    sys.dxdt(&t_i, base, k(i), fresh);
+                }
+                for l in fresh.lanes() {
+                    evaluations[l] += 1;
                 }
                 continue;
             }
-            let gh = h * aii;
+            let gh = per_lane(w, |l| h[l] * aii);
             if i > first_implicit {
                 // Predict from the previous stage's slope.
-                scaled(gh, k(i - 1), z);
-            } else if !warm {
+                scaled(&gh, k(i - 1), z, live);
+            } else {
+                let cold = live.without(warm);
                 if i > 0 {
-                    scaled(gh, k(0), z);
+                    scaled(&gh, k(0), z, cold);
                 } else if self.variant == Variant::PredictCorrect {
                     // Explicit Euler predictor.
-                    sys.dxdt(io.t, io.state, k(0));
-                    evaluations += 1;
-                    scaled(gh, k(0), z);
-                } else {
-                    for zi in z {
-                        zi.set(T::zero());
+                    if cold.any() {
+                        sys.dxdt(io.t, io.state, k(0), cold);
                     }
+                    for l in cold.lanes() {
+                        evaluations[l] += 1;
+                    }
+                    scaled(&gh, k(0), z, cold);
+                } else {
+                    fill(z, T::zero(), cold);
                 }
             }
             let problem = StageProblem {
                 sys,
-                t: T::from_f64(t_i),
+                t: per_lane(w, |l| rounded::<T>(t_i[l])),
                 gh,
                 base,
                 state: k(i),
-                evaluations: Cell::new(0),
+                evaluations: Cell::new([0; MAX_LANES]),
             };
-            let outcome = self.newton.solve_with(&problem, z, arena, 1);
-            evaluations += problem.evaluations.get();
-            newton_iterations = newton_iterations.max(outcome.iterations);
-            status.insert(newton_status(&outcome));
-            if !status.is_success() {
-                copy(io.state, io.proposed);
-                return StepReport {
-                    status,
-                    evaluations,
-                    newton_iterations,
-                };
+            let outcome = self.newton.solve_with(&problem, z, arena, live, 1);
+            let made = problem.evaluations.get();
+            let mut failed = LaneMask::NONE;
+            for l in live.lanes() {
+                evaluations[l] += made[l];
+                newton_iterations[l] = newton_iterations[l].max(outcome[l].iterations);
+                status[l].insert(newton_status(&outcome[l]));
+                if !status[l].is_success() {
+                    failed.insert(l);
+                }
             }
-            for (ki, zi) in k(i).iter().zip(z.iter()) {
-                ki.set(zi.get() / gh);
-            }
+            copy(io.state, io.proposed, failed);
+            live = live.without(failed);
+            update(k(i), live, |e, l| z.get(e, l) / gh[l]);
         }
 
         // The solution: the last stage's value when stiffly accurate.
         if self.stiffly_accurate {
-            for ((p, bi), zi) in io.proposed.iter().zip(base).zip(z.iter()) {
-                p.set(bi.get() + zi.get());
-            }
+            update(io.proposed, live, |e, l| base.get(e, l) + z.get(e, l));
         } else {
-            for (e, p) in io.proposed.iter().enumerate() {
-                let mut v = io.state[e].get();
-                for (j, &bj) in self.b.iter().enumerate() {
-                    if bj != T::zero() {
-                        v = v + h * bj * acc[j * n + e].get();
-                    }
+            copy(io.state, io.proposed, live);
+            for (j, &bj) in self.b.iter().enumerate() {
+                if bj != T::zero() {
+                    let factor = per_lane(w, |l| h[l] * bj);
+                    axpy(&factor, k(j), io.proposed, live);
                 }
-                p.set(v);
             }
         }
-        if let Some(w) = &self.error_weights {
-            for (e, err) in io.error.iter().enumerate() {
-                let mut v = T::zero();
-                for (j, &wj) in w.iter().enumerate() {
-                    if wj != T::zero() {
-                        v = v + h * wj * acc[j * n + e].get();
-                    }
+        if let Some(wts) = &self.error_weights {
+            fill(io.error, T::zero(), live);
+            for (j, &wj) in wts.iter().enumerate() {
+                if wj != T::zero() {
+                    let factor = per_lane(w, |l| h[l] * wj);
+                    axpy(&factor, k(j), io.error, live);
                 }
-                err.set(v);
             }
         }
-        if self.slope_change_error && !io.error.is_empty() {
+        if self.slope_change_error && !io.error.is_empty() && live.any() {
             // Backward Euler: the stage slope is f(t + h, y₁); `stage_base`
             // (y) is free now and receives f(t, y).
-            sys.dxdt(io.t, io.state, base);
-            evaluations += 1;
-            let half = h * T::from_f64(0.5);
-            for ((err, k1), f0) in io.error.iter().zip(k(0)).zip(base) {
-                err.set(half * (k1.get() - f0.get()));
+            sys.dxdt(io.t, io.state, base, live);
+            for l in live.lanes() {
+                evaluations[l] += 1;
             }
+            let half = per_lane(w, |l| h[l] * T::from_f64(0.5));
+            let k0 = k(0);
+            update(io.error, live, |e, l| {
+                half[l] * (k0.get(e, l) - base.get(e, l))
+            });
         }
-        if self.variant == Variant::CrankNicolson && !io.error.is_empty() {
+        if self.variant == Variant::CrankNicolson && !io.error.is_empty() && live.any() {
             // Backward Euler from the same start, Newton started at the
             // trapezoid's increment; the difference estimates the error.
-            copy(io.state, base);
-            for ((zi, p), y) in z.iter().zip(io.proposed).zip(io.state) {
-                zi.set(p.get() - y.get());
-            }
+            copy(io.state, base, live);
+            update(z, live, |e, l| io.proposed.get(e, l) - io.state.get(e, l));
             let problem = StageProblem {
                 sys,
-                t: T::from_f64(io.t + h64),
-                gh: h,
+                t: per_lane(w, |l| rounded::<T>(io.t[l] + h64[l])),
+                gh: *h,
                 base,
                 state: k(0),
-                evaluations: Cell::new(0),
+                evaluations: Cell::new([0; MAX_LANES]),
             };
-            let outcome = self.newton.solve_with(&problem, z, arena, 1);
-            evaluations += problem.evaluations.get();
-            newton_iterations = newton_iterations.max(outcome.iterations);
-            status.insert(newton_status(&outcome));
-            for (((err, p), y), zi) in io.error.iter().zip(io.proposed).zip(io.state).zip(z.iter())
-            {
-                err.set(p.get() - (y.get() + zi.get()));
+            let outcome = self.newton.solve_with(&problem, z, arena, live, 1);
+            let made = problem.evaluations.get();
+            for l in live.lanes() {
+                evaluations[l] += made[l];
+                newton_iterations[l] = newton_iterations[l].max(outcome[l].iterations);
+                status[l].insert(newton_status(&outcome[l]));
             }
+            update(io.error, live, |e, l| {
+                io.proposed.get(e, l) - (io.state.get(e, l) + z.get(e, l))
+            });
         }
         // Caches last: after every Newton solve of the step.
         let last = k(s - 1);
-        copy(last, self.increment_cache.view(arena));
+        copy(last, self.increment_cache.view(arena), live);
         if self.fsal {
-            copy(last, self.rhs_cache.view(arena));
+            copy(last, self.rhs_cache.view(arena), live);
         }
-        StepReport {
-            status,
-            evaluations,
-            newton_iterations,
+        for l in io.active.lanes() {
+            reports[l] = StepReport {
+                status: status[l],
+                evaluations: evaluations[l],
+                newton_iterations: newton_iterations[l],
+            };
         }
     }
 

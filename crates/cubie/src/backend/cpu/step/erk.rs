@@ -3,13 +3,12 @@
 //! buffers) and, for a small model with constant drivers, the whole step
 //! compiled as one native function ([`FusedErkStep`]).
 
-use std::cell::Cell;
 use std::sync::Arc;
 
 use crate::backend::cpu::controller::ControllerCpu;
 use crate::backend::cpu::jit::{FusedErkStep, JitReal};
 use crate::backend::cpu::{CpuForm, SystemCall};
-use crate::memory::{BufferRegistry, CpuAllocator, RunArena};
+use crate::memory::{BufferRegistry, CpuAllocator, LaneMask, MAX_LANES, PerLane, RunArena};
 use crate::step::{ErkPlan, ErkTarget};
 use crate::step::{ErkStep, StepError, dop853_combined_error};
 use crate::system::SystemFunctions;
@@ -125,43 +124,48 @@ impl<T: JitReal> ErkCpu<T> {
     }
 }
 
-fn copy<T: Copy>(from: &[Cell<T>], to: &[Cell<T>]) {
-    for (t, f) in to.iter().zip(from) {
-        t.set(f.get());
-    }
-}
-
 impl<T: JitReal> ErkCpu<T> {
-    /// The step's report: a non-finite second estimate (DOP853) makes the
+    /// The step's reports: a non-finite second estimate (DOP853) makes the
     /// step non-finite as a non-finite first one would.
-    fn report(&self, arena: &RunArena<T>, evaluations: u32) -> StepReport {
-        let secondary_finite = !self.has_secondary
-            || self
-                .secondary_error
-                .view(arena)
-                .iter()
-                .all(|e| e.get().is_finite());
-        StepReport {
-            status: if secondary_finite {
-                Status::SUCCESS
-            } else {
-                Status::NON_FINITE_STATE
-            },
-            evaluations,
-            ..StepReport::default()
+    fn report(
+        &self,
+        arena: &RunArena<T>,
+        active: LaneMask,
+        evaluations: &PerLane<u32>,
+        reports: &mut PerLane<StepReport>,
+    ) {
+        let secondary = self.secondary_error.view(arena);
+        for l in active.lanes() {
+            let finite =
+                !self.has_secondary || secondary.lane(l).iter().all(|e| e.get().is_finite());
+            reports[l] = StepReport {
+                status: if finite {
+                    Status::SUCCESS
+                } else {
+                    Status::NON_FINITE_STATE
+                },
+                evaluations: evaluations[l],
+                ..StepReport::default()
+            };
         }
     }
 }
 
 impl<T: JitReal> CpuStep<T> for ErkCpu<T> {
-    fn step(&self, sys: &SystemCall<'_, T>, arena: &RunArena<T>, io: &StepIo<'_, T>) -> StepReport {
+    fn step(
+        &self,
+        sys: &SystemCall<'_, T>,
+        arena: &RunArena<T>,
+        io: &StepIo<'_, T>,
+        reports: &mut PerLane<StepReport>,
+    ) {
         // Time-varying drivers must be re-evaluated at every stage time,
         // which only the generic path does.
         if let Some(fused) = &self.fused
             && sys.interpolant.is_constant()
         {
             let evaluations = fused
-                .step(
+                .step_lanes(
                     io.t,
                     io.dt,
                     io.state,
@@ -174,59 +178,82 @@ impl<T: JitReal> CpuStep<T> for ErkCpu<T> {
                     io.first_stage_cached,
                 )
                 .expect("registry buffers are sized from the model");
-            return self.report(arena, evaluations);
+            return self.report(arena, io.active, &evaluations, reports);
         }
         let n = self.n;
+        let w = io.state.width();
         let k = self.stage_rhs.view(arena);
         let acc = self.stage_accumulator.view(arena);
         let cache = self.stage_cache.view(arena);
         let secondary = self.secondary_error.view(arena);
-        let dt = io.dt;
-        let dt64 = dt.to_f64();
-        let mut evaluations = 0;
+        let active = io.active;
+        let mut evaluations = [0u32; MAX_LANES];
 
-        // First stage: from the cache when the previous step left a valid
-        // one (read before the accumulator, which the cache may alias).
-        if self.fsal && io.first_stage_cached {
-            if !self.cache_is_rhs {
-                copy(cache, k);
-            }
+        // First stage: from the cache in the lanes whose previous step left
+        // a valid one (read before the accumulator, which the cache may
+        // alias), from the model in the others.
+        let cached = if self.fsal {
+            io.first_stage_cached & active
         } else {
-            sys.dxdt(io.t, io.state, k);
-            evaluations += 1;
+            LaneMask::NONE
+        };
+        if !self.cache_is_rhs {
+            k.copy_from(cache, cached);
         }
+        let fresh = active.without(cached);
+        if fresh.any() {
+            sys.dxdt(io.t, io.state, k, fresh);
+        }
+        for l in fresh.lanes() {
+            evaluations[l] += 1;
+        }
+        let mut stage_t = [0.0; MAX_LANES];
+        let mut weight = [T::zero(); MAX_LANES];
         for (j, contributions) in self.plan.iter().enumerate() {
             if j > 0 {
                 let stage_state = if self.stage_reads_state[j] {
                     io.state
                 } else {
-                    &acc[(j - 1) * n..j * n]
+                    acc.slice((j - 1) * n..j * n)
                 };
-                sys.dxdt(io.t + self.c[j] * dt64, stage_state, k);
-                evaluations += 1;
+                for l in 0..w {
+                    stage_t[l] = io.t[l] + self.c[j] * io.dt[l].to_f64();
+                }
+                sys.dxdt(&stage_t, stage_state, k, active);
+                for l in active.lanes() {
+                    evaluations[l] += 1;
+                }
             }
             for c in contributions {
                 let (target, base) = match c.target {
-                    ErkTarget::Stage(i) => (&acc[i * n..(i + 1) * n], Some(io.state)),
+                    ErkTarget::Stage(i) => (acc.slice(i * n..(i + 1) * n), Some(io.state)),
                     ErkTarget::Solution => (io.proposed, Some(io.state)),
                     ErkTarget::Error => (io.error, None),
                     ErkTarget::Secondary => (secondary, None),
                 };
-                let w = dt * c.weight;
-                match (c.first, base) {
-                    (false, _) => {
-                        for (t, k) in target.iter().zip(k) {
-                            t.set(t.get() + w * k.get());
+                for l in 0..w {
+                    weight[l] = io.dt[l] * c.weight;
+                }
+                // Every lane is computed: lanes that have finished are
+                // never read, and whole vectors are faster than masks.
+                for i in 0..target.len() {
+                    let (t, k) = (target.element(i), k.element(i));
+                    match (c.first, base) {
+                        (false, _) => {
+                            for l in 0..w {
+                                t[l].set(t[l].get() + weight[l] * k[l].get());
+                            }
                         }
-                    }
-                    (true, Some(base)) => {
-                        for ((t, y), k) in target.iter().zip(base).zip(k) {
-                            t.set(y.get() + w * k.get());
+                        (true, Some(base)) => {
+                            let y = base.element(i);
+                            for l in 0..w {
+                                t[l].set(y[l].get() + weight[l] * k[l].get());
+                            }
                         }
-                    }
-                    (true, None) => {
-                        for (t, k) in target.iter().zip(k) {
-                            t.set(w * k.get());
+                        (true, None) => {
+                            for l in 0..w {
+                                t[l].set(weight[l] * k[l].get());
+                            }
                         }
                     }
                 }
@@ -235,9 +262,9 @@ impl<T: JitReal> CpuStep<T> for ErkCpu<T> {
         // The last stage was evaluated at (t + dt, y_new): keep it for the
         // next step.
         if self.fsal && !self.cache_is_rhs {
-            copy(k, cache);
+            cache.copy_from(k, active);
         }
-        self.report(arena, evaluations)
+        self.report(arena, active, &evaluations, reports);
     }
 
     fn error_norm(
@@ -245,13 +272,17 @@ impl<T: JitReal> CpuStep<T> for ErkCpu<T> {
         controller: &ControllerCpu<T>,
         arena: &RunArena<T>,
         io: &StepIo<'_, T>,
-    ) -> T {
-        let norm = controller.error_norm(io.error, io.state, io.proposed);
-        if !self.has_secondary {
-            return norm;
+        mask: LaneMask,
+    ) -> PerLane<T> {
+        let mut norms = controller.error_norms(io.error, io.state, io.proposed, mask);
+        if self.has_secondary {
+            let e3 = self.secondary_error.view(arena);
+            let second = controller.error_norms(e3, io.state, io.proposed, mask);
+            for l in mask.lanes() {
+                norms[l] = dop853_combined_error(norms[l], second[l]);
+            }
         }
-        let e3 = self.secondary_error.view(arena);
-        dop853_combined_error(norm, controller.error_norm(e3, io.state, io.proposed))
+        norms
     }
 
     fn caches_first_stage(&self) -> bool {

@@ -3,13 +3,16 @@
 use std::cell::Cell;
 
 use crate::backend::cpu::jit::JitReal;
+use crate::backend::cpu::solvers::vector::{copy, per_lane, rounded, scaled, update};
 use crate::backend::cpu::solvers::{LinearSolver, NewtonKrylov, NonlinearProblem};
 use crate::backend::cpu::{CpuForm, SystemCall};
-use crate::memory::{BufferRegistry, CpuAllocator, RunArena};
+use crate::memory::{
+    BufferRegistry, CpuAllocator, LaneBuf, LaneMask, MAX_LANES, PerLane, RunArena,
+};
 use crate::step::{FirkStep, StepError};
 use crate::time_loop::Status;
 
-use super::implicit::{ShiftedJacobian, copy, newton_status};
+use super::implicit::{ShiftedJacobian, count, newton_status};
 use super::{CpuStep, StepIo, StepReport};
 
 impl CpuForm for FirkStep {
@@ -62,103 +65,127 @@ pub struct FirkCpu<T: JitReal> {
     jacobian_scratch: CpuAllocator<T>,
 }
 
-/// The coupled stage system `G(Z)_i = Z_i − h Σ_j a_ij f(t_j, y + Z_j)`.
+/// The coupled stage system `G(Z)_i = Z_i − h Σ_j a_ij f(t_j, y + Z_j)`,
+/// in every lane with its own `h`, `t` and `y`.
 struct CoupledStages<'a, 'b, T: JitReal> {
     sys: &'a SystemCall<'b, T>,
     n: usize,
-    h: T,
+    h: PerLane<T>,
     a: &'a [Vec<T>],
-    t: Vec<T>,
-    y: &'a [Cell<T>],
-    state: &'a [Cell<T>],
-    per_stage: &'a [Cell<T>],
-    jac: &'a [Cell<T>],
-    evaluations: Cell<u32>,
+    c: &'a [f64],
+    t0: &'a PerLane<f64>,
+    h64: PerLane<f64>,
+    y: LaneBuf<'a, T>,
+    state: LaneBuf<'a, T>,
+    per_stage: LaneBuf<'a, T>,
+    jac: LaneBuf<'a, T>,
+    evaluations: Cell<PerLane<u32>>,
 }
 
 impl<T: JitReal> CoupledStages<'_, '_, T> {
-    fn set_state(&self, z: &[Cell<T>], j: usize) {
-        let n = self.n;
-        for ((s, y), zj) in self.state.iter().zip(self.y).zip(&z[j * n..(j + 1) * n]) {
-            s.set(y.get() + zj.get());
-        }
+    /// Stage `j`'s time in every lane, as the model sees it.
+    fn stage_time(&self, j: usize) -> PerLane<f64> {
+        per_lane(self.y.width(), |l| {
+            rounded::<T>(self.t0[l] + self.c[j] * self.h64[l])
+        })
+    }
+
+    fn stage<'x>(&self, x: LaneBuf<'x, T>, j: usize) -> LaneBuf<'x, T> {
+        x.slice(j * self.n..(j + 1) * self.n)
+    }
+
+    fn set_state(&self, z: LaneBuf<'_, T>, j: usize, mask: LaneMask) {
+        let (y, zj) = (self.y, self.stage(z, j));
+        update(self.state, mask, |e, l| y.get(e, l) + zj.get(e, l));
     }
 
     /// `out_i = x_i − h Σ_j a_ij w_j` with `w` in `per_stage`.
-    fn combine(&self, x: &[Cell<T>], out: &[Cell<T>]) {
+    fn combine(&self, x: LaneBuf<'_, T>, out: LaneBuf<'_, T>, mask: LaneMask) {
         let n = self.n;
+        let w = self.per_stage;
         for (i, row) in self.a.iter().enumerate() {
-            for e in 0..n {
+            update(out.slice(i * n..(i + 1) * n), mask, |e, l| {
                 let mut v = T::zero();
                 for (j, &aij) in row.iter().enumerate() {
-                    v = v + aij * self.per_stage[j * n + e].get();
+                    v = v + aij * w.get(j * n + e, l);
                 }
-                out[i * n + e].set(x[i * n + e].get() - self.h * v);
-            }
+                x.get(i * n + e, l) - self.h[l] * v
+            });
         }
     }
 }
 
 impl<T: JitReal> NonlinearProblem<T> for CoupledStages<'_, '_, T> {
-    fn residual(&self, z: &[Cell<T>], out: &[Cell<T>]) {
-        let n = self.n;
+    fn residual(&self, z: LaneBuf<'_, T>, out: LaneBuf<'_, T>, mask: LaneMask) {
         for j in 0..self.a.len() {
-            self.set_state(z, j);
+            self.set_state(z, j, mask);
             self.sys.dxdt(
-                self.t[j].to_f64(),
+                &self.stage_time(j),
                 self.state,
-                &self.per_stage[j * n..(j + 1) * n],
+                self.stage(self.per_stage, j),
+                mask,
             );
         }
-        self.evaluations
-            .set(self.evaluations.get() + self.a.len() as u32);
-        self.combine(z, out);
+        count(&self.evaluations, mask, self.a.len() as u32);
+        self.combine(z, out, mask);
     }
 
-    fn jacobian_apply(&self, z: &[Cell<T>], v: &[Cell<T>], out: &[Cell<T>]) {
-        let n = self.n;
+    fn jacobian_apply(
+        &self,
+        z: LaneBuf<'_, T>,
+        v: LaneBuf<'_, T>,
+        out: LaneBuf<'_, T>,
+        mask: LaneMask,
+    ) {
         for j in 0..self.a.len() {
-            self.set_state(z, j);
+            self.set_state(z, j, mask);
             self.sys.jvp(
-                self.t[j].to_f64(),
+                &self.stage_time(j),
                 self.state,
-                &v[j * n..(j + 1) * n],
-                &self.per_stage[j * n..(j + 1) * n],
+                self.stage(v, j),
+                self.stage(self.per_stage, j),
+                mask,
             );
         }
-        self.combine(v, out);
+        self.combine(v, out, mask);
     }
 
-    fn jacobian_diagonal(&self, z: &[Cell<T>], out: &[Cell<T>]) {
+    fn jacobian_diagonal(&self, z: LaneBuf<'_, T>, out: LaneBuf<'_, T>, mask: LaneMask) {
         let n = self.n;
+        let jac = self.jac.first(n);
         for (i, row) in self.a.iter().enumerate() {
-            self.set_state(z, i);
+            self.set_state(z, i, mask);
             self.sys
-                .jacobian_diagonal(self.t[i].to_f64(), self.state, &self.jac[..n]);
-            for e in 0..n {
-                out[i * n + e].set(T::one() - self.h * row[i] * self.jac[e].get());
-            }
+                .jacobian_diagonal(&self.stage_time(i), self.state, jac, mask);
+            let aii = row[i];
+            update(self.stage(out, i), mask, |e, l| {
+                T::one() - self.h[l] * aii * jac.get(e, l)
+            });
         }
     }
 
-    fn jacobian_dense(&self, z: &[Cell<T>], out: &[Cell<T>]) {
+    fn jacobian_dense(&self, z: LaneBuf<'_, T>, out: LaneBuf<'_, T>, mask: LaneMask) {
         let n = self.n;
         let s = self.a.len();
         let big = s * n;
+        let jac = self.jac;
         for j in 0..s {
-            self.set_state(z, j);
-            self.sys.jacobian(self.t[j].to_f64(), self.state, self.jac);
+            self.set_state(z, j, mask);
+            self.sys
+                .jacobian(&self.stage_time(j), self.state, jac, mask);
             for (i, row) in self.a.iter().enumerate() {
+                let aij = row[j];
                 for r in 0..n {
-                    for c in 0..n {
+                    // Row `i n + r` of the big matrix, columns `j n..(j+1) n`.
+                    let start = (i * n + r) * big + j * n;
+                    update(out.slice(start..start + n), mask, |c, l| {
                         let identity = if i == j && r == c {
                             T::one()
                         } else {
                             T::zero()
                         };
-                        out[(i * n + r) * big + j * n + c]
-                            .set(identity - self.h * row[j] * self.jac[r * n + c].get());
-                    }
+                        identity - self.h[l] * aij * jac.get(r * n + c, l)
+                    });
                 }
             }
         }
@@ -166,85 +193,98 @@ impl<T: JitReal> NonlinearProblem<T> for CoupledStages<'_, '_, T> {
 }
 
 impl<T: JitReal> CpuStep<T> for FirkCpu<T> {
-    fn step(&self, sys: &SystemCall<'_, T>, arena: &RunArena<T>, io: &StepIo<'_, T>) -> StepReport {
+    fn step(
+        &self,
+        sys: &SystemCall<'_, T>,
+        arena: &RunArena<T>,
+        io: &StepIo<'_, T>,
+        reports: &mut PerLane<StepReport>,
+    ) {
         let n = self.n;
-        let h = io.dt;
-        let h64 = h.to_f64();
+        let w = io.state.width();
+        let h = *io.dt;
+        let h64 = per_lane(w, |l| h[l].to_f64());
         let z = self.stage_increment.view(arena);
         let f0 = self.start_rhs.view(arena);
         let state = self.stage_state.view(arena);
         let jac = self.jacobian_scratch.view(arena);
-        let mut status = Status::SUCCESS;
+        let active = io.active;
+        let mut status = [Status::SUCCESS; MAX_LANES];
+        if active.is_empty() {
+            return;
+        }
 
         // Explicit Euler predictor for every stage: Z_i = c_i h f(t, y).
-        sys.dxdt(io.t, io.state, f0);
+        sys.dxdt(io.t, io.state, f0, active);
         for (i, &ci) in self.c.iter().enumerate() {
-            let g = h * T::from_f64(ci);
-            for (zi, fe) in z[i * n..(i + 1) * n].iter().zip(f0.iter()) {
-                zi.set(g * fe.get());
-            }
+            let g = per_lane(w, |l| h[l] * T::from_f64(ci));
+            scaled(&g, f0, z.slice(i * n..(i + 1) * n), active);
         }
         let problem = CoupledStages {
             sys,
             n,
             h,
             a: &self.a,
-            t: self
-                .c
-                .iter()
-                .map(|&c| T::from_f64(io.t + c * h64))
-                .collect(),
+            c: &self.c,
+            t0: io.t,
+            h64,
             y: io.state,
             state,
             per_stage: self.stage_rhs.view(arena),
             jac,
-            evaluations: Cell::new(1),
+            evaluations: Cell::new([1; MAX_LANES]),
         };
-        let outcome = self.newton.solve_with(&problem, z, arena, 1);
+        let outcome = self.newton.solve_with(&problem, z, arena, active, 1);
         let evaluations = problem.evaluations.get();
-        let newton_iterations = outcome.iterations;
-        status.insert(newton_status(&outcome));
-        if !status.is_success() {
-            copy(io.state, io.proposed);
-            return StepReport {
-                status,
-                evaluations,
-                newton_iterations,
-            };
+        // The lanes whose solve failed end their step here, the state
+        // proposed unchanged.
+        let mut live = active;
+        for l in active.lanes() {
+            status[l].insert(newton_status(&outcome[l]));
+            if !status[l].is_success() {
+                live.remove(l);
+            }
         }
-        let combine = |w: &[T], e: usize| {
-            w.iter()
+        copy(io.state, io.proposed, active.without(live));
+        let combine = |wts: &[T], e: usize, l: usize| {
+            wts.iter()
                 .enumerate()
-                .fold(T::zero(), |acc, (j, &wj)| acc + wj * z[j * n + e].get())
+                .fold(T::zero(), |acc, (j, &wj)| acc + wj * z.get(j * n + e, l))
         };
-        for (e, p) in io.proposed.iter().enumerate() {
-            p.set(io.state[e].get() + combine(&self.solution_weights, e));
-        }
-        if let (Some(w), false) = (&self.error_weights, io.error.is_empty()) {
-            let g = h * self.gamma0;
+        update(io.proposed, live, |e, l| {
+            io.state.get(e, l) + combine(&self.solution_weights, e, l)
+        });
+        if let (Some(wts), false) = (&self.error_weights, io.error.is_empty()) {
+            let g = per_lane(w, |l| h[l] * self.gamma0);
             // The unfiltered estimate goes to `stage_state`, the filter's
             // right-hand side (which the solve clobbers).
-            for (e, s) in state.iter().enumerate() {
-                s.set(combine(w, e) - g * f0[e].get());
-            }
-            copy(state, io.error);
-            if let Some(filter) = &self.filter {
+            update(state.first(n), live, |e, l| {
+                combine(wts, e, l) - g[l] * f0.get(e, l)
+            });
+            copy(state.first(n), io.error, live);
+            if let Some(filter) = &self.filter
+                && live.any()
+            {
                 let op = ShiftedJacobian {
                     sys,
-                    t: T::from_f64(io.t),
+                    t: per_lane(w, |l| rounded::<T>(io.t[l])),
                     state: io.state,
                     gh: g,
                 };
-                let lin = filter.solve(&op, state, io.error, arena);
-                if !lin.converged {
-                    status.insert(Status::MAX_LINEAR_ITERATIONS);
+                let lin = filter.solve(&op, state, io.error, arena, live);
+                for l in live.lanes() {
+                    if !lin[l].converged {
+                        status[l].insert(Status::MAX_LINEAR_ITERATIONS);
+                    }
                 }
             }
         }
-        StepReport {
-            status,
-            evaluations,
-            newton_iterations,
+        for l in active.lanes() {
+            reports[l] = StepReport {
+                status: status[l],
+                evaluations: evaluations[l],
+                newton_iterations: outcome[l].iterations,
+            };
         }
     }
 }

@@ -1,13 +1,16 @@
 //! Plumbing shared by the implicit steps' CPU forms: the operator
 //! `I − h·γ·J` built from the model, the nonlinear problem of one
 //! diagonally implicit stage, and the mapping of solver outcomes to status
-//! flags.
+//! flags. Everything covers a lane block: per-lane times and factors, and
+//! only the lanes of a mask written.
 
 use std::cell::Cell;
 
 use crate::backend::cpu::SystemCall;
 use crate::backend::cpu::jit::JitReal;
+use crate::backend::cpu::solvers::vector::update;
 use crate::backend::cpu::solvers::{LinearOperator, NonlinearProblem};
+use crate::memory::{LaneBuf, LaneMask, PerLane};
 use crate::solvers::NewtonOutcome;
 use crate::time_loop::Status;
 
@@ -29,37 +32,45 @@ pub(crate) fn newton_status(outcome: &NewtonOutcome) -> Status {
     status
 }
 
-/// `A = I − gh·J(t, state)`, matrix-free from the model's JVP; its
-/// diagonal and dense matrix from the model's Jacobian functions.
+/// Adds `by` to the counts of the lanes of `mask`.
+#[inline]
+pub(crate) fn count(counts: &Cell<PerLane<u32>>, mask: LaneMask, by: u32) {
+    let mut c = counts.get();
+    for l in mask.lanes() {
+        c[l] += by;
+    }
+    counts.set(c);
+}
+
+/// `A = I − gh·J(t, state)` in every lane (its own `t`, `state` and
+/// `gh`), matrix-free from the model's JVP; its diagonal and dense matrix
+/// from the model's Jacobian functions.
 pub(crate) struct ShiftedJacobian<'a, 'b, T: JitReal> {
     pub sys: &'a SystemCall<'b, T>,
-    pub t: T,
-    pub state: &'a [Cell<T>],
-    pub gh: T,
+    /// Each lane's time, as the model sees it.
+    pub t: PerLane<f64>,
+    pub state: LaneBuf<'a, T>,
+    pub gh: PerLane<T>,
 }
 
 impl<T: JitReal> LinearOperator<T> for ShiftedJacobian<'_, '_, T> {
-    fn apply(&self, v: &[Cell<T>], out: &[Cell<T>]) {
-        self.sys.jvp(self.t.to_f64(), self.state, v, out);
-        for (o, vi) in out.iter().zip(v) {
-            o.set(vi.get() - self.gh * o.get());
-        }
+    fn apply(&self, v: LaneBuf<'_, T>, out: LaneBuf<'_, T>, mask: LaneMask) {
+        self.sys.jvp(&self.t, self.state, v, out, mask);
+        update(out, mask, |i, l| v.get(i, l) - self.gh[l] * out.get(i, l));
     }
 
-    fn diagonal(&self, out: &[Cell<T>]) {
-        self.sys.jacobian_diagonal(self.t.to_f64(), self.state, out);
-        for o in out {
-            o.set(T::one() - self.gh * o.get());
-        }
+    fn diagonal(&self, out: LaneBuf<'_, T>, mask: LaneMask) {
+        self.sys.jacobian_diagonal(&self.t, self.state, out, mask);
+        update(out, mask, |i, l| T::one() - self.gh[l] * out.get(i, l));
     }
 
-    fn dense(&self, out: &[Cell<T>]) {
+    fn dense(&self, out: LaneBuf<'_, T>, mask: LaneMask) {
         let n = self.state.len();
-        self.sys.jacobian(self.t.to_f64(), self.state, out);
-        for (k, o) in out.iter().enumerate() {
+        self.sys.jacobian(&self.t, self.state, out, mask);
+        update(out, mask, |k, l| {
             let identity = if k / n == k % n { T::one() } else { T::zero() };
-            o.set(identity - self.gh * o.get());
-        }
+            identity - self.gh[l] * out.get(k, l)
+        });
     }
 }
 
@@ -68,19 +79,19 @@ impl<T: JitReal> LinearOperator<T> for ShiftedJacobian<'_, '_, T> {
 /// `state` is scratch that receives `base + z`.
 pub(crate) struct StageProblem<'a, 'b, T: JitReal> {
     pub sys: &'a SystemCall<'b, T>,
-    pub t: T,
-    pub gh: T,
-    pub base: &'a [Cell<T>],
-    pub state: &'a [Cell<T>],
-    /// Derivative evaluations made, for the step's report.
-    pub evaluations: Cell<u32>,
+    /// Each lane's time, as the model sees it.
+    pub t: PerLane<f64>,
+    pub gh: PerLane<T>,
+    pub base: LaneBuf<'a, T>,
+    pub state: LaneBuf<'a, T>,
+    /// Derivative evaluations made in each lane, for the step's report.
+    pub evaluations: Cell<PerLane<u32>>,
 }
 
 impl<'a, 'b, T: JitReal> StageProblem<'a, 'b, T> {
-    fn at(&self, z: &[Cell<T>]) -> ShiftedJacobian<'a, 'b, T> {
-        for ((s, b), zi) in self.state.iter().zip(self.base).zip(z) {
-            s.set(b.get() + zi.get());
-        }
+    fn at(&self, z: LaneBuf<'_, T>, mask: LaneMask) -> ShiftedJacobian<'a, 'b, T> {
+        let base = self.base;
+        update(self.state, mask, |i, l| base.get(i, l) + z.get(i, l));
         ShiftedJacobian {
             sys: self.sys,
             t: self.t,
@@ -91,32 +102,28 @@ impl<'a, 'b, T: JitReal> StageProblem<'a, 'b, T> {
 }
 
 impl<T: JitReal> NonlinearProblem<T> for StageProblem<'_, '_, T> {
-    fn residual(&self, z: &[Cell<T>], out: &[Cell<T>]) {
-        self.at(z);
-        self.evaluations.set(self.evaluations.get() + 1);
-        self.sys.dxdt(self.t.to_f64(), self.state, out);
-        for (o, zi) in out.iter().zip(z) {
-            o.set(zi.get() - self.gh * o.get());
-        }
+    fn residual(&self, z: LaneBuf<'_, T>, out: LaneBuf<'_, T>, mask: LaneMask) {
+        self.at(z, mask);
+        count(&self.evaluations, mask, 1);
+        self.sys.dxdt(&self.t, self.state, out, mask);
+        update(out, mask, |i, l| z.get(i, l) - self.gh[l] * out.get(i, l));
     }
 
-    fn jacobian_apply(&self, z: &[Cell<T>], v: &[Cell<T>], out: &[Cell<T>]) {
-        self.at(z).apply(v, out);
+    fn jacobian_apply(
+        &self,
+        z: LaneBuf<'_, T>,
+        v: LaneBuf<'_, T>,
+        out: LaneBuf<'_, T>,
+        mask: LaneMask,
+    ) {
+        self.at(z, mask).apply(v, out, mask);
     }
 
-    fn jacobian_diagonal(&self, z: &[Cell<T>], out: &[Cell<T>]) {
-        self.at(z).diagonal(out);
+    fn jacobian_diagonal(&self, z: LaneBuf<'_, T>, out: LaneBuf<'_, T>, mask: LaneMask) {
+        self.at(z, mask).diagonal(out, mask);
     }
 
-    fn jacobian_dense(&self, z: &[Cell<T>], out: &[Cell<T>]) {
-        self.at(z).dense(out);
-    }
-}
-
-/// `dst ← src`.
-#[inline]
-pub(crate) fn copy<T: Copy>(src: &[Cell<T>], dst: &[Cell<T>]) {
-    for (d, s) in dst.iter().zip(src) {
-        d.set(s.get());
+    fn jacobian_dense(&self, z: LaneBuf<'_, T>, out: LaneBuf<'_, T>, mask: LaneMask) {
+        self.at(z, mask).dense(out, mask);
     }
 }

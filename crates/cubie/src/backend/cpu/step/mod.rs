@@ -12,35 +12,36 @@ pub use erk::ErkCpu;
 pub use firk::FirkCpu;
 pub use rosenbrock::RosenbrockCpu;
 
-use std::cell::Cell;
-
 use crate::backend::cpu::controller::ControllerCpu;
 use crate::backend::cpu::jit::JitReal;
 use crate::backend::cpu::{CpuForm, SystemCall};
-use crate::memory::{BufferRegistry, RunArena};
+use crate::memory::{BufferRegistry, LaneBuf, LaneMask, PerLane, RunArena};
 use crate::step::{StepComponent, StepError};
 use crate::system::SystemFunctions;
 use crate::time_loop::Status;
 
-/// The arrays a step reads and writes, owned by the loop.
+/// The arrays a step reads and writes, owned by the loop: one lane block.
 #[derive(Debug)]
 pub struct StepIo<'a, T: JitReal> {
-    /// Time at the start of the step.
-    pub t: f64,
-    /// Step size.
-    pub dt: T,
+    /// Each lane's time at the start of the step.
+    pub t: &'a PerLane<f64>,
+    /// Each lane's step size.
+    pub dt: &'a PerLane<T>,
     /// State at `t` (read only).
-    pub state: &'a [Cell<T>],
+    pub state: LaneBuf<'a, T>,
     /// Receives the state at `t + dt`.
-    pub proposed: &'a [Cell<T>],
+    pub proposed: LaneBuf<'a, T>,
     /// Receives the local error estimate (empty for a fixed-step method).
-    pub error: &'a [Cell<T>],
-    /// True when the previous step was accepted and left `f(t, state)` in
-    /// the step's first-same-as-last cache.
-    pub first_stage_cached: bool,
+    pub error: LaneBuf<'a, T>,
+    /// The lanes whose previous step was accepted and left `f(t, state)`
+    /// in the step's first-same-as-last cache.
+    pub first_stage_cached: LaneMask,
+    /// The lanes that take this step; the others have finished, and what
+    /// the step leaves in their lanes is never read.
+    pub active: LaneMask,
 }
 
-/// What one step attempt did.
+/// What one step attempt did in one lane.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StepReport {
     /// Solver flags raised (Newton or linear-solver limits); success if none.
@@ -53,20 +54,35 @@ pub struct StepReport {
     pub newton_iterations: u32,
 }
 
-/// A step's CPU form: one attempt from `t` to `t + dt`.
+/// A step's CPU form: one attempt from `t` to `t + dt` in every active
+/// lane of a block.
+///
+/// Lane `l` computes exactly what a block of one lane computes for the
+/// same run: every operation is per lane, and a lane whose attempt ends
+/// early (a failed solve) sees no further writes to `proposed`, `error`
+/// or any buffer read after the step, as if it had returned.
 pub trait CpuStep<T: JitReal>: Send + Sync + std::fmt::Debug {
-    /// Takes one step; writes `proposed` and `error`.
-    fn step(&self, sys: &SystemCall<'_, T>, arena: &RunArena<T>, io: &StepIo<'_, T>) -> StepReport;
+    /// Takes one step in every lane of `io.active`; writes `proposed`,
+    /// `error` and, for each active lane `l`, `reports[l]`.
+    fn step(
+        &self,
+        sys: &SystemCall<'_, T>,
+        arena: &RunArena<T>,
+        io: &StepIo<'_, T>,
+        reports: &mut PerLane<StepReport>,
+    );
 
-    /// The step's error as one number: the controller's scaled norm of
-    /// `io.error` (DOP853 combines it with its second estimate).
+    /// The step's error as one number per lane of `mask`: the
+    /// controller's scaled norm of `io.error` (DOP853 combines it with
+    /// its second estimate).
     fn error_norm(
         &self,
         controller: &ControllerCpu<T>,
         _arena: &RunArena<T>,
         io: &StepIo<'_, T>,
-    ) -> T {
-        controller.error_norm(io.error, io.state, io.proposed)
+        mask: LaneMask,
+    ) -> PerLane<T> {
+        controller.error_norms(io.error, io.state, io.proposed, mask)
     }
 
     /// True when an accepted step leaves the next step's first stage cached.

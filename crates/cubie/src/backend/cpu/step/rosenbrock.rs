@@ -2,8 +2,11 @@
 
 use crate::backend::cpu::jit::JitReal;
 use crate::backend::cpu::solvers::LinearSolver;
+use crate::backend::cpu::solvers::vector::{
+    all_finite, axpy, copy, per_lane, rounded, splat, update,
+};
 use crate::backend::cpu::{CpuForm, SystemCall};
-use crate::memory::{BufferRegistry, CpuAllocator, RunArena};
+use crate::memory::{BufferRegistry, CpuAllocator, LaneMask, MAX_LANES, PerLane, RunArena};
 use crate::step::{RosenbrockStep, StepError};
 use crate::time_loop::Status;
 
@@ -56,93 +59,108 @@ pub struct RosenbrockCpu<T: JitReal> {
 }
 
 impl<T: JitReal> CpuStep<T> for RosenbrockCpu<T> {
-    fn step(&self, sys: &SystemCall<'_, T>, arena: &RunArena<T>, io: &StepIo<'_, T>) -> StepReport {
+    fn step(
+        &self,
+        sys: &SystemCall<'_, T>,
+        arena: &RunArena<T>,
+        io: &StepIo<'_, T>,
+        reports: &mut PerLane<StepReport>,
+    ) {
         let n = self.n;
+        let w = io.state.width();
         let h = io.dt;
-        let h64 = h.to_f64();
         let u = self.stage_increments.view(arena);
         let state = self.stage_state.view(arena);
         let rhs = self.stage_rhs.view(arena);
         let ft = self.time_derivative.view(arena);
-        let mut status = Status::SUCCESS;
-        let mut evaluations = 0u32;
-        let t0 = T::from_f64(io.t);
-        let gh = h * self.gamma;
-        sys.dfdt(io.t, io.state, ft);
+        let active = io.active;
+        let mut status = [Status::SUCCESS; MAX_LANES];
+        let mut evaluations = [0u32; MAX_LANES];
+        let h64 = per_lane(w, |l| h[l].to_f64());
+        let gh = per_lane(w, |l| h[l] * self.gamma);
+        // The lanes still in the step: a failed stage ends a lane's step
+        // (its state proposed unchanged), as the scalar step returns.
+        let mut live = active;
+        if live.any() {
+            sys.dfdt(io.t, io.state, ft, live);
+        }
         let op = ShiftedJacobian {
             sys,
-            t: t0,
+            t: per_lane(w, |l| rounded::<T>(io.t[l])),
             state: io.state,
             gh,
         };
         for i in 0..self.b.len() {
-            for (e, s) in state.iter().enumerate() {
-                let mut v = io.state[e].get();
-                for (j, &aij) in self.a[i][..i].iter().enumerate() {
-                    if aij != T::zero() {
-                        v = v + aij * u[j * n + e].get();
-                    }
-                }
-                s.set(v);
+            if live.is_empty() {
+                break;
             }
-            sys.dxdt(io.t + self.c[i] * h64, state, rhs);
-            evaluations += 1;
-            let ui = &u[i * n..(i + 1) * n];
-            let g_t = h * self.gamma_stages[i];
-            for (e, r) in rhs.iter().enumerate() {
-                let mut v = r.get() + g_t * ft[e].get();
-                for (j, &cij) in self.c_matrix[i][..i].iter().enumerate() {
-                    if cij != T::zero() {
-                        v = v + (cij / h) * u[j * n + e].get();
-                    }
+            // The stage's state: y + Σ_j a_ij u_j, term by term in j.
+            copy(io.state, state, live);
+            for (j, &aij) in self.a[i][..i].iter().enumerate() {
+                if aij != T::zero() {
+                    let uj = u.slice(j * n..(j + 1) * n);
+                    axpy(&splat(aij), uj, state, live);
                 }
-                let v = gh * v;
-                r.set(v);
-                ui[e].set(v);
             }
+            let t_i = per_lane(w, |l| io.t[l] + self.c[i] * h64[l]);
+            sys.dxdt(&t_i, state, rhs, live);
+            for l in live.lanes() {
+                evaluations[l] += 1;
+            }
+            let ui = u.slice(i * n..(i + 1) * n);
+            // rhs = gh (f + h γ_i f_t + Σ_j (c_ij / h) u_j), term by term.
+            let factor = per_lane(w, |l| h[l] * self.gamma_stages[i]);
+            update(rhs, live, |e, l| rhs.get(e, l) + factor[l] * ft.get(e, l));
+            for (j, &cij) in self.c_matrix[i][..i].iter().enumerate() {
+                if cij != T::zero() {
+                    let factor = per_lane(w, |l| cij / h[l]);
+                    let uj = u.slice(j * n..(j + 1) * n);
+                    axpy(&factor, uj, rhs, live);
+                }
+            }
+            update(rhs, live, |e, l| gh[l] * rhs.get(e, l));
+            copy(rhs, ui, live);
             // A non-finite derivative (or time derivative) is no linear
             // solver's failure: report it as such, the state unchanged.
-            let finite = rhs.iter().all(|v| v.get().is_finite());
-            let outcome = if finite {
-                Some(self.linear.solve(&op, rhs, ui, arena))
+            let finite = all_finite(rhs, live);
+            let unconverged = if finite.any() {
+                let outcome = self.linear.solve(&op, rhs, ui, arena, finite);
+                LaneMask::from_fn(w, |l| !outcome[l].converged) & finite
             } else {
-                None
+                LaneMask::NONE
             };
-            if outcome.as_ref().is_none_or(|o| !o.converged) {
-                match outcome {
-                    None => status.insert(Status::NON_FINITE_STATE),
-                    Some(_) => status.insert(Status::MAX_LINEAR_ITERATIONS),
+            let failed = live.without(finite) | unconverged;
+            let bad_u = failed.without(all_finite(ui, failed));
+            for l in failed.lanes() {
+                if finite.contains(l) {
+                    status[l].insert(Status::MAX_LINEAR_ITERATIONS);
+                } else {
+                    status[l].insert(Status::NON_FINITE_STATE);
                 }
-                if ui.iter().any(|v| !v.get().is_finite()) {
-                    status.insert(Status::NON_FINITE_STATE);
+                if bad_u.contains(l) {
+                    status[l].insert(Status::NON_FINITE_STATE);
                 }
-                for (p, y) in io.proposed.iter().zip(io.state) {
-                    p.set(y.get());
-                }
-                return StepReport {
-                    status,
-                    evaluations,
-                    ..StepReport::default()
-                };
             }
+            copy(io.state, io.proposed, failed);
+            live = live.without(failed);
         }
-        let combine = |w: &[T], e: usize| {
-            w.iter()
+        let combine = |wts: &[T], e: usize, l: usize| {
+            wts.iter()
                 .enumerate()
-                .fold(T::zero(), |acc, (j, &wj)| acc + wj * u[j * n + e].get())
+                .fold(T::zero(), |acc, (j, &wj)| acc + wj * u.get(j * n + e, l))
         };
-        for (e, p) in io.proposed.iter().enumerate() {
-            p.set(io.state[e].get() + combine(&self.b, e));
+        update(io.proposed, live, |e, l| {
+            io.state.get(e, l) + combine(&self.b, e, l)
+        });
+        if let Some(wts) = &self.error_weights {
+            update(io.error, live, |e, l| combine(wts, e, l));
         }
-        if let Some(w) = &self.error_weights {
-            for (e, err) in io.error.iter().enumerate() {
-                err.set(combine(w, e));
-            }
-        }
-        StepReport {
-            status,
-            evaluations,
-            ..StepReport::default()
+        for l in active.lanes() {
+            reports[l] = StepReport {
+                status: status[l],
+                evaluations: evaluations[l],
+                ..StepReport::default()
+            };
         }
     }
 }

@@ -1,11 +1,10 @@
 //! Direct solve: the operator's dense matrix, LU-factorised with partial
-//! pivoting in the registry's `lu_matrix`, row swaps in `pivots`.
-
-use std::cell::Cell;
+//! pivoting in the registry's `lu_matrix`, row swaps in `pivots`. Each
+//! lane pivots on its own matrix.
 
 use super::{Handle, LinearOperator, LinearOutcome};
-use crate::backend::cpu::solvers::vector::{all_finite, copy};
-use crate::memory::RunArena;
+use crate::backend::cpu::solvers::vector::{all_finite, copy, splat};
+use crate::memory::{LaneBuf, LaneMask, MAX_LANES, PerLane, RunArena};
 use crate::precision::Real;
 
 #[derive(Debug, Clone, Copy)]
@@ -18,81 +17,133 @@ pub(super) struct Lu<T> {
 }
 
 impl<T: Real> Lu<T> {
-    /// Factorises `A` in place; false when a pivot is zero or non-finite.
-    fn factor(&self, m: &[Cell<T>], piv: &[Cell<T>], n: usize) -> bool {
+    /// Factorises `A` in place in the lanes of `mask`; returns the lanes
+    /// whose pivots were all nonzero and finite (a lane stops at its
+    /// first bad pivot).
+    fn factor(&self, m: LaneBuf<'_, T>, piv: LaneBuf<'_, T>, n: usize, mask: LaneMask) -> LaneMask {
+        let mut live = mask;
+        let mut p = [0usize; MAX_LANES];
+        let mut best = splat(T::zero());
+        let mut pivot = splat(T::zero());
+        let mut factor = splat(T::zero());
         for k in 0..n {
-            let mut p = k;
-            let mut best = m[k * n + k].get().abs();
+            if live.is_empty() {
+                break;
+            }
+            for l in live.lanes() {
+                p[l] = k;
+                best[l] = m.get(k * n + k, l).abs();
+            }
             for i in k + 1..n {
-                let v = m[i * n + k].get().abs();
-                if v > best {
-                    best = v;
-                    p = i;
+                for l in live.lanes() {
+                    let v = m.get(i * n + k, l).abs();
+                    if v > best[l] {
+                        best[l] = v;
+                        p[l] = i;
+                    }
                 }
             }
-            piv[k].set(T::from_f64(p as f64));
-            if best == T::zero() || !best.is_finite() {
-                return false;
-            }
-            if p != k {
-                for j in 0..n {
-                    m[k * n + j].swap(&m[p * n + j]);
+            for l in live.lanes() {
+                piv.set(k, l, T::from_f64(p[l] as f64));
+                if best[l] == T::zero() || !best[l].is_finite() {
+                    live.remove(l);
                 }
             }
-            let pivot = m[k * n + k].get();
+            for l in live.lanes() {
+                if p[l] != k {
+                    for j in 0..n {
+                        m.cell(k * n + j, l).swap(m.cell(p[l] * n + j, l));
+                    }
+                }
+                pivot[l] = m.get(k * n + k, l);
+            }
             for i in k + 1..n {
-                let l = m[i * n + k].get() / pivot;
-                m[i * n + k].set(l);
+                for l in live.lanes() {
+                    factor[l] = m.get(i * n + k, l) / pivot[l];
+                    m.set(i * n + k, l, factor[l]);
+                }
                 for j in k + 1..n {
-                    m[i * n + j].set(m[i * n + j].get() - l * m[k * n + j].get());
+                    for l in live.lanes() {
+                        m.set(
+                            i * n + j,
+                            l,
+                            m.get(i * n + j, l) - factor[l] * m.get(k * n + j, l),
+                        );
+                    }
                 }
             }
         }
-        true
+        live
     }
 
-    /// `b ← A⁻¹ b` with the factors.
-    fn substitute(&self, m: &[Cell<T>], piv: &[Cell<T>], b: &[Cell<T>], n: usize) {
+    /// `b ← A⁻¹ b` with the factors, in the lanes of `mask`.
+    fn substitute(
+        &self,
+        m: LaneBuf<'_, T>,
+        piv: LaneBuf<'_, T>,
+        b: LaneBuf<'_, T>,
+        n: usize,
+        mask: LaneMask,
+    ) {
         for k in 0..n {
-            let p = piv[k].get().to_f64() as usize;
-            if p != k {
-                b[k].swap(&b[p]);
+            for l in mask.lanes() {
+                let p = piv.get(k, l).to_f64() as usize;
+                if p != k {
+                    b.cell(k, l).swap(b.cell(p, l));
+                }
             }
         }
+        let mut s = splat(T::zero());
         for i in 0..n {
-            let s = (0..i).fold(b[i].get(), |s, j| s - m[i * n + j].get() * b[j].get());
-            b[i].set(s);
+            for l in mask.lanes() {
+                s[l] = b.get(i, l);
+            }
+            for j in 0..i {
+                for l in mask.lanes() {
+                    s[l] = s[l] - m.get(i * n + j, l) * b.get(j, l);
+                }
+            }
+            for l in mask.lanes() {
+                b.set(i, l, s[l]);
+            }
         }
         for i in (0..n).rev() {
-            let s = (i + 1..n).fold(b[i].get(), |s, j| s - m[i * n + j].get() * b[j].get());
-            b[i].set(s / m[i * n + i].get());
+            for l in mask.lanes() {
+                s[l] = b.get(i, l);
+            }
+            for j in i + 1..n {
+                for l in mask.lanes() {
+                    s[l] = s[l] - m.get(i * n + j, l) * b.get(j, l);
+                }
+            }
+            for l in mask.lanes() {
+                b.set(i, l, s[l] / m.get(i * n + i, l));
+            }
         }
     }
 
     pub fn solve<O: LinearOperator<T> + ?Sized>(
         &self,
         op: &O,
-        rhs: &[Cell<T>],
-        x: &[Cell<T>],
+        rhs: LaneBuf<'_, T>,
+        x: LaneBuf<'_, T>,
         arena: &RunArena<T>,
-    ) -> LinearOutcome {
+        mask: LaneMask,
+    ) -> PerLane<LinearOutcome> {
         let (m, piv) = (self.matrix.view(arena), self.pivots.view(arena));
         let n = rhs.len();
-        op.dense(m);
-        if !self.factor(m, piv, n) {
-            return LinearOutcome {
-                converged: false,
+        op.dense(m, mask);
+        let factored = self.factor(m, piv, n, mask);
+        self.substitute(m, piv, rhs, n, factored);
+        let converged = all_finite(rhs, factored);
+        copy(rhs, x, converged);
+        let mut out = splat(LinearOutcome::default());
+        for l in mask.lanes() {
+            out[l] = LinearOutcome {
+                converged: converged.contains(l),
                 iterations: 1,
             };
         }
-        self.substitute(m, piv, rhs, n);
-        let converged = all_finite(rhs);
-        if converged {
-            copy(rhs, x);
-        }
-        LinearOutcome {
-            converged,
-            iterations: 1,
-        }
+        out
     }
 }

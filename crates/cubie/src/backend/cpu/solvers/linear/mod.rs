@@ -1,17 +1,23 @@
 //! The linear solvers' CPU form: minimal residual and steepest descent
 //! (projection), BiCGStab and dense LU, with their preconditioners, on
-//! one run's arena.
+//! a lane block's arena.
+//!
+//! Every solve covers the lanes of a mask: lane `l` computes exactly what
+//! the same solve of its run alone computes (per-lane scalars, reductions
+//! per lane in index order), and a lane that converges or breaks down
+//! leaves the iteration: the others go on, its `x`, `rhs` and the
+//! solver's buffers are no longer written in it.
 
 mod bicgstab;
 mod lu;
 mod preconditioner;
 mod projection;
 
-use std::cell::Cell;
-
 use crate::backend::cpu::CpuForm;
 use crate::backend::cpu::jit::JitReal;
-use crate::memory::{BufferRegistry, Component, CpuAllocator, RunArena};
+use crate::memory::{
+    BufferRegistry, Component, CpuAllocator, LaneBuf, LaneMask, PerLane, RunArena,
+};
 use crate::precision::Real;
 use crate::solvers::{
     LinearOutcome, LinearSolverComponent, LinearSolverKind, PreconditionerKind, SolverError,
@@ -25,17 +31,20 @@ use projection::Projection;
 /// The linear operator `A` of a solve, applied matrix-free.
 ///
 /// The implicit steps implement it from the model's Jacobian-vector
-/// product (`out = v − h·γ·J·v`) and the symbolic Jacobian. Slices are
-/// arena views or caller vectors of length `n`; `out` never overlaps `v`.
+/// product (`out = v − h·γ·J·v`) and the symbolic Jacobian. Buffers are
+/// lane blocks (arena views or caller blocks) of `n` elements per lane;
+/// `out` never overlaps `v`. Each lane has its own operator (its run's),
+/// and every method writes only the lanes of `mask` of `out`.
 pub trait LinearOperator<T: Real> {
-    /// `out ← A v`.
-    fn apply(&self, v: &[Cell<T>], out: &[Cell<T>]);
+    /// `out ← A v` in the lanes of `mask`.
+    fn apply(&self, v: LaneBuf<'_, T>, out: LaneBuf<'_, T>, mask: LaneMask);
 
-    /// `out ← diag(A)` (used by the `jacobi` preconditioner).
-    fn diagonal(&self, out: &[Cell<T>]);
+    /// `out ← diag(A)` in the lanes of `mask` (used by the `jacobi`
+    /// preconditioner).
+    fn diagonal(&self, out: LaneBuf<'_, T>, mask: LaneMask);
 
-    /// `out ← A`, row-major `n × n` (used by `lu`).
-    fn dense(&self, out: &[Cell<T>]);
+    /// `out ← A`, row-major `n × n`, in the lanes of `mask` (used by `lu`).
+    fn dense(&self, out: LaneBuf<'_, T>, mask: LaneMask);
 }
 
 impl CpuForm for LinearSolverComponent {
@@ -112,18 +121,22 @@ impl<T: Real> LinearSolver<T> {
         self.n
     }
 
-    /// Solves `A x = rhs` in `arena`. `x` holds the initial guess (ignored
-    /// by `lu`) and receives the solution; `rhs` is used as work space and
-    /// holds the last residual (`lu`: the solution) afterwards, as in CuBIE.
-    /// Both have length `n` and must not overlap this solver's buffers.
+    /// Solves `A x = rhs` in `arena`, in every lane of `mask`. `x` holds
+    /// the initial guess (ignored by `lu`) and receives the solution; `rhs`
+    /// is used as work space and holds the last residual (`lu`: the
+    /// solution) afterwards, as in CuBIE. Both are blocks of the arena's
+    /// width with at least `n` elements and must not overlap this solver's
+    /// buffers. Returns each lane's outcome (those of lanes outside `mask`
+    /// are meaningless); lanes outside `mask` are not touched.
     pub fn solve<O: LinearOperator<T> + ?Sized>(
         &self,
         op: &O,
-        rhs: &[Cell<T>],
-        x: &[Cell<T>],
+        rhs: LaneBuf<'_, T>,
+        x: LaneBuf<'_, T>,
         arena: &RunArena<T>,
-    ) -> LinearOutcome {
-        let (rhs, x) = (&rhs[..self.n], &x[..self.n]);
+        mask: LaneMask,
+    ) -> PerLane<LinearOutcome> {
+        let (rhs, x) = (rhs.first(self.n), x.first(self.n));
         match &self.algorithm {
             Algorithm::Projection(p) => p.solve(
                 op,
@@ -131,6 +144,7 @@ impl<T: Real> LinearSolver<T> {
                 rhs,
                 x,
                 arena,
+                mask,
                 self.tolerance,
                 self.max_iters,
             ),
@@ -140,10 +154,11 @@ impl<T: Real> LinearSolver<T> {
                 rhs,
                 x,
                 arena,
+                mask,
                 self.tolerance,
                 self.max_iters,
             ),
-            Algorithm::Lu(l) => l.solve(op, rhs, x, arena),
+            Algorithm::Lu(l) => l.solve(op, rhs, x, arena, mask),
         }
     }
 }

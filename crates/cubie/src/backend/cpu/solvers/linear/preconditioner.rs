@@ -1,10 +1,8 @@
-//! The preconditioners `z = P⁻¹ v` of the iterative solvers.
-
-use std::cell::Cell;
+//! The preconditioners `z = P⁻¹ v` of the iterative solvers, per lane.
 
 use super::{Handle, LinearOperator};
-use crate::backend::cpu::solvers::vector::copy;
-use crate::memory::RunArena;
+use crate::backend::cpu::solvers::vector::{copy, update};
+use crate::memory::{LaneBuf, LaneMask, RunArena};
 use crate::precision::Real;
 use crate::solvers::PreconditionerKind;
 
@@ -19,43 +17,50 @@ pub(super) struct Preconditioner<T> {
 }
 
 impl<T: Real> Preconditioner<T> {
-    /// Once per solve, before any [`apply`](Self::apply): `jacobi` caches
-    /// `diag(A)` (the operator is fixed during a solve).
-    pub fn prepare<O: LinearOperator<T> + ?Sized>(&self, op: &O, arena: &RunArena<T>) {
+    /// Once per solve, before any [`apply`](Self::apply), in the lanes of
+    /// `mask`: `jacobi` caches `diag(A)` (the operator is fixed during a
+    /// solve).
+    pub fn prepare<O: LinearOperator<T> + ?Sized>(
+        &self,
+        op: &O,
+        arena: &RunArena<T>,
+        mask: LaneMask,
+    ) {
         if let Some(d) = self.diagonal {
-            op.diagonal(d.view(arena));
+            op.diagonal(d.view(arena), mask);
         }
     }
 
-    /// `out ← P⁻¹ v`. `scratch` is clobbered by `neumann`; `out`, `v` and
-    /// `scratch` are distinct vectors.
+    /// `out ← P⁻¹ v` in the lanes of `mask`. `scratch` is clobbered (in
+    /// those lanes) by `neumann`; `out`, `v` and `scratch` are distinct
+    /// vectors.
     pub fn apply<O: LinearOperator<T> + ?Sized>(
         &self,
         op: &O,
-        v: &[Cell<T>],
-        out: &[Cell<T>],
-        scratch: &[Cell<T>],
+        v: LaneBuf<'_, T>,
+        out: LaneBuf<'_, T>,
+        scratch: LaneBuf<'_, T>,
         arena: &RunArena<T>,
+        mask: LaneMask,
     ) {
         match self.kind {
-            PreconditionerKind::None => copy(v, out),
+            PreconditionerKind::None => copy(v, out, mask),
             PreconditionerKind::Jacobi => match self.diagonal {
                 Some(d) => {
-                    for ((o, vi), di) in out.iter().zip(v).zip(d.view(arena)) {
-                        o.set(vi.get() / di.get());
-                    }
+                    let d = d.view(arena);
+                    update(out, mask, |i, l| v.get(i, l) / d.get(i, l));
                 }
                 // `lu` builds no diagonal and never preconditions.
-                None => copy(v, out),
+                None => copy(v, out, mask),
             },
             PreconditionerKind::Neumann => {
                 // Horner form of Σ_{i=0..k} (I − A)^i v: z ← v + z − A z.
-                copy(v, out);
+                copy(v, out, mask);
                 for _ in 0..self.order {
-                    op.apply(out, scratch);
-                    for ((o, vi), si) in out.iter().zip(v).zip(scratch) {
-                        o.set(vi.get() + o.get() - si.get());
-                    }
+                    op.apply(out, scratch, mask);
+                    update(out, mask, |i, l| {
+                        v.get(i, l) + out.get(i, l) - scratch.get(i, l)
+                    });
                 }
             }
         }

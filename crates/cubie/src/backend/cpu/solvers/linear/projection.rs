@@ -3,12 +3,10 @@
 //! the step that minimises `‖r − α A z‖` (minimal residual) or the
 //! A-norm error along `z` (steepest descent, exact for SPD `A`).
 
-use std::cell::Cell;
-
 use super::preconditioner::Preconditioner;
 use super::{Handle, LinearOperator, LinearOutcome};
-use crate::backend::cpu::solvers::vector::{axpy, dot, norm};
-use crate::memory::RunArena;
+use crate::backend::cpu::solvers::vector::{axpy, dot, norm, splat, update};
+use crate::memory::{LaneBuf, LaneMask, PerLane, RunArena};
 use crate::precision::Real;
 
 #[derive(Debug, Clone, Copy)]
@@ -26,48 +24,68 @@ impl<T: Real> Projection<T> {
         &self,
         op: &O,
         precond: &Preconditioner<T>,
-        r: &[Cell<T>],
-        x: &[Cell<T>],
+        r: LaneBuf<'_, T>,
+        x: LaneBuf<'_, T>,
         arena: &RunArena<T>,
+        mask: LaneMask,
         tol: T,
         max_iters: u32,
-    ) -> LinearOutcome {
+    ) -> PerLane<LinearOutcome> {
+        let w = r.width();
         let z = self.preconditioned.view(arena);
         let temp = self.temp.view(arena);
-        precond.prepare(op, arena);
+        let mut out = splat(LinearOutcome::default());
+        precond.prepare(op, arena, mask);
 
         // r ← rhs − A x.
-        op.apply(x, temp);
-        for (ri, ti) in r.iter().zip(temp) {
-            ri.set(ri.get() - ti.get());
+        op.apply(x, temp, mask);
+        update(r, mask, |i, l| r.get(i, l) - temp.get(i, l));
+        let rn = norm(r);
+        // The lanes still iterating: neither converged nor stopped.
+        let mut live = mask;
+        for l in mask.lanes() {
+            if rn[l] <= tol {
+                out[l].converged = true;
+                live.remove(l);
+            }
         }
-        let mut converged = norm(r) <= tol;
         let mut iterations = 0;
-        while !converged && iterations < max_iters {
+        while live.any() && iterations < max_iters {
             iterations += 1;
-            precond.apply(op, r, z, temp, arena);
-            op.apply(z, temp);
+            for l in live.lanes() {
+                out[l].iterations = iterations;
+            }
+            precond.apply(op, r, z, temp, arena, live);
+            op.apply(z, temp, live);
             let (num, den) = if self.steepest_descent {
                 (dot(r, z), dot(temp, z))
             } else {
                 (dot(temp, r), dot(temp, temp))
             };
-            let alpha = num / den;
+            let mut alpha = splat(T::zero());
+            let mut minus_alpha = splat(T::zero());
+            for l in 0..w {
+                alpha[l] = num[l] / den[l];
+                minus_alpha[l] = -alpha[l];
+            }
             // A zero or non-finite step can make no progress: stop unconverged.
-            if den == T::zero() || !alpha.is_finite() {
-                break;
+            for l in live.lanes() {
+                if den[l] == T::zero() || !alpha[l].is_finite() {
+                    live.remove(l);
+                }
             }
-            axpy(alpha, z, x);
-            axpy(-alpha, temp, r);
+            axpy(&alpha, z, x, live);
+            axpy(&minus_alpha, temp, r, live);
             let rn = norm(r);
-            if !rn.is_finite() {
-                break;
+            for l in live.lanes() {
+                if !rn[l].is_finite() {
+                    live.remove(l);
+                } else if rn[l] <= tol {
+                    out[l].converged = true;
+                    live.remove(l);
+                }
             }
-            converged = rn <= tol;
         }
-        LinearOutcome {
-            converged,
-            iterations,
-        }
+        out
     }
 }

@@ -239,6 +239,7 @@ impl<T: Real> SummariesCpu<T> {
     /// window into its row of `rows` (`windows x row_len()`, the run's
     /// summaries). Returns the window saved, if any; a window past the end
     /// of `rows` is not written.
+    #[allow(clippy::too_many_arguments)]
     pub fn sample(
         &self,
         arena: &RunArena<T>,

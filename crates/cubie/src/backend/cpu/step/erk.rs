@@ -216,8 +216,8 @@ impl<T: JitReal> CpuStep<T> for ErkCpu<T> {
                 } else {
                     acc.slice((j - 1) * n..j * n)
                 };
-                for l in 0..w {
-                    stage_t[l] = io.t[l] + self.c[j] * io.dt[l].to_f64();
+                for ((st, t), &dt) in stage_t.iter_mut().zip(io.t).zip(io.dt).take(w) {
+                    *st = t + self.c[j] * dt.to_f64();
                 }
                 sys.dxdt(&stage_t, stage_state, k, active);
                 for l in active.lanes() {
@@ -231,8 +231,8 @@ impl<T: JitReal> CpuStep<T> for ErkCpu<T> {
                     ErkTarget::Error => (io.error, None),
                     ErkTarget::Secondary => (secondary, None),
                 };
-                for l in 0..w {
-                    weight[l] = io.dt[l] * c.weight;
+                for (wl, dt) in weight.iter_mut().zip(io.dt).take(w) {
+                    *wl = *dt * c.weight;
                 }
                 // Every lane is computed: lanes that have finished are
                 // never read, and whole vectors are faster than masks.

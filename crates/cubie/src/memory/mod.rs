@@ -136,12 +136,14 @@ mod cuda;
 mod element;
 mod error;
 mod keys;
+mod lanes;
 mod layout;
 mod locations;
 mod registry;
 mod report;
 
 pub use arena::{ArenaLayout, CpuAllocator, RunArena};
+pub use lanes::{LANE_WIDTHS, LaneBuf, LaneMask, LaneView, MAX_LANES, PerLane};
 pub use component::Component;
 pub use element::ElementType;
 pub use error::RegistryError;

@@ -146,10 +146,44 @@ impl BitOr for LaneMask {
 
 /// A buffer's elements for every lane of a block: `len()` elements of
 /// `width()` lanes each, element-major (cell `i * W + l`).
-#[derive(Debug, Clone, Copy)]
 pub struct LaneBuf<'a, T> {
     cells: &'a [Cell<T>],
     w: usize,
+}
+
+// Manual impls: the views are `Copy` whatever `T` is.
+impl<T> Clone for LaneBuf<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for LaneBuf<'_, T> {}
+
+impl<T> Clone for LaneView<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for LaneView<'_, T> {}
+
+impl<T> std::fmt::Debug for LaneBuf<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LaneBuf")
+            .field("len", &(self.cells.len() / self.w))
+            .field("lanes", &self.w)
+            .finish()
+    }
+}
+
+impl<T> std::fmt::Debug for LaneView<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LaneView")
+            .field("len", &self.len)
+            .field("stride", &self.w)
+            .finish()
+    }
 }
 
 impl<'a, T: Copy> LaneBuf<'a, T> {
@@ -159,7 +193,10 @@ impl<'a, T: Copy> LaneBuf<'a, T> {
     /// If `w` is zero or does not divide `cells.len()`.
     #[inline]
     pub fn new(cells: &'a [Cell<T>], w: usize) -> Self {
-        assert!(w > 0 && cells.len().is_multiple_of(w), "a whole number of lanes");
+        assert!(
+            w > 0 && cells.len().is_multiple_of(w),
+            "a whole number of lanes"
+        );
         LaneBuf { cells, w }
     }
 
@@ -253,7 +290,6 @@ impl<'a, T: Copy> LaneBuf<'a, T> {
 /// One lane's elements of a [`LaneBuf`]: strided cells that index like a
 /// slice (`view[i].get()`), so per-lane scalar code reads the same for
 /// one lane of a block as for a plain slice of cells.
-#[derive(Debug, Clone, Copy)]
 pub struct LaneView<'a, T> {
     /// Starts at element 0 of the lane.
     cells: &'a [Cell<T>],

@@ -143,11 +143,11 @@ mod registry;
 mod report;
 
 pub use arena::{ArenaLayout, CpuAllocator, RunArena};
-pub use lanes::{LANE_WIDTHS, LaneBuf, LaneMask, LaneView, MAX_LANES, PerLane};
 pub use component::Component;
 pub use element::ElementType;
 pub use error::RegistryError;
 pub use keys::{KeyMismatch, LocationKeys};
+pub use lanes::{LANE_WIDTHS, LaneBuf, LaneMask, LaneView, MAX_LANES, PerLane};
 pub use layout::{Aliasing, Placement};
 pub(crate) use locations::buffer_of_key;
 pub use locations::{Location, ParseLocationError, Region};

@@ -26,6 +26,7 @@ use super::lower::{Lowerer, ShimImports, byte_offset};
 use super::math::JitReal;
 use super::native::{OwnedModule, new_module};
 use super::{JitError, JitOptions};
+use crate::memory::{LaneBuf, LaneMask, MAX_LANES, PerLane};
 use crate::step::ErkScheme;
 use crate::system::args::ValueSlice;
 use crate::system::expr::Symbol;
@@ -410,5 +411,60 @@ impl<T: JitReal> FusedErkStep<T> {
             )
         };
         Ok(self.stages as u32 - u32::from(cached))
+    }
+
+    /// [`step`](Self::step) in every lane of a block: lane `l` steps from
+    /// `t[l]` by `dt[l]`, reading its first stage from `stage_cache` when
+    /// `first_stage_cached` holds it. Returns each lane's derivative
+    /// evaluations.
+    #[allow(clippy::too_many_arguments)]
+    pub fn step_lanes(
+        &self,
+        t: &PerLane<f64>,
+        dt: &PerLane<T>,
+        state: LaneBuf<'_, T>,
+        parameters: LaneBuf<'_, T>,
+        drivers: LaneBuf<'_, T>,
+        proposed: LaneBuf<'_, T>,
+        error: LaneBuf<'_, T>,
+        secondary: LaneBuf<'_, T>,
+        stage_cache: LaneBuf<'_, T>,
+        first_stage_cached: LaneMask,
+    ) -> Result<PerLane<u32>, FusedLengthError> {
+        let gather = |b: LaneBuf<'_, T>, l: usize| -> Vec<Cell<T>> {
+            b.lane(l).iter().map(|c| Cell::new(c.get())).collect()
+        };
+        let scatter = |from: &[Cell<T>], b: LaneBuf<'_, T>, l: usize| {
+            for (i, c) in from.iter().enumerate() {
+                b.set(i, l, c.get());
+            }
+        };
+        let mut evaluations = [0; MAX_LANES];
+        for l in 0..state.width() {
+            let (y, p, d) = (gather(state, l), gather(parameters, l), gather(drivers, l));
+            let (out, err, sec, cache) = (
+                gather(proposed, l),
+                gather(error, l),
+                gather(secondary, l),
+                gather(stage_cache, l),
+            );
+            evaluations[l] = self.step(
+                t[l],
+                dt[l],
+                &y,
+                &p,
+                &d,
+                &out,
+                &err,
+                &sec,
+                &cache,
+                first_stage_cached.contains(l),
+            )?;
+            scatter(&out, proposed, l);
+            scatter(&err, error, l);
+            scatter(&sec, secondary, l);
+            scatter(&cache, stage_cache, l);
+        }
+        Ok(evaluations)
     }
 }

@@ -33,7 +33,7 @@ use crate::system::schedule::ScheduleError;
 pub use fused_erk::{FusedErkStep, FusedLengthError, MAX_FUSED_NODES};
 pub use lower::{MAX_EXPANDED_POWER, STREAMING_NODES};
 pub use math::JitReal;
-pub use native::NativeSystem;
+pub use native::{LaneInputs, NativeSystem};
 
 /// Choices of the native lowering.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

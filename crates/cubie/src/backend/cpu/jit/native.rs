@@ -13,6 +13,7 @@ use cranelift_module::{Linkage, Module};
 use super::lower::{ShimImports, entry_signature, lower_function, stack_bytes};
 use super::math::{JitReal, all_shims};
 use super::{JitError, JitOptions};
+use crate::memory::{LaneBuf, LaneMask, PerLane};
 use crate::system::args::{ArgumentSpec, Inputs, LengthError, OutSlice, ValueSlice};
 use crate::system::functions::{SystemFunction, SystemFunctions};
 use crate::system::schedule::{Schedule, slot};
@@ -20,6 +21,22 @@ use crate::system::schedule::{Schedule, slot};
 /// The machine-code signature of every generated function:
 /// `(t, state, parameters, drivers, driver_rates, direction, out)`.
 type RawFn<T> = unsafe extern "C" fn(T, *const T, *const T, *const T, *const T, *const T, *mut T);
+
+/// The input arrays of a model call, every one a lane block's buffer
+/// (an array the function does not read may be empty).
+#[derive(Debug, Clone, Copy)]
+pub struct LaneInputs<'a, T> {
+    /// The state.
+    pub state: LaneBuf<'a, T>,
+    /// The parameters.
+    pub parameters: LaneBuf<'a, T>,
+    /// The drivers' values.
+    pub drivers: LaneBuf<'a, T>,
+    /// The drivers' time derivatives (read by `dfdt`).
+    pub driver_rates: LaneBuf<'a, T>,
+    /// The direction of a Jacobian-vector product.
+    pub direction: LaneBuf<'a, T>,
+}
 
 /// Number of generated functions.
 const N_FUNCTIONS: usize = SystemFunction::ALL.as_slice().len();
@@ -230,6 +247,37 @@ impl<T: JitReal> NativeSystem<T> {
         // An `out` aliasing an input is only possible through `Cell`s and is
         // fine: the code loads every input before its first store.
         unsafe { (entry.code)(t, s, p, d, r, v, out) };
+        Ok(())
+    }
+
+    /// Evaluates `function` for the lanes of `mask` of a lane block:
+    /// lane `l` at time `t[l]` on lane `l` of every input, into lane `l`
+    /// of `out`; the other lanes of `out` keep their values.
+    pub fn call_lanes(
+        &self,
+        function: SystemFunction,
+        t: &PerLane<T>,
+        inputs: &LaneInputs<'_, T>,
+        out: LaneBuf<'_, T>,
+        mask: LaneMask,
+    ) -> Result<(), LengthError> {
+        let arrays = [
+            inputs.state,
+            inputs.parameters,
+            inputs.drivers,
+            inputs.driver_rates,
+            inputs.direction,
+        ];
+        let mut lane: [Vec<T>; 5] = arrays.map(|a| vec![T::zero(); a.len()]);
+        let mut result = vec![T::zero(); out.len()];
+        for l in mask.lanes() {
+            for (values, array) in lane.iter_mut().zip(&arrays) {
+                array.lane(l).read_into(values);
+            }
+            let parts = lane.each_ref().map(|v| parts(&v[..]));
+            self.invoke(function, t[l], parts, &mut result[..])?;
+            out.lane(l).write_from(&result);
+        }
         Ok(())
     }
 

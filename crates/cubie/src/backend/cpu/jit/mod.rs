@@ -70,6 +70,12 @@ pub enum JitError {
         /// The offending index.
         index: usize,
     },
+    /// Lane code was asked for a block width it does not support.
+    #[error("no lane code for blocks of {lanes} lanes: widths are 1, 2, 4, 8 or 16")]
+    Lanes {
+        /// The width asked for.
+        lanes: usize,
+    },
     /// A bug in the lowering.
     #[error("internal error in native lowering: {0}")]
     Internal(&'static str),

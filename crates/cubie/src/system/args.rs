@@ -263,6 +263,7 @@ impl ArgumentSpec {
     /// then that every non-empty input is `width` lanes wide and that
     /// `width` is at most `max_width`. A wrong width is reported in values:
     /// `len * width` expected.
+    #[inline]
     pub fn check_lanes(
         &self,
         inputs: [(usize, usize); 5],

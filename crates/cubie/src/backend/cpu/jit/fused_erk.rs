@@ -13,6 +13,11 @@
 //! state, the error estimates and (FSAL) the `stage_cache`. It never
 //! touches `stage_rhs` or `stage_accumulator`: those stay registered for
 //! the generic path and the CUDA layout.
+//!
+//! Lane code ([`FusedErkStep::step_lanes`]) steps every lane of a block
+//! with the same arithmetic on vectors of lanes; a first stage cached in
+//! some lanes only is computed for all and taken from the cache where
+//! cached (a lane mask), and stage times are computed per lane in `f64`.
 
 use std::cell::Cell;
 

@@ -144,6 +144,17 @@ impl BitOr for LaneMask {
     }
 }
 
+/// True when `cells` is a whole number of `w` lanes; a mask rather than a
+/// division for the power-of-two widths blocks have.
+#[inline]
+fn whole_lanes(cells: usize, w: usize) -> bool {
+    if w.is_power_of_two() {
+        cells & (w - 1) == 0
+    } else {
+        cells.is_multiple_of(w)
+    }
+}
+
 /// A buffer's elements for every lane of a block: `len()` elements of
 /// `width()` lanes each, element-major (cell `i * W + l`).
 pub struct LaneBuf<'a, T> {
@@ -194,7 +205,7 @@ impl<'a, T: Copy> LaneBuf<'a, T> {
     #[inline]
     pub fn new(cells: &'a [Cell<T>], w: usize) -> Self {
         assert!(
-            w > 0 && cells.len().is_multiple_of(w),
+            w > 0 && whole_lanes(cells.len(), w),
             "a whole number of lanes"
         );
         LaneBuf { cells, w }
@@ -215,7 +226,12 @@ impl<'a, T: Copy> LaneBuf<'a, T> {
     /// Elements per lane.
     #[inline]
     pub fn len(&self) -> usize {
-        self.cells.len() / self.w
+        // Widths are powers of two: a shift, not a division, per call.
+        if self.w.is_power_of_two() {
+            self.cells.len() >> self.w.trailing_zeros()
+        } else {
+            self.cells.len() / self.w
+        }
     }
 
     /// True for a buffer of no elements.

@@ -258,6 +258,38 @@ impl ArgumentSpec {
         Ok(())
     }
 
+    /// Checks the arrays of a lane block of `width` lanes: lengths (in
+    /// elements, `(len, width)` per array) as [`check`](Self::check) does,
+    /// then that every non-empty input is `width` lanes wide and that
+    /// `width` is at most `max_width`. A wrong width is reported in values:
+    /// `len * width` expected.
+    #[inline]
+    pub fn check_lanes(
+        &self,
+        inputs: [(usize, usize); 5],
+        out: (usize, usize),
+        max_width: usize,
+    ) -> Result<(), LengthError> {
+        self.check(inputs.map(|(len, _)| len), out.0)?;
+        let width = out.1;
+        let lane_error = |argument, len: usize, found_width: usize| LengthError {
+            function: self.function.name(),
+            argument,
+            expected: len.saturating_mul(width.min(max_width)),
+            found: len.saturating_mul(found_width),
+            hint: "",
+        };
+        if width > max_width {
+            return Err(lane_error("out", out.0, width));
+        }
+        for (i, &(len, found_width)) in inputs.iter().enumerate() {
+            if len != 0 && found_width != width {
+                return Err(lane_error(InputArray::ALL[i].name(), len, found_width));
+            }
+        }
+        Ok(())
+    }
+
     #[cold]
     fn error(
         &self,

@@ -9,7 +9,7 @@ use crate::memory::{ArenaLayout, LANE_WIDTHS, MAX_LANES};
 use crate::system::Model;
 
 use super::CpuForm;
-use super::jit::{JitReal, NativeSystem};
+use super::jit::{JitOptions, JitReal, NativeSystem};
 use super::step::step_form;
 use super::time_loop::{LoopCpu, LoopOutputs};
 
@@ -42,6 +42,7 @@ impl<T: JitReal> CpuKernel<T> {
             &tree.step,
             &mut tree.registry,
             tree.fused_steps.then(|| model.functions()),
+            lanes,
         )?;
         let registry = &tree.registry;
         let plan = &tree.plan;
@@ -90,8 +91,12 @@ impl<T: JitReal> CpuKernel<T> {
             outputs,
         };
         let arena = tree.settle_working_memory()?;
-        let system = NativeSystem::<T>::compile(tree.functions.of(model))
-            .map_err(|e| KernelError::Compile(e.to_string()))?;
+        let system = NativeSystem::<T>::compile_lanes(
+            tree.functions.of(model),
+            &JitOptions::default(),
+            lanes,
+        )
+        .map_err(|e| KernelError::Compile(e.to_string()))?;
         Ok(CpuKernel {
             arena,
             lanes,

@@ -13,25 +13,36 @@
 //! state, the error estimates and (FSAL) the `stage_cache`. It never
 //! touches `stage_rhs` or `stage_accumulator`: those stay registered for
 //! the generic path and the CUDA layout.
+//!
+//! Lane code ([`FusedErkStep::step_lanes`]) steps every lane of a block
+//! with the same arithmetic on vectors of lanes; a first stage cached in
+//! some lanes only is computed for all and taken from the cache where
+//! cached (a lane mask), and stage times are computed per lane in `f64`.
 
 use std::cell::Cell;
 
-use cranelift_codegen::ir::types::{F32, F64, I32};
-use cranelift_codegen::ir::{AbiParam, InstBuilder, MemFlagsData, UserFuncName, Value};
+use cranelift_codegen::ir::types::{F32, F32X4, F64, F64X2, I8X16, I32};
+use cranelift_codegen::ir::{
+    AbiParam, BlockArg, ConstantData, Endianness, Function, InstBuilder, MemFlagsData,
+    UserFuncName, Value,
+};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::JITModule;
 use cranelift_module::{Linkage, Module};
 use thiserror::Error;
 
-use super::lower::{Lowerer, ShimImports, byte_offset};
+use super::lower::{
+    LaneGeometry, Lowerer, ShimImports, close_lane_loop, lane_base, open_lane_loop,
+};
 use super::math::JitReal;
-use super::native::{OwnedModule, new_module};
+use super::native::{LANE_UNROLL, OwnedModule, new_module, overlaps_across_lanes};
 use super::{JitError, JitOptions};
 use crate::memory::{LaneBuf, LaneMask, MAX_LANES, PerLane};
 use crate::step::ErkScheme;
 use crate::system::args::ValueSlice;
-use crate::system::expr::Symbol;
+use crate::system::expr::{ExprGraph, Symbol};
 use crate::system::functions::{SystemFunction, SystemFunctions};
-use crate::system::schedule::Schedule;
+use crate::system::schedule::{FunctionSchedule, InputSizes, Schedule};
 
 /// Largest `stages * (nodes of the dxdt DAG)` that is inlined; larger
 /// models keep the generic step (compile time and code size grow with it,
@@ -55,10 +66,32 @@ pub struct FusedLengthError {
 type RawStep<T> =
     unsafe extern "C" fn(f64, T, *const T, *const T, *const T, *mut T, *mut T, *mut T, *mut T, u32);
 
-/// Flag bit: read the first stage's derivative from `stage_cache`.
+/// Lane code: `(t, dt, dt64, state, parameters, drivers, proposed, error,
+/// secondary, stage_cache, cached, flags)`; `t`, `dt`, `dt64` (`dt`
+/// widened) and `cached` (all bits set where the first stage is cached)
+/// hold one value per lane, the arrays are interleaved by lane.
+type RawLaneStep<T> = unsafe extern "C" fn(
+    *const f64,
+    *const T,
+    *const f64,
+    *const T,
+    *const T,
+    *const T,
+    *mut T,
+    *mut T,
+    *mut T,
+    *mut T,
+    *const T,
+    u32,
+);
+
+/// Flag bit: read the first stage's derivative from `stage_cache` (in lane
+/// code: in every lane).
 const FIRST_STAGE_CACHED: u32 = 1;
 /// Flag bit: store the error estimate(s).
 const WRITE_ERROR: u32 = 2;
+/// Flag bit (lane code): some lanes read their first stage from the cache.
+const SOME_CACHED: u32 = 4;
 
 /// One ERK step of one model, compiled for precision `T`; owns its code.
 ///
@@ -67,6 +100,9 @@ const WRITE_ERROR: u32 = 2;
 /// drop, and a call takes `&self`, checks lengths and allocates nothing.
 pub struct FusedErkStep<T: JitReal> {
     code: RawStep<T>,
+    /// The step on blocks of `lanes` lanes (none for one lane).
+    lane_code: Option<RawLaneStep<T>>,
+    lanes: usize,
     n_states: usize,
     n_parameters: usize,
     n_drivers: usize,
@@ -74,7 +110,7 @@ pub struct FusedErkStep<T: JitReal> {
     has_error: bool,
     has_secondary: bool,
     fsal: bool,
-    // Declared last: dropped after the code pointer above.
+    // Declared last: dropped after the code pointers above.
     _module: OwnedModule,
 }
 
@@ -84,7 +120,394 @@ impl<T: JitReal> std::fmt::Debug for FusedErkStep<T> {
             .field("precision", &T::PRECISION)
             .field("n_states", &self.n_states)
             .field("stages", &self.stages)
+            .field("lanes", &self.lanes)
             .finish_non_exhaustive()
+    }
+}
+
+/// What the step is compiled from.
+struct StepPlan<'a> {
+    plan: &'a FunctionSchedule,
+    scheme: &'a ErkScheme,
+    graph: &'a ExprGraph,
+    sizes: InputSizes,
+    n: usize,
+}
+
+/// The values one chunk's step works on.
+struct StepIo {
+    state: Value,
+    params: Value,
+    drivers: Value,
+    proposed: Value,
+    error: Value,
+    secondary: Value,
+    cache: Value,
+    /// The step size (of the chunk's lanes).
+    dt: Value,
+    flags: Value,
+    /// Where the chunk's lanes' "first stage cached" masks are (lane code).
+    cached: Option<Value>,
+}
+
+/// Computes stage `j`'s time `t + c_j dt` in `f64`, rounded to `T`.
+type StageTime<'t, T> = dyn Fn(&mut Lowerer<'_, '_, T>, usize) -> Result<Value, JitError> + 't;
+
+impl StepPlan<'_> {
+    /// Emits one step at the builder's position (which it leaves in a
+    /// fresh block): the generic step's arithmetic, in its order.
+    fn emit<T: JitReal>(
+        &self,
+        low: &mut Lowerer<'_, '_, T>,
+        io: &StepIo,
+        time: &StageTime<'_, T>,
+    ) -> Result<(), JitError> {
+        let (plan, scheme, n, s) = (self.plan, self.scheme, self.n, self.scheme.stages());
+        let sizes = self.sizes;
+        let y: Vec<Value> = (0..n)
+            .map(|i| low.load_element(io.state, i))
+            .collect::<Result<_, _>>()?;
+        // Parameters and drivers: loaded once, shared by every stage.
+        let mut fixed: Vec<Option<Value>> = Vec::with_capacity(plan.inputs().len());
+        for &(_, sym) in plan.inputs() {
+            fixed.push(match sym {
+                Symbol::Parameter(i) if (i as usize) < sizes.n_parameters => {
+                    Some(low.load_element(io.params, i as usize)?)
+                }
+                Symbol::Driver(i) if (i as usize) < sizes.n_drivers => {
+                    Some(low.load_element(io.drivers, i as usize)?)
+                }
+                Symbol::Parameter(_) | Symbol::Driver(_) => {
+                    return Err(JitError::Internal("input index out of range"));
+                }
+                _ => None,
+            });
+        }
+        // The derivative at stage `j`'s time and the given stage state.
+        let eval = |low: &mut Lowerer<'_, '_, T>,
+                    j: usize,
+                    stage: &[Value]|
+         -> Result<Vec<Value>, JitError> {
+            let time = if plan.reads_time() {
+                Some(time(low, j)?)
+            } else {
+                None
+            };
+            let mut inputs = Vec::with_capacity(plan.inputs().len());
+            for (&(_, sym), fixed) in plan.inputs().iter().zip(&fixed) {
+                inputs.push(match (sym, fixed) {
+                    (_, Some(v)) => *v,
+                    (Symbol::Time, None) => {
+                        time.ok_or(JitError::Internal("time read but not computed"))?
+                    }
+                    (Symbol::State(i), None) => *stage
+                        .get(i as usize)
+                        .ok_or(JitError::Internal("state index out of range"))?,
+                    _ => return Err(JitError::Internal("unexpected dxdt input")),
+                });
+            }
+            low.emit(plan, &inputs)
+        };
+        // `base + Σ (dt w_j) k_j` over the non-zero weights, in the
+        // generic step's order; `None` base means zero.
+        let dt = io.dt;
+        let combine = |low: &mut Lowerer<'_, '_, T>,
+                       ks: &[Vec<Value>],
+                       weights: &dyn Fn(usize) -> f64,
+                       base: Option<&[Value]>|
+         -> Vec<Value> {
+            let ws: Vec<(usize, Value)> = (0..ks.len())
+                .filter(|&j| weights(j) != 0.0)
+                .map(|j| {
+                    let c = low.constant(weights(j));
+                    (j, low.b.ins().fmul(dt, c))
+                })
+                .collect();
+            (0..n)
+                .map(|m| {
+                    let mut acc: Option<Value> = None;
+                    for &(j, w) in &ws {
+                        let term = low.b.ins().fmul(w, ks[j][m]);
+                        acc = Some(match (acc, base) {
+                            (Some(a), _) => low.b.ins().fadd(a, term),
+                            (None, Some(y)) => low.b.ins().fadd(y[m], term),
+                            (None, None) => term,
+                        });
+                    }
+                    match (acc, base) {
+                        (Some(a), _) => a,
+                        (None, Some(y)) => y[m],
+                        (None, None) => low.constant(0.0),
+                    }
+                })
+                .collect()
+        };
+        let load_all = |low: &mut Lowerer<'_, '_, T>, base: Value| {
+            (0..n)
+                .map(|i| low.load_element(base, i))
+                .collect::<Result<Vec<_>, _>>()
+        };
+        let args =
+            |values: &[Value]| -> Vec<BlockArg> { values.iter().map(|&v| v.into()).collect() };
+
+        let mut ks: Vec<Vec<Value>> = Vec::with_capacity(s);
+        if scheme.fsal {
+            let cached = low.b.create_block();
+            let fresh = low.b.create_block();
+            let merge = low.b.create_block();
+            for _ in 0..n {
+                low.b.append_block_param(merge, low.ty);
+            }
+            let bit = low
+                .b
+                .ins()
+                .band_imm_u(io.flags, i64::from(FIRST_STAGE_CACHED));
+            low.b.ins().brif(bit, cached, &[], fresh, &[]);
+            low.b.switch_to_block(cached);
+            let k0 = load_all(low, io.cache)?;
+            low.b.ins().jump(merge, &args(&k0));
+            low.b.switch_to_block(fresh);
+            let k0 = eval(low, 0, &y)?;
+            match io.cached {
+                None => {
+                    low.b.ins().jump(merge, &args(&k0));
+                }
+                Some(mask_base) => {
+                    // Some lanes cached: each lane takes its own.
+                    let select = low.b.create_block();
+                    let bit = low.b.ins().band_imm_u(io.flags, i64::from(SOME_CACHED));
+                    low.b.ins().brif(bit, select, &[], merge, &args(&k0));
+                    low.b.switch_to_block(select);
+                    let mask = low.load_element(mask_base, 0)?;
+                    let from_cache = load_all(low, io.cache)?;
+                    let k0: Vec<Value> = k0
+                        .iter()
+                        .zip(&from_cache)
+                        .map(|(&fresh, &cached)| low.b.ins().bitselect(mask, cached, fresh))
+                        .collect();
+                    low.b.ins().jump(merge, &args(&k0));
+                }
+            }
+            low.b.switch_to_block(merge);
+            ks.push(low.b.block_params(merge).to_vec());
+        } else {
+            ks.push(eval(low, 0, &y)?);
+        }
+        for i in 1..s {
+            let stage = combine(low, &ks, &|j| scheme.a(i, j), Some(&y));
+            let k = eval(low, i, &stage)?;
+            ks.push(k);
+        }
+        let new = combine(low, &ks, &|j| scheme.b[j], Some(&y));
+        let store = |low: &mut Lowerer<'_, '_, T>, base: Value, values: &[Value]| {
+            for (i, &v) in values.iter().enumerate() {
+                low.store_element(base, i, v)?;
+            }
+            Ok::<_, JitError>(())
+        };
+        store(low, io.proposed, &new)?;
+        if scheme.fsal {
+            store(low, io.cache, &ks[s - 1])?;
+        }
+        let exit = low.b.create_block();
+        if !scheme.error_weights.is_empty() {
+            let write = low.b.create_block();
+            let bit = low.b.ins().band_imm_u(io.flags, i64::from(WRITE_ERROR));
+            low.b.ins().brif(bit, write, &[], exit, &[]);
+            low.b.switch_to_block(write);
+            let w = |j: usize| scheme.error_weights.get(j).copied().unwrap_or(0.0);
+            let err = combine(low, &ks, &w, None);
+            store(low, io.error, &err)?;
+            if !scheme.secondary_weights.is_empty() {
+                let w = |j: usize| scheme.secondary_weights.get(j).copied().unwrap_or(0.0);
+                let err = combine(low, &ks, &w, None);
+                store(low, io.secondary, &err)?;
+            }
+            low.b.ins().jump(exit, &[]);
+        } else {
+            low.b.ins().jump(exit, &[]);
+        }
+        low.b.switch_to_block(exit);
+        Ok(())
+    }
+
+    /// The scalar step: signature [`RawStep`].
+    fn define_scalar<T: JitReal>(
+        &self,
+        module: &mut JITModule,
+        shims: &mut ShimImports,
+        func: &mut Function,
+        func_ctx: &mut FunctionBuilderContext,
+    ) -> Result<(), JitError> {
+        let options = JitOptions::default();
+        let mut b = FunctionBuilder::new(func, func_ctx);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let p = b.block_params(entry).to_vec();
+        let (t, dt) = (p[0], p[1]);
+        let mut low = Lowerer::<T>::new(b, module, shims, self.graph, &options);
+        let dt64 = if T::IR_TYPE == F32 {
+            low.b.ins().fpromote(F64, dt)
+        } else {
+            dt
+        };
+        let scheme = self.scheme;
+        let time = move |low: &mut Lowerer<'_, '_, T>, j: usize| {
+            let time = if j == 0 {
+                t
+            } else {
+                let c = low.b.ins().f64const(scheme.c[j]);
+                let cdt = low.b.ins().fmul(c, dt64);
+                low.b.ins().fadd(t, cdt)
+            };
+            Ok(if T::IR_TYPE == F32 {
+                low.b.ins().fdemote(F32, time)
+            } else {
+                time
+            })
+        };
+        let io = StepIo {
+            state: p[2],
+            params: p[3],
+            drivers: p[4],
+            proposed: p[5],
+            error: p[6],
+            secondary: p[7],
+            cache: p[8],
+            dt,
+            flags: p[9],
+            cached: None,
+        };
+        self.emit(&mut low, &io, &time)?;
+        low.b.ins().return_(&[]);
+        low.b.seal_all_blocks();
+        low.finalize();
+        Ok(())
+    }
+
+    /// The step on a lane block: signature [`RawLaneStep`]. Each chunk of
+    /// lanes steps as the scalar step does, in vector registers; stage
+    /// times are computed per lane in `f64` and rounded to `T`, as the
+    /// scalar step computes them.
+    fn define_lanes<T: JitReal>(
+        &self,
+        module: &mut JITModule,
+        shims: &mut ShimImports,
+        geometry: &LaneGeometry,
+        func: &mut Function,
+        func_ctx: &mut FunctionBuilderContext,
+    ) -> Result<(), JitError> {
+        let options = JitOptions::default();
+        let pointer = module.target_config().pointer_type();
+        let mut b = FunctionBuilder::new(func, func_ctx);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let p = b.block_params(entry).to_vec();
+        let flags = p[11];
+        let (lane, blocks) = open_lane_loop(&mut b, pointer, geometry);
+        let size = size_of::<T>();
+        let wide = [0, 2].map(|k| lane_base(&mut b, p[k], lane, size_of::<f64>()));
+        let [t_base, dt64_base] = wide;
+        let bases: Vec<Value> = p[..11]
+            .iter()
+            .map(|&q| lane_base(&mut b, q, lane, size))
+            .collect();
+        let mut low = Lowerer::<T>::new(b, module, shims, self.graph, &options);
+        low.ty = geometry.ty;
+        low.stride = geometry.lanes;
+        let ty = geometry.ty;
+        let scheme = self.scheme;
+        let trusted = MemFlagsData::trusted();
+        for u in 0..geometry.unroll {
+            low.extra = geometry.copy_offset(u, size);
+            let extra64 = geometry.copy_offset(u, size_of::<f64>());
+            let dt = low.b.ins().load(ty, trusted, bases[1], low.extra);
+            // `t` and `dt` widened, one `f64` per lane: two vectors for a
+            // chunk of four `f32` lanes.
+            let halves = if ty.is_vector() {
+                ty.lane_count() / 2
+            } else {
+                1
+            };
+            let wide_ty = if ty.is_vector() { F64X2 } else { F64 };
+            let mut t64 = Vec::new();
+            let mut dt64 = Vec::new();
+            if self.plan.reads_time() {
+                for h in 0..halves as i32 {
+                    t64.push(low.b.ins().load(wide_ty, trusted, t_base, extra64 + 16 * h));
+                    dt64.push(
+                        low.b
+                            .ins()
+                            .load(wide_ty, trusted, dt64_base, extra64 + 16 * h),
+                    );
+                }
+            }
+            let time = move |low: &mut Lowerer<'_, '_, T>, j: usize| {
+                let mut parts = Vec::with_capacity(t64.len());
+                for (&t, &dt) in t64.iter().zip(&dt64) {
+                    let time = if j == 0 {
+                        t
+                    } else {
+                        let c = low.b.ins().f64const(scheme.c[j]);
+                        let c = if wide_ty.is_vector() {
+                            low.b.ins().splat(wide_ty, c)
+                        } else {
+                            c
+                        };
+                        let cdt = low.b.ins().fmul(c, dt);
+                        low.b.ins().fadd(t, cdt)
+                    };
+                    parts.push(time);
+                }
+                demote_lanes::<T>(low, &parts)
+            };
+            let io = StepIo {
+                state: bases[3],
+                params: bases[4],
+                drivers: bases[5],
+                proposed: bases[6],
+                error: bases[7],
+                secondary: bases[8],
+                cache: bases[9],
+                dt,
+                flags,
+                cached: Some(bases[10]),
+            };
+            self.emit(&mut low, &io, &time)?;
+        }
+        close_lane_loop(&mut low.b, lane, blocks, geometry);
+        low.b.ins().return_(&[]);
+        low.b.seal_all_blocks();
+        low.finalize();
+        Ok(())
+    }
+}
+
+/// Stage times computed in `f64` (one value or `F64X2` per half of the
+/// chunk), rounded to `T` and gathered into one chunk.
+fn demote_lanes<T: JitReal>(
+    low: &mut Lowerer<'_, '_, T>,
+    parts: &[Value],
+) -> Result<Value, JitError> {
+    match (T::IR_TYPE == F32, low.ty.is_vector(), parts) {
+        (false, _, &[time]) => Ok(time),
+        (true, false, &[time]) => Ok(low.b.ins().fdemote(F32, time)),
+        (true, true, &[lo, hi]) => {
+            // [lo0, lo1, 0, 0] and [hi0, hi1, 0, 0] into [lo0, lo1, hi0, hi1].
+            let little = MemFlagsData::new().with_endianness(Endianness::Little);
+            let (lo, hi) = (low.b.ins().fvdemote(lo), low.b.ins().fvdemote(hi));
+            let (lo, hi) = (
+                low.b.ins().bitcast(I8X16, little, lo),
+                low.b.ins().bitcast(I8X16, little, hi),
+            );
+            let bytes: Vec<u8> = (0..8).chain(16..24).collect();
+            let mask = low.b.func.dfg.immediates.push(ConstantData::from(bytes));
+            let both = low.b.ins().shuffle(lo, hi, mask);
+            Ok(low.b.ins().bitcast(F32X4, little, both))
+        }
+        _ => Err(JitError::Internal("unexpected stage time chunks")),
     }
 }
 
@@ -97,6 +520,20 @@ impl<T: JitReal> FusedErkStep<T> {
         functions: &SystemFunctions,
         scheme: &ErkScheme,
     ) -> Result<Option<Self>, JitError> {
+        Self::compile_lanes(functions, scheme, 1)
+    }
+
+    /// [`compile`](Self::compile), plus the step on blocks of `lanes` lanes
+    /// (1, 2, 4, 8 or 16) that [`step_lanes`](Self::step_lanes) runs: every
+    /// lane steps in vector registers, with exactly the scalar step's
+    /// arithmetic, so each lane gets the bits [`step`](Self::step) gives.
+    /// One lane needs no code of its own.
+    pub fn compile_lanes(
+        functions: &SystemFunctions,
+        scheme: &ErkScheme,
+        lanes: usize,
+    ) -> Result<Option<Self>, JitError> {
+        let geometry = LaneGeometry::new::<T>(lanes, LANE_UNROLL)?;
         let schedule = Schedule::new(functions)?;
         let plan = schedule.function(SystemFunction::Dxdt);
         let sizes = schedule.sizes();
@@ -115,8 +552,13 @@ impl<T: JitReal> FusedErkStep<T> {
         {
             return Ok(None);
         }
-        let has_error = !scheme.error_weights.is_empty();
-        let has_secondary = !scheme.secondary_weights.is_empty();
+        let step = StepPlan {
+            plan,
+            scheme,
+            graph: &functions.graph,
+            sizes,
+            n,
+        };
 
         let mut owned = new_module::<T>(&[])?;
         let module = &mut *owned.0;
@@ -128,188 +570,34 @@ impl<T: JitReal> FusedErkStep<T> {
             sig.params.push(AbiParam::new(pointer));
         }
         sig.params.push(AbiParam::new(I32));
-        let name = format!("cubie_fused_erk_{}", T::SUFFIX);
-        let id = module.declare_function(&name, Linkage::Local, &sig)?;
+        let mut lane_sig = module.make_signature();
+        for _ in 0..11 {
+            lane_sig.params.push(AbiParam::new(pointer));
+        }
+        lane_sig.params.push(AbiParam::new(I32));
         let mut ctx = module.make_context();
-        ctx.func.signature = sig;
-        ctx.func.name = UserFuncName::user(0, id.as_u32());
         let mut func_ctx = FunctionBuilderContext::new();
         let mut shims = ShimImports::default();
-        let options = JitOptions::default();
-        {
-            let mut b = FunctionBuilder::new(&mut ctx.func, &mut func_ctx);
-            let entry = b.create_block();
-            b.append_block_params_for_function_params(entry);
-            b.switch_to_block(entry);
-            let p = b.block_params(entry).to_vec();
-            let (t, dt) = (p[0], p[1]);
-            let [state, params, drivers, proposed, error, secondary, cache] =
-                [p[2], p[3], p[4], p[5], p[6], p[7], p[8]];
-            let flags = p[9];
-            let mut low = Lowerer::<T>::new(b, module, &mut shims, &functions.graph, &options);
-            let flags_mem = MemFlagsData::trusted();
-            let load = |low: &mut Lowerer<'_, '_, T>, base: Value, i: usize| {
-                Ok::<_, JitError>(low.b.ins().load(
-                    T::IR_TYPE,
-                    flags_mem,
-                    base,
-                    byte_offset::<T>(i)?,
-                ))
-            };
-            let y: Vec<Value> = (0..n)
-                .map(|i| load(&mut low, state, i))
-                .collect::<Result<_, _>>()?;
-            // Parameters and drivers: loaded once, shared by every stage.
-            let mut fixed: Vec<Option<Value>> = Vec::with_capacity(plan.inputs().len());
-            for &(_, sym) in plan.inputs() {
-                fixed.push(match sym {
-                    Symbol::Parameter(i) if (i as usize) < sizes.n_parameters => {
-                        Some(load(&mut low, params, i as usize)?)
-                    }
-                    Symbol::Driver(i) if (i as usize) < sizes.n_drivers => {
-                        Some(load(&mut low, drivers, i as usize)?)
-                    }
-                    Symbol::Parameter(_) | Symbol::Driver(_) => {
-                        return Err(JitError::Internal("input index out of range"));
-                    }
-                    _ => None,
-                });
-            }
-            let dt64 = if T::IR_TYPE == F32 {
-                low.b.ins().fpromote(F64, dt)
-            } else {
-                dt
-            };
-            // The derivative at stage `j`'s time and the given stage state.
-            let eval = |low: &mut Lowerer<'_, '_, T>,
-                        j: usize,
-                        stage: &[Value]|
-             -> Result<Vec<Value>, JitError> {
-                let time = if j == 0 {
-                    t
-                } else {
-                    let c = low.b.ins().f64const(scheme.c[j]);
-                    let cdt = low.b.ins().fmul(c, dt64);
-                    low.b.ins().fadd(t, cdt)
-                };
-                let time = if T::IR_TYPE == F32 {
-                    low.b.ins().fdemote(F32, time)
-                } else {
-                    time
-                };
-                let mut inputs = Vec::with_capacity(plan.inputs().len());
-                for (&(_, sym), fixed) in plan.inputs().iter().zip(&fixed) {
-                    inputs.push(match (sym, fixed) {
-                        (_, Some(v)) => *v,
-                        (Symbol::Time, None) => time,
-                        (Symbol::State(i), None) => *stage
-                            .get(i as usize)
-                            .ok_or(JitError::Internal("state index out of range"))?,
-                        _ => return Err(JitError::Internal("unexpected dxdt input")),
-                    });
-                }
-                low.emit(plan, &inputs)
-            };
-            // `base + Σ (dt w_j) k_j` over the non-zero weights, in the
-            // generic step's order; `None` base means zero.
-            let combine = |low: &mut Lowerer<'_, '_, T>,
-                           ks: &[Vec<Value>],
-                           weights: &dyn Fn(usize) -> f64,
-                           base: Option<&[Value]>|
-             -> Vec<Value> {
-                let ws: Vec<(usize, Value)> = (0..ks.len())
-                    .filter(|&j| weights(j) != 0.0)
-                    .map(|j| {
-                        let c = low.constant(weights(j));
-                        (j, low.b.ins().fmul(dt, c))
-                    })
-                    .collect();
-                (0..n)
-                    .map(|m| {
-                        let mut acc: Option<Value> = None;
-                        for &(j, w) in &ws {
-                            let term = low.b.ins().fmul(w, ks[j][m]);
-                            acc = Some(match (acc, base) {
-                                (Some(a), _) => low.b.ins().fadd(a, term),
-                                (None, Some(y)) => low.b.ins().fadd(y[m], term),
-                                (None, None) => term,
-                            });
-                        }
-                        match (acc, base) {
-                            (Some(a), _) => a,
-                            (None, Some(y)) => y[m],
-                            (None, None) => low.constant(0.0),
-                        }
-                    })
-                    .collect()
-            };
 
-            let mut ks: Vec<Vec<Value>> = Vec::with_capacity(s);
-            if scheme.fsal {
-                let cached = low.b.create_block();
-                let fresh = low.b.create_block();
-                let merge = low.b.create_block();
-                for _ in 0..n {
-                    low.b.append_block_param(merge, T::IR_TYPE);
-                }
-                let bit = low.b.ins().band_imm_u(flags, i64::from(FIRST_STAGE_CACHED));
-                low.b.ins().brif(bit, cached, &[], fresh, &[]);
-                low.b.switch_to_block(cached);
-                let k0: Vec<Value> = (0..n)
-                    .map(|i| load(&mut low, cache, i))
-                    .collect::<Result<_, _>>()?;
-                let args: Vec<_> = k0.iter().map(|&v| v.into()).collect();
-                low.b.ins().jump(merge, &args);
-                low.b.switch_to_block(fresh);
-                let k0 = eval(&mut low, 0, &y)?;
-                let args: Vec<_> = k0.iter().map(|&v| v.into()).collect();
-                low.b.ins().jump(merge, &args);
-                low.b.switch_to_block(merge);
-                ks.push(low.b.block_params(merge).to_vec());
-            } else {
-                ks.push(eval(&mut low, 0, &y)?);
-            }
-            for i in 1..s {
-                let stage = combine(&mut low, &ks, &|j| scheme.a(i, j), Some(&y));
-                let k = eval(&mut low, i, &stage)?;
-                ks.push(k);
-            }
-            let new = combine(&mut low, &ks, &|j| scheme.b[j], Some(&y));
-            let store = |low: &mut Lowerer<'_, '_, T>, base: Value, values: &[Value]| {
-                for (i, &v) in values.iter().enumerate() {
-                    low.b.ins().store(flags_mem, v, base, byte_offset::<T>(i)?);
-                }
-                Ok::<_, JitError>(())
-            };
-            store(&mut low, proposed, &new)?;
-            if scheme.fsal {
-                store(&mut low, cache, &ks[s - 1])?;
-            }
-            let exit = low.b.create_block();
-            if has_error {
-                let write = low.b.create_block();
-                let bit = low.b.ins().band_imm_u(flags, i64::from(WRITE_ERROR));
-                low.b.ins().brif(bit, write, &[], exit, &[]);
-                low.b.switch_to_block(write);
-                let w = |j: usize| scheme.error_weights.get(j).copied().unwrap_or(0.0);
-                let err = combine(&mut low, &ks, &w, None);
-                store(&mut low, error, &err)?;
-                if has_secondary {
-                    let w = |j: usize| scheme.secondary_weights.get(j).copied().unwrap_or(0.0);
-                    let err = combine(&mut low, &ks, &w, None);
-                    store(&mut low, secondary, &err)?;
-                }
-                low.b.ins().jump(exit, &[]);
-            } else {
-                low.b.ins().jump(exit, &[]);
-            }
-            low.b.switch_to_block(exit);
-            low.b.ins().return_(&[]);
-            low.b.seal_all_blocks();
-            low.finalize();
-        }
+        let name = format!("cubie_fused_erk_{}", T::SUFFIX);
+        let id = module.declare_function(&name, Linkage::Local, &sig)?;
+        ctx.func.signature = sig;
+        ctx.func.name = UserFuncName::user(0, id.as_u32());
+        step.define_scalar::<T>(module, &mut shims, &mut ctx.func, &mut func_ctx)?;
         module.define_function(id, &mut ctx)?;
         module.clear_context(&mut ctx);
+        let lane_id = if lanes > 1 {
+            let name = format!("{name}_x{lanes}");
+            let id = module.declare_function(&name, Linkage::Local, &lane_sig)?;
+            ctx.func.signature = lane_sig;
+            ctx.func.name = UserFuncName::user(0, id.as_u32());
+            step.define_lanes::<T>(module, &mut shims, &geometry, &mut ctx.func, &mut func_ctx)?;
+            module.define_function(id, &mut ctx)?;
+            module.clear_context(&mut ctx);
+            Some(id)
+        } else {
+            None
+        };
         module.finalize_definitions()?;
         let address = module.get_finalized_function(id);
         // SAFETY: the function was defined with exactly the signature of
@@ -318,17 +606,31 @@ impl<T: JitReal> FusedErkStep<T> {
         // ABI that `extern "C"` names; its memory is finalized and
         // executable, and lives in `_module`, owned alongside.
         let code = unsafe { std::mem::transmute::<*const u8, RawStep<T>>(address) };
+        let lane_code = lane_id.map(|id| {
+            let address = module.get_finalized_function(id);
+            // SAFETY: as above, with the signature of `RawLaneStep<T>`
+            // (eleven pointers, an `i32`, no result).
+            unsafe { std::mem::transmute::<*const u8, RawLaneStep<T>>(address) }
+        });
         Ok(Some(FusedErkStep {
             code,
+            lane_code,
+            lanes,
             n_states: n,
             n_parameters: sizes.n_parameters,
             n_drivers: sizes.n_drivers,
             stages: s,
-            has_error,
-            has_secondary,
+            has_error: !scheme.error_weights.is_empty(),
+            has_secondary: !scheme.secondary_weights.is_empty(),
             fsal: scheme.fsal,
             _module: owned,
         }))
+    }
+
+    /// The block width the lane code was compiled for (1 for
+    /// [`compile`](Self::compile)).
+    pub fn lanes(&self) -> usize {
+        self.lanes
     }
 
     /// Number of stages (derivative evaluations of a step without a cached
@@ -417,6 +719,14 @@ impl<T: JitReal> FusedErkStep<T> {
     /// `t[l]` by `dt[l]`, reading its first stage from `stage_cache` when
     /// `first_stage_cached` holds it. Returns each lane's derivative
     /// evaluations.
+    ///
+    /// Lengths are checked as `step` checks them, in elements per lane;
+    /// every buffer that is not empty must be as wide as `state`, at most
+    /// [`MAX_LANES`]. Every lane steps: `proposed`, the error estimates
+    /// and (FSAL) `stage_cache` are written in all lanes. Blocks of
+    /// [`lanes`](Self::lanes) lanes run the lane code, others each lane
+    /// through the scalar step; either way each lane gets `step`'s bits,
+    /// with the inputs as they were before the call.
     #[allow(clippy::too_many_arguments)]
     pub fn step_lanes(
         &self,
@@ -431,39 +741,165 @@ impl<T: JitReal> FusedErkStep<T> {
         stage_cache: LaneBuf<'_, T>,
         first_stage_cached: LaneMask,
     ) -> Result<PerLane<u32>, FusedLengthError> {
-        let gather = |b: LaneBuf<'_, T>, l: usize| -> Vec<Cell<T>> {
-            b.lane(l).iter().map(|c| Cell::new(c.get())).collect()
-        };
-        let scatter = |from: &[Cell<T>], b: LaneBuf<'_, T>, l: usize| {
-            for (i, c) in from.iter().enumerate() {
-                b.set(i, l, c.get());
+        let n = self.n_states;
+        let w = state.width();
+        if w > MAX_LANES {
+            return Err(FusedLengthError {
+                argument: "state",
+                expected: n * MAX_LANES,
+                found: state.cells().len(),
+            });
+        }
+        let check = |argument, buf: LaneBuf<'_, T>, expected: usize| {
+            if buf.len() != expected {
+                Err(FusedLengthError {
+                    argument,
+                    expected,
+                    found: buf.len(),
+                })
+            } else if expected != 0 && buf.width() != w {
+                Err(FusedLengthError {
+                    argument,
+                    expected: expected * w,
+                    found: buf.cells().len(),
+                })
+            } else {
+                Ok(())
             }
         };
+        check("state", state, n)?;
+        check("proposed", proposed, n)?;
+        check("parameters", parameters, self.n_parameters)?;
+        check("drivers", drivers, self.n_drivers)?;
+        let write_error = self.has_error && !error.is_empty();
+        if write_error {
+            check("error", error, n)?;
+            if self.has_secondary {
+                check("secondary", secondary, n)?;
+            }
+        }
+        if self.fsal {
+            check("stage_cache", stage_cache, n)?;
+        }
+        let all = LaneMask::all(w);
+        let cached = if self.fsal {
+            first_stage_cached & all
+        } else {
+            LaneMask::NONE
+        };
         let mut evaluations = [0; MAX_LANES];
-        for l in 0..state.width() {
-            let (y, p, d) = (gather(state, l), gather(parameters, l), gather(drivers, l));
-            let (out, err, sec, cache) = (
-                gather(proposed, l),
-                gather(error, l),
-                gather(secondary, l),
-                gather(stage_cache, l),
-            );
-            evaluations[l] = self.step(
-                t[l],
-                dt[l],
-                &y,
-                &p,
-                &d,
-                &out,
-                &err,
-                &sec,
-                &cache,
-                first_stage_cached.contains(l),
-            )?;
-            scatter(&out, proposed, l);
-            scatter(&err, error, l);
-            scatter(&sec, secondary, l);
-            scatter(&cache, stage_cache, l);
+        for (l, e) in evaluations.iter_mut().enumerate().take(w) {
+            *e = self.stages as u32 - u32::from(cached.contains(l));
+        }
+        // Lane code works chunk by chunk: an output overlapping an input
+        // across lanes would see another chunk's outputs.
+        let reads = [state, parameters, drivers, stage_cache];
+        let writes = [proposed, error, secondary, stage_cache];
+        let lane_for_lane = writes.iter().all(|o| {
+            reads
+                .iter()
+                .all(|i| !overlaps_across_lanes(i.cells(), o.cells(), w))
+        });
+        match self.lane_code {
+            Some(code) if w == self.lanes && lane_for_lane => {
+                let dt64: PerLane<f64> = dt.map(|d| d.to_f64());
+                let on: PerLane<T> = std::array::from_fn(|l| {
+                    if cached.contains(l) {
+                        T::LANE_ON
+                    } else {
+                        T::zero()
+                    }
+                });
+                let flags = u32::from(cached == all) * FIRST_STAGE_CACHED
+                    + u32::from(cached.any()) * SOME_CACHED
+                    + u32::from(write_error) * WRITE_ERROR;
+                let ptr = |b: LaneBuf<'_, T>| ValueSlice::as_ptr(b.cells());
+                let mut_ptr = |b: LaneBuf<'_, T>| ValueSlice::as_ptr(b.cells()).cast_mut();
+                // SAFETY: the code (compiled for `w == self.lanes` lanes)
+                // accesses element `i` of lane `l` of a buffer at cell
+                // `i * w + l`, `l < w`, for the elements `step` accesses
+                // (see there), under the same flags; every one of those
+                // buffers was just checked to hold that many elements of
+                // `w` lanes. `t`, `dt`, `dt64` and `on` hold `MAX_LANES >=
+                // w` values. Buffers it does not access are never
+                // dereferenced. `Cell`s permit writes through shared
+                // references; each chunk loads before it stores, chunks
+                // touch disjoint lanes, and overlaps across lanes were
+                // excluded above.
+                unsafe {
+                    code(
+                        t.as_ptr(),
+                        dt.as_ptr(),
+                        dt64.as_ptr(),
+                        ptr(state),
+                        ptr(parameters),
+                        ptr(drivers),
+                        mut_ptr(proposed),
+                        mut_ptr(error),
+                        mut_ptr(secondary),
+                        mut_ptr(stage_cache),
+                        on.as_ptr(),
+                        flags,
+                    )
+                };
+            }
+            _ if w == 1 => {
+                // One lane: the block is laid out as the scalar step reads.
+                evaluations[0] = self.step(
+                    t[0],
+                    dt[0],
+                    state.cells(),
+                    parameters.cells(),
+                    drivers.cells(),
+                    proposed.cells(),
+                    error.cells(),
+                    secondary.cells(),
+                    stage_cache.cells(),
+                    cached.contains(0),
+                )?;
+            }
+            _ => {
+                // Lane by lane, every lane's buffers gathered first.
+                let gather = |b: LaneBuf<'_, T>, l: usize| -> Vec<Cell<T>> {
+                    if b.is_empty() {
+                        Vec::new()
+                    } else {
+                        b.lane(l).iter().map(|c| Cell::new(c.get())).collect()
+                    }
+                };
+                let buffers = [
+                    state,
+                    parameters,
+                    drivers,
+                    proposed,
+                    error,
+                    secondary,
+                    stage_cache,
+                ];
+                let lanes: Vec<[Vec<Cell<T>>; 7]> =
+                    (0..w).map(|l| buffers.map(|b| gather(b, l))).collect();
+                for (l, [y, p, d, out, err, sec, cache]) in lanes.iter().enumerate() {
+                    self.step(
+                        t[l],
+                        dt[l],
+                        y,
+                        p,
+                        d,
+                        out,
+                        err,
+                        sec,
+                        cache,
+                        cached.contains(l),
+                    )?;
+                }
+                for (l, lane) in lanes.iter().enumerate() {
+                    for (from, b) in lane[3..].iter().zip(&buffers[3..]) {
+                        for (i, c) in from.iter().enumerate() {
+                            b.set(i, l, c.get());
+                        }
+                    }
+                }
+            }
         }
         Ok(evaluations)
     }

@@ -25,6 +25,9 @@ pub trait JitReal: Real + sealed::Sealed {
     const IR_TYPE: Type;
     /// Suffix of this precision's shim symbols.
     const SUFFIX: &'static str;
+    /// The value with every bit set (a NaN): in a lane mask, a lane that
+    /// is on.
+    const LANE_ON: Self;
     /// Address of the shim computing `op` in this precision.
     fn unary_shim(op: UnaryOp) -> *const u8;
     /// Address of the shim computing `op` in this precision.
@@ -56,7 +59,7 @@ pub(crate) fn all_shims<T: JitReal>() -> impl Iterator<Item = (String, *const u8
 // One shim per operation (also for those lowered inline, so that the
 // tables below are exhaustive matches the compiler checks).
 macro_rules! define_shims {
-    ($t:ty, $module:ident, $ir:expr, $suffix:literal,
+    ($t:ty, $module:ident, $ir:expr, $suffix:literal, $on:expr,
      unary: [$($u:ident),* $(,)?], binary: [$($b:ident),* $(,)?]) => {
         #[allow(non_snake_case)]
         mod $module {
@@ -85,6 +88,7 @@ macro_rules! define_shims {
         impl JitReal for $t {
             const IR_TYPE: Type = $ir;
             const SUFFIX: &'static str = $suffix;
+            const LANE_ON: Self = $on;
             fn unary_shim(op: UnaryOp) -> *const u8 {
                 $module::unary(op)
             }
@@ -96,9 +100,9 @@ macro_rules! define_shims {
 }
 
 macro_rules! shims_for {
-    ($t:ty, $module:ident, $ir:expr, $suffix:literal) => {
+    ($t:ty, $module:ident, $ir:expr, $suffix:literal, $on:expr) => {
         define_shims!(
-            $t, $module, $ir, $suffix,
+            $t, $module, $ir, $suffix, $on,
             unary: [
                 Neg, Exp, Expm1, Ln, Log1p, Log10, Log2, Sqrt, Cbrt, Abs, Sin, Cos, Tan,
                 Asin, Acos, Atan, Sinh, Cosh, Tanh, Asinh, Acosh, Atanh, Floor, Ceil,
@@ -112,8 +116,8 @@ macro_rules! shims_for {
     };
 }
 
-shims_for!(f32, shims_f32, types::F32, "f32");
-shims_for!(f64, shims_f64, types::F64, "f64");
+shims_for!(f32, shims_f32, types::F32, "f32", f32::from_bits(u32::MAX));
+shims_for!(f64, shims_f64, types::F64, "f64", f64::from_bits(u64::MAX));
 
 #[cfg(test)]
 mod tests {

@@ -18,6 +18,14 @@
 //! (`x^2`, `x^3`, `x^-1`, `x^-2`: at most 1 ulp). With
 //! [`JitOptions::expand_integer_powers`] off, everything is bit-identical.
 //!
+//! Lane blocks: [`NativeSystem::compile_lanes`] and
+//! [`FusedErkStep::compile_lanes`] also compile every function (and the
+//! step) for blocks of `W` runs interleaved lane by lane, processed a
+//! 128-bit vector of lanes at a time (`F64X2`, `F32X4`; lane by lane when
+//! `W` is narrower). Each lane gets exactly the scalar code's bits: the
+//! same operations in the same order, comparisons as lane masks with the
+//! scalar semantics, shims called lane by lane.
+//!
 //! [`SystemFunction`]: crate::system::SystemFunction
 //! [`SystemFunctions`]: crate::system::SystemFunctions
 
@@ -69,6 +77,12 @@ pub enum JitError {
     TooLarge {
         /// The offending index.
         index: usize,
+    },
+    /// Lane code was asked for a block width it does not support.
+    #[error("no lane code for blocks of {lanes} lanes: widths are 1, 2, 4, 8 or 16")]
+    Lanes {
+        /// The width asked for.
+        lanes: usize,
     },
     /// A bug in the lowering.
     #[error("internal error in native lowering: {0}")]

@@ -94,7 +94,8 @@ pub struct ErkCpu<T: JitReal> {
 
 impl<T: JitReal> ErkCpu<T> {
     /// The form with the fused step compiled for `functions` when the
-    /// model is small enough (see [`FusedErkStep::compile`]); the generic
+    /// model is small enough (see [`FusedErkStep::compile_lanes`]), for
+    /// blocks of `lanes` lanes; the generic
     /// form otherwise. The fused step is only taken while the drivers are
     /// constant (the caller only asks for it then).
     ///
@@ -106,8 +107,9 @@ impl<T: JitReal> ErkCpu<T> {
         step: &ErkStep,
         registry: &mut BufferRegistry,
         functions: &SystemFunctions,
+        lanes: usize,
     ) -> Result<Self, StepError> {
-        let fused = FusedErkStep::compile(functions, &step.scheme())
+        let fused = FusedErkStep::compile_lanes(functions, &step.scheme(), lanes)
             .map_err(|e| StepError::Compile(e.to_string()))?
             .map(Arc::new);
         if fused.is_some() {

@@ -108,14 +108,18 @@ impl CpuForm for StepComponent {
 
 /// The CPU form of `step`; with `functions`, an ERK step takes its fused
 /// native form and releases the buffers that form does not use (see
-/// [`ErkCpu::fused`]), so resolve it before the tree's other buffers.
+/// [`ErkCpu::fused`]), compiled for blocks of `lanes` lanes, so resolve
+/// it before the tree's other buffers.
 pub fn step_form<T: JitReal>(
     step: &StepComponent,
     registry: &mut BufferRegistry,
     functions: Option<&SystemFunctions>,
+    lanes: usize,
 ) -> Result<Box<dyn CpuStep<T>>, StepError> {
     match (step, functions) {
-        (StepComponent::Erk(s), Some(f)) => Ok(Box::new(ErkCpu::<T>::fused(s, registry, f)?)),
+        (StepComponent::Erk(s), Some(f)) => {
+            Ok(Box::new(ErkCpu::<T>::fused(s, registry, f, lanes)?))
+        }
         _ => step.cpu::<T>(registry),
     }
 }

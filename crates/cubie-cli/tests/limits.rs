@@ -147,6 +147,41 @@ fn threads_out_of_range_are_errors() {
 }
 
 #[test]
+fn lane_widths_are_checked_and_do_not_change_results() {
+    let model = lorenz();
+    for lanes in ["0", "3", "32"] {
+        let out = cubie(&["solve", &model, "--lanes", lanes]);
+        assert!(!out.status.success());
+        assert!(
+            text(&out.stderr).contains("use 1, 2, 4, 8 or 16 runs per lane block"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    let dir = scratch("lanes");
+    let solve = |lanes: &str| {
+        let path = dir.join(format!("lanes{lanes}.csv"));
+        let out = cubie(&[
+            "solve",
+            &model,
+            "--sweep",
+            "rho=0:28:11",
+            "--save-every",
+            "0.1",
+            "--lanes",
+            lanes,
+            "--out",
+            path.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        std::fs::read(&path).unwrap()
+    };
+    let one = solve("1");
+    assert_eq!(one, solve("4"));
+    assert_eq!(one, solve("16"));
+}
+
+#[test]
 fn an_os_error_is_printed_once() {
     let dir = scratch("oserror");
     let file = dir.join("plain-file");

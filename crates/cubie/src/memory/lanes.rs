@@ -329,10 +329,9 @@ impl<T: crate::precision::Real> LaneBuf<'_, T> {
     #[inline]
     pub fn finite_lanes(&self, mask: LaneMask) -> LaneMask {
         let mut finite = [true; MAX_LANES];
-        for i in 0..self.len() {
-            let e = self.element(i);
-            for l in 0..self.w {
-                finite[l] &= e[l].get().is_finite();
+        for element in self.cells.chunks_exact(self.w) {
+            for (f, c) in finite.iter_mut().zip(element) {
+                *f &= c.get().is_finite();
             }
         }
         LaneMask::from_fn(self.w, |l| finite[l]) & mask

@@ -5,7 +5,7 @@
 //! ```
 //! use std::cell::Cell;
 //! use cubie::Precision;
-//! use cubie::memory::{BufferRegistry, Component};
+//! use cubie::memory::{BufferRegistry, Component, LaneView};
 //! use cubie::outputs::{SummaryComponent, SummarySpec, SummaryTiming, parse_metrics};
 //!
 //! # fn main() -> Result<(), cubie::outputs::SummaryError> {
@@ -21,7 +21,9 @@
 //! let mut rows = vec![0.0; 2 * summaries.row_len()]; // two windows
 //! for (i, x) in [1.0, 3.0, -2.0, 0.0].into_iter().enumerate() {
 //!     let state = [Cell::new(x)];
-//!     cpu.sample(&arena, i, i as f64 * 0.5, &state, &[], &mut rows);
+//!     let (states, observables) = (LaneView::contiguous(&state), LaneView::contiguous(&[]));
+//!     // Lane 0 of a one-lane arena; sample i at t = 0.5 i.
+//!     cpu.sample(&arena, 0, i, i as f64 * 0.5, states, observables, &mut rows);
 //! }
 //! assert_eq!(rows, vec![2.0, 3.0, -1.0, 0.0]); // [window][metric][variable]
 //! # Ok(())

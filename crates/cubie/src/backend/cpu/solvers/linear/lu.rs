@@ -16,6 +16,15 @@ pub(super) struct Lu<T> {
     pub pivots: Handle<T>,
 }
 
+/// One flag per lane of a block of `w`: whether it is in `mask`.
+fn lane_flags(mask: LaneMask, w: usize) -> [bool; MAX_LANES] {
+    let mut on = [false; MAX_LANES];
+    for (l, f) in on.iter_mut().enumerate().take(w) {
+        *f = mask.contains(l);
+    }
+    on
+}
+
 impl<T: Real> Lu<T> {
     /// Factorises `A` in place in the lanes of `mask`; returns the lanes
     /// whose pivots were all nonzero and finite (a lane stops at its
@@ -30,17 +39,18 @@ impl<T: Real> Lu<T> {
             if live.is_empty() {
                 break;
             }
-            for l in live.lanes() {
+            // The search runs over every lane (only live lanes' results
+            // are used): branch-free, so it vectorizes.
+            for (l, c) in m.element(k * n + k).iter().enumerate() {
                 p[l] = k;
-                best[l] = m.get(k * n + k, l).abs();
+                best[l] = c.get().abs();
             }
             for i in k + 1..n {
-                for l in live.lanes() {
-                    let v = m.get(i * n + k, l).abs();
-                    if v > best[l] {
-                        best[l] = v;
-                        p[l] = i;
-                    }
+                for (l, c) in m.element(i * n + k).iter().enumerate() {
+                    let v = c.get().abs();
+                    let larger = v > best[l];
+                    best[l] = if larger { v } else { best[l] };
+                    p[l] = if larger { i } else { p[l] };
                 }
             }
             for l in live.lanes() {
@@ -57,18 +67,20 @@ impl<T: Real> Lu<T> {
                 }
                 pivot[l] = m.get(k * n + k, l);
             }
+            // Elimination runs over every lane, each keeping its old
+            // value unless live: branch-free, so it vectorizes.
+            let on = lane_flags(live, m.width());
             for i in k + 1..n {
-                for l in live.lanes() {
-                    factor[l] = m.get(i * n + k, l) / pivot[l];
-                    m.set(i * n + k, l, factor[l]);
+                let below = m.element(i * n + k);
+                for (l, c) in below.iter().enumerate() {
+                    factor[l] = c.get() / pivot[l];
+                    c.set(if on[l] { factor[l] } else { c.get() });
                 }
                 for j in k + 1..n {
-                    for l in live.lanes() {
-                        m.set(
-                            i * n + j,
-                            l,
-                            m.get(i * n + j, l) - factor[l] * m.get(k * n + j, l),
-                        );
+                    let (row, top) = (m.element(i * n + j), m.element(k * n + j));
+                    for (l, (a, b)) in row.iter().zip(top).enumerate() {
+                        let v = a.get() - factor[l] * b.get();
+                        a.set(if on[l] { v } else { a.get() });
                     }
                 }
             }
@@ -93,31 +105,39 @@ impl<T: Real> Lu<T> {
                 }
             }
         }
+        let on = lane_flags(mask, b.width());
+        let w = b.width();
         let mut s = splat(T::zero());
         for i in 0..n {
-            for l in mask.lanes() {
-                s[l] = b.get(i, l);
+            let bi = b.element(i);
+            for (sl, c) in s.iter_mut().zip(bi) {
+                *sl = c.get();
             }
             for j in 0..i {
-                for l in mask.lanes() {
-                    s[l] = s[l] - m.get(i * n + j, l) * b.get(j, l);
+                let (mij, bj) = (m.element(i * n + j), b.element(j));
+                for l in 0..w {
+                    s[l] = s[l] - mij[l].get() * bj[l].get();
                 }
             }
-            for l in mask.lanes() {
-                b.set(i, l, s[l]);
+            for (l, c) in bi.iter().enumerate() {
+                c.set(if on[l] { s[l] } else { c.get() });
             }
         }
         for i in (0..n).rev() {
-            for l in mask.lanes() {
-                s[l] = b.get(i, l);
+            let bi = b.element(i);
+            for (sl, c) in s.iter_mut().zip(bi) {
+                *sl = c.get();
             }
             for j in i + 1..n {
-                for l in mask.lanes() {
-                    s[l] = s[l] - m.get(i * n + j, l) * b.get(j, l);
+                let (mij, bj) = (m.element(i * n + j), b.element(j));
+                for l in 0..w {
+                    s[l] = s[l] - mij[l].get() * bj[l].get();
                 }
             }
-            for l in mask.lanes() {
-                b.set(i, l, s[l] / m.get(i * n + i, l));
+            let mii = m.element(i * n + i);
+            for (l, c) in bi.iter().enumerate() {
+                let v = s[l] / mii[l].get();
+                c.set(if on[l] { v } else { c.get() });
             }
         }
     }

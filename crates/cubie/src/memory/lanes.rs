@@ -328,13 +328,31 @@ impl<T: crate::precision::Real> LaneBuf<'_, T> {
     /// The lanes of `mask` whose every element is finite.
     #[inline]
     pub fn finite_lanes(&self, mask: LaneMask) -> LaneMask {
-        let mut finite = [true; MAX_LANES];
-        for element in self.cells.chunks_exact(self.w) {
-            for (f, c) in finite.iter_mut().zip(element) {
-                *f &= c.get().is_finite();
+        // A fixed width lets the loop run in vector registers.
+        let finite = match self.w {
+            1 => self.finite::<1>(),
+            2 => self.finite::<2>(),
+            4 => self.finite::<4>(),
+            8 => self.finite::<8>(),
+            16 => self.finite::<16>(),
+            w => LaneMask::from_fn(w, |l| self.lane(l).iter().all(|c| c.get().is_finite())),
+        };
+        finite & mask
+    }
+
+    /// [`finite_lanes`](Self::finite_lanes) of every lane of a block of
+    /// `W` lanes: `x - x` is zero for a finite `x` and NaN otherwise, so
+    /// a lane's sum of them is zero exactly when all its elements are
+    /// finite.
+    fn finite<const W: usize>(&self) -> LaneMask {
+        let mut sum = [T::zero(); W];
+        for element in self.cells.chunks_exact(W) {
+            for (s, c) in sum.iter_mut().zip(element) {
+                let x = c.get();
+                *s = *s + (x - x);
             }
         }
-        LaneMask::from_fn(self.w, |l| finite[l]) & mask
+        LaneMask::from_fn(W, |l| sum[l] == T::zero())
     }
 }
 

@@ -344,6 +344,8 @@ impl<T: crate::precision::Real> LaneBuf<'_, T> {
     /// `W` lanes: `x - x` is zero for a finite `x` and NaN otherwise, so
     /// a lane's sum of them is zero exactly when all its elements are
     /// finite.
+    // `x - x` is the point: it is NaN exactly when `x` is not finite.
+    #[allow(clippy::eq_op)]
     fn finite<const W: usize>(&self) -> LaneMask {
         let mut sum = [T::zero(); W];
         for element in self.cells.chunks_exact(W) {

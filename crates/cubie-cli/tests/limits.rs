@@ -112,7 +112,7 @@ fn huge_grids_and_saves_are_refused_with_the_memory_they_need() {
     ]);
     let err = text(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("huge.npz` needs about 2.7 TiB"), "{err}");
+    assert!(err.contains("huge.npz` needs about 1.3 TiB"), "{err}");
     assert!(err.contains("free"), "{err}");
     assert!(names(&dir).is_empty());
     let out = cubie(&[

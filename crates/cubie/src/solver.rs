@@ -233,6 +233,14 @@ fn all_named(settings: &SolverSettings) -> Result<Vec<String>, SolveError> {
 /// Bytes of results per chunk of a store (before compression).
 pub const STORE_CHUNK_BYTES: u128 = 32 << 20;
 
+/// Bytes of results per chunk of a solve streamed to a `.npz`, a CSV or
+/// nothing, at the least (see [`Solver::chunk_plan`]).
+pub const STREAM_CHUNK_BYTES: u128 = 4 << 20;
+
+/// Bytes of results per worker thread in a chunk of a streamed solve of
+/// many threads.
+pub const STREAM_BYTES_PER_THREAD: u128 = 1 << 20;
+
 /// The most worker threads a solve starts.
 pub const MAX_THREADS: usize = 1024;
 
@@ -414,15 +422,27 @@ impl Solver {
     }
 
     /// The chunks a batch of `n_runs` runs is solved in: about
-    /// [`STORE_CHUNK_BYTES`] of results each, fewer runs where the memory
-    /// limit (half the memory available now when no limit is set) asks for
-    /// it. Chunks much larger only cost: their outputs are allocated and
-    /// packed whole, out of the caches.
+    /// [`STREAM_CHUNK_BYTES`] of results each, or [`STREAM_BYTES_PER_THREAD`]
+    /// per worker thread where that is more (but at least 16 runs per
+    /// thread, and at most [`STORE_CHUNK_BYTES`]), fewer runs where the
+    /// memory limit (half the memory available now when no limit is set)
+    /// asks for it. Small chunks stay in the caches while they are solved
+    /// and written, their memory is reused chunk after chunk, and the last
+    /// one, written after every run is solved, is short; larger ones only
+    /// add barriers' worth of balance.
     pub fn chunk_plan(&self, n_runs: usize) -> Result<ChunkPlan, SolveError> {
         let fit =
             ChunkPlan::for_budget(n_runs, self.footprint(), &chunk_budget(self.memory_limit))?;
-        let runs = fit.chunk_runs().min(self.store_chunk_runs(n_runs));
-        Ok(ChunkPlan::new(n_runs, runs)?)
+        let threads = self.worker_threads(n_runs) as u128;
+        let per_run = self.footprint().per_run.max(1);
+        let bytes = STREAM_CHUNK_BYTES
+            .max(STREAM_BYTES_PER_THREAD.saturating_mul(threads))
+            .min(STORE_CHUNK_BYTES);
+        let streamed = (bytes / per_run).max(16 * threads);
+        let runs = (fit.chunk_runs() as u128)
+            .min(self.store_chunk_runs(n_runs) as u128)
+            .min(streamed);
+        Ok(ChunkPlan::new(n_runs, runs as usize)?)
     }
 
     /// Runs per chunk of a results store for a batch of `n_runs`: about
@@ -550,13 +570,17 @@ impl Solver {
         Ok(outcome)
     }
 
+    /// Worker threads for batches of up to `runs` runs: a worker without a
+    /// run to integrate would only cost a thread.
+    fn worker_threads(&self, runs: usize) -> usize {
+        self.threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .min(runs.max(1))
+    }
+
     /// The worker pool for batches of up to `runs` runs.
     fn pool(&self, runs: usize) -> Result<rayon::ThreadPool, SolveError> {
-        // A worker without a run to integrate would only cost a thread.
-        let threads = self
-            .threads
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-            .min(runs.max(1));
+        let threads = self.worker_threads(runs);
         // Streamed model functions park their outputs on the worker's stack.
         let stack = match &self.kernel {
             Kernel::CpuF32(k) => k.stack_bytes(),
@@ -605,9 +629,9 @@ impl Solver {
         self.footprint()
             .check(inputs.n_runs as u128, &budget(self.memory_limit))?;
         let labels = Labels {
-            states: self.state_names.clone(),
-            parameters: self.parameter_names.clone(),
-            observables: self.observable_names.clone(),
+            states: &self.state_names,
+            parameters: &self.parameter_names,
+            observables: &self.observable_names,
         };
         let tree = &self.tree;
         let result = pool.install(|| match &self.kernel {

@@ -661,3 +661,49 @@ fn outputs_labels_and_npz_arrays() {
         })
     );
 }
+
+/// The serial split the parallel `gather` replaced: each metric's part of
+/// every window row, rows in order.
+fn serial_gather(comp: &SummaryComponent, rows: &[f64]) -> Vec<Vec<f64>> {
+    let row_len = comp.row_len();
+    comp.outputs()
+        .iter()
+        .map(|o| {
+            let part = comp.n_variables() * o.width;
+            rows.chunks_exact(row_len)
+                .flat_map(|row| row[o.row_offset..o.row_offset + part].iter().copied())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn parallel_gather_equals_the_serial_split() {
+    for (text, runs, windows) in [
+        ("mean, extrema, peaks[2]", 1000, 3),
+        ("mean_std_rms, max", 7, 1),
+        ("min", 513, 2),
+        ("mean, extrema, peaks[2]", 0, 4),
+    ] {
+        let metrics = parse_metrics(text).expect("metrics");
+        let (_, _, comp) = tree::<f64>(&metrics, 2, 1);
+        let rows: Vec<f64> = (0..runs * windows * comp.row_len())
+            .map(|i| i as f64 * 0.5 - 7.0)
+            .collect();
+        let expected = serial_gather(&comp, &rows);
+        for threads in [1, 2, 5] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let arrays = pool.install(|| comp.gather(&rows, runs, windows)).unwrap();
+            let data: Vec<Vec<f64>> = arrays.iter().map(|a| a.data.clone()).collect();
+            assert_eq!(data, expected, "{text}, {runs} runs, {threads} threads");
+            // By value: the same arrays (with one metric, the rows moved).
+            let owned = pool
+                .install(|| comp.gather_owned(rows.clone(), runs, windows))
+                .unwrap();
+            assert_eq!(owned, arrays, "{text}");
+        }
+    }
+}

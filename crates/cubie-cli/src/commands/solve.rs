@@ -117,8 +117,9 @@ pub struct SolveArgs {
     /// compressed store DIR.zarr (the one that resumes and shards).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Runs solved (and written) per chunk; by default the largest that
-    /// fits the memory limit (a .zarr store: about 32 MiB of results).
+    /// Runs solved (and written) per chunk; by default about 4 MiB of
+    /// results (a .zarr store: about 32 MiB), fewer where the memory limit
+    /// asks for it.
     #[arg(long)]
     pub chunk_runs: Option<usize>,
     /// Continue an interrupted .zarr solve: whole chunks are kept, the
@@ -290,7 +291,7 @@ pub fn run(args: SolveArgs, cancel: &AtomicBool) -> Result<()> {
     }
     let mut preview = Preview::default();
     let mut file: Option<Box<dyn ResultSink>> = match (&args.out, format) {
-        (Some(out), OutputFormat::Npz) => Some(Box::new(NpzStream::create(out)?)),
+        (Some(out), OutputFormat::Npz) => Some(Box::new(NpzStream::create(out, n_runs)?)),
         (Some(out), OutputFormat::Csv) => Some(Box::new(CsvStream::create(out)?)),
         (Some(out), OutputFormat::Zarr) => {
             let spec = StoreSpec {
@@ -461,14 +462,13 @@ impl OutputFormat {
     }
 
     /// Disk bytes for `runs` runs of `per_run` result bytes: the `.npz`
-    /// is assembled from chunk files of the same size, CSV text takes about
-    /// three characters per byte of binary, a store at most its
-    /// uncompressed size.
+    /// holds them as they are, CSV text takes about three characters per
+    /// byte of binary, a store at most its uncompressed size.
     fn disk_bytes(self, per_run: u128, runs: u128) -> u128 {
         let bytes = per_run.saturating_mul(runs);
         match self {
             OutputFormat::None => 0,
-            OutputFormat::Npz => bytes.saturating_mul(2),
+            OutputFormat::Npz => bytes,
             OutputFormat::Csv => bytes.saturating_mul(3),
             OutputFormat::Zarr => bytes,
         }

@@ -2,6 +2,8 @@
 //! output rows map onto `.npz` arrays and labels (its CPU form is
 //! `backend::cpu::summaries`).
 
+use rayon::prelude::*;
+
 use super::SummaryError;
 use super::metrics::{MetricSpec, check_unique};
 use crate::memory::{BufferRegistry, BufferSpec, Component, ComponentId};
@@ -269,8 +271,9 @@ impl SummaryComponent {
 
     /// Splits a batch's rows, `(runs, windows, row_len)` row-major as
     /// the CPU form's `sample` fills them run by run, into one array per
-    /// metric of shape `(runs, windows, variables[, width])`.
-    pub fn gather<T: Copy>(
+    /// metric of shape `(runs, windows, variables[, width])`. The rows are
+    /// read once, blocks of them in parallel on the current rayon pool.
+    pub fn gather<T: Copy + Default + Send + Sync>(
         &self,
         rows: &[T],
         n_runs: usize,
@@ -284,31 +287,103 @@ impl SummaryComponent {
                 got: rows.len(),
             });
         }
+        let outputs = self.outputs();
         let n_vars = self.n_variables();
-        Ok(self
-            .outputs()
+        let parts: Vec<(usize, usize)> = outputs
+            .iter()
+            .map(|o| (o.row_offset, n_vars * o.width))
+            .collect();
+        let datas = split_rows(rows, row_len, n_runs * n_windows, &parts);
+        Ok(outputs
             .into_iter()
-            .map(|o| {
-                let part = n_vars * o.width;
-                let mut data = Vec::with_capacity(n_runs * n_windows * part);
-                if row_len > 0 {
-                    for row in rows.chunks_exact(row_len) {
-                        data.extend_from_slice(&row[o.row_offset..o.row_offset + part]);
-                    }
-                }
-                let mut shape = vec![n_runs, n_windows, n_vars];
-                if !o.metric.is_scalar() {
-                    shape.push(o.width);
-                }
-                SummaryArray {
-                    name: o.array_name,
-                    shape,
-                    data,
-                    columns: o.columns,
-                }
-            })
+            .zip(datas)
+            .map(|(o, data)| self.array(o, data, n_runs, n_windows))
             .collect())
     }
+
+    /// [`gather`](Self::gather) taking the rows by value: with one metric
+    /// its array is the rows themselves, moved rather than copied.
+    pub fn gather_owned<T: Copy + Default + Send + Sync>(
+        &self,
+        rows: Vec<T>,
+        n_runs: usize,
+        n_windows: usize,
+    ) -> Result<Vec<SummaryArray<T>>, SummaryError> {
+        let mut outputs = self.outputs();
+        let expected = n_runs * n_windows * self.row_len();
+        match outputs.pop() {
+            Some(only) if outputs.is_empty() && rows.len() == expected => {
+                Ok(vec![self.array(only, rows, n_runs, n_windows)])
+            }
+            _ => self.gather(&rows, n_runs, n_windows),
+        }
+    }
+
+    /// One metric's array from its values.
+    fn array<T>(
+        &self,
+        o: SummaryOutput,
+        data: Vec<T>,
+        n_runs: usize,
+        n_windows: usize,
+    ) -> SummaryArray<T> {
+        let mut shape = vec![n_runs, n_windows, self.n_variables()];
+        if !o.metric.is_scalar() {
+            shape.push(o.width);
+        }
+        SummaryArray {
+            name: o.array_name,
+            shape,
+            data,
+            columns: o.columns,
+        }
+    }
+}
+
+/// Window rows per parallel task of [`split_rows`].
+const ROWS_PER_TASK: usize = 256;
+
+/// For each `(offset, len)` of `parts`, the `len` values at `offset` of
+/// every one of the `n_rows` rows of `row_len` values, rows in order.
+fn split_rows<T: Copy + Default + Send + Sync>(
+    rows: &[T],
+    row_len: usize,
+    n_rows: usize,
+    parts: &[(usize, usize)],
+) -> Vec<Vec<T>> {
+    // Zeroed pages (a real zero is the default) are only touched by the
+    // tasks that fill them.
+    let mut datas: Vec<Vec<T>> = parts
+        .iter()
+        .map(|&(_, len)| vec![T::default(); n_rows * len])
+        .collect();
+    if row_len == 0 || n_rows == 0 {
+        return datas;
+    }
+    let n_tasks = n_rows.div_ceil(ROWS_PER_TASK);
+    // Each task's slice of every output.
+    let mut tasks: Vec<Vec<&mut [T]>> = (0..n_tasks)
+        .map(|_| Vec::with_capacity(parts.len()))
+        .collect();
+    for (data, &(_, len)) in datas.iter_mut().zip(parts) {
+        let mut rest: &mut [T] = data;
+        for task in &mut tasks {
+            let (head, tail) = rest.split_at_mut((ROWS_PER_TASK * len).min(rest.len()));
+            task.push(head);
+            rest = tail;
+        }
+    }
+    tasks
+        .into_par_iter()
+        .zip(rows.par_chunks(ROWS_PER_TASK * row_len))
+        .for_each(|(mut outs, rows)| {
+            for (r, row) in rows.chunks_exact(row_len).enumerate() {
+                for (out, &(offset, len)) in outs.iter_mut().zip(parts) {
+                    out[r * len..(r + 1) * len].copy_from_slice(&row[offset..offset + len]);
+                }
+            }
+        });
+    datas
 }
 
 /// Previous samples kept per variable: the most any chosen metric reads.

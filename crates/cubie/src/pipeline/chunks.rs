@@ -62,9 +62,10 @@ pub struct ChunkPlan {
     chunk_runs: usize,
 }
 
-/// Copies of a chunk's results alive at once: as the batch writes them and
-/// as they are packed, the previous chunk in the writer, and the writer's
-/// encoded copy.
+/// Copies of a chunk's results alive at once, at most: the chunk being
+/// solved (packing moves its arrays, but splits the summaries of several
+/// metrics into a copy), the previous chunk in the writer, and what the
+/// writer encodes from it (a store's compressed chunks, CSV text).
 pub const COPIES_IN_FLIGHT: u128 = 4;
 
 impl ChunkPlan {

@@ -43,6 +43,14 @@ pub enum ResultsError {
         /// The first run of the chunk it got.
         got: usize,
     },
+    /// A streamed writer given more or fewer runs than it was made for.
+    #[error("the results writer was made for {expected} runs but was given {got}")]
+    RunCount {
+        /// Runs the writer was made for.
+        expected: usize,
+        /// Runs it was given.
+        got: usize,
+    },
     /// The thread writing chunks panicked.
     #[error("the results writer stopped unexpectedly")]
     WriterPanicked,

@@ -104,6 +104,21 @@ impl<'a, T: JitReal, S: CpuSystem<T> + ?Sized> SystemCall<'a, T, S> {
         self.system.evaluate(function, &tt, &inputs, out, mask);
     }
 
+    /// A function of `(t, state)` alone, drivers set first.
+    #[inline]
+    fn at_state(
+        &self,
+        function: SystemFunction,
+        t: &PerLane<f64>,
+        state: LaneBuf<'_, T>,
+        out: LaneBuf<'_, T>,
+        mask: LaneMask,
+    ) {
+        self.drivers_at(t, mask);
+        let none = LaneBuf::empty(self.lanes());
+        self.call(function, t, state, none, out, mask);
+    }
+
     /// `out = f(t, state)` in the lanes of `mask`.
     #[inline]
     pub fn dxdt(
@@ -113,9 +128,7 @@ impl<'a, T: JitReal, S: CpuSystem<T> + ?Sized> SystemCall<'a, T, S> {
         out: LaneBuf<'_, T>,
         mask: LaneMask,
     ) {
-        self.drivers_at(t, mask);
-        let none = LaneBuf::empty(self.lanes());
-        self.call(SystemFunction::Dxdt, t, state, none, out, mask);
+        self.at_state(SystemFunction::Dxdt, t, state, out, mask);
     }
 
     /// The observables at `(t, state)` in the lanes of `mask`.
@@ -127,9 +140,7 @@ impl<'a, T: JitReal, S: CpuSystem<T> + ?Sized> SystemCall<'a, T, S> {
         out: LaneBuf<'_, T>,
         mask: LaneMask,
     ) {
-        self.drivers_at(t, mask);
-        let none = LaneBuf::empty(self.lanes());
-        self.call(SystemFunction::Observables, t, state, none, out, mask);
+        self.at_state(SystemFunction::Observables, t, state, out, mask);
     }
 
     /// `out = J(t, state) v` in the lanes of `mask`.
@@ -156,9 +167,7 @@ impl<'a, T: JitReal, S: CpuSystem<T> + ?Sized> SystemCall<'a, T, S> {
         out: LaneBuf<'_, T>,
         mask: LaneMask,
     ) {
-        self.drivers_at(t, mask);
-        let none = LaneBuf::empty(self.lanes());
-        self.call(SystemFunction::Jacobian, t, state, none, out, mask);
+        self.at_state(SystemFunction::Jacobian, t, state, out, mask);
     }
 
     /// The Jacobian's diagonal at `(t, state)` in the lanes of `mask`.
@@ -170,9 +179,7 @@ impl<'a, T: JitReal, S: CpuSystem<T> + ?Sized> SystemCall<'a, T, S> {
         out: LaneBuf<'_, T>,
         mask: LaneMask,
     ) {
-        self.drivers_at(t, mask);
-        let none = LaneBuf::empty(self.lanes());
-        self.call(SystemFunction::JacobianDiagonal, t, state, none, out, mask);
+        self.at_state(SystemFunction::JacobianDiagonal, t, state, out, mask);
     }
 
     /// `df/dt` at `(t, state)`, the drivers' rates included, in the lanes

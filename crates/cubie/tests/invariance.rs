@@ -113,18 +113,22 @@ fn assert_identical(a: &SolveResult, b: &SolveResult, what: &str) {
     }
 }
 
-#[test]
-fn every_algorithm_is_bit_identical_with_all_buffers_shared_or_local() {
-    // Explicit steps run fused by default (stages in registers); the generic
-    // step, whose stages live in registry buffers, is checked too.
-    let variants = algorithms().iter().flat_map(|a| {
+/// Every algorithm, with whether its step runs fused. Explicit steps run
+/// fused by default (stages in registers); the generic step, whose stages
+/// live in registry buffers, is checked too.
+fn variants() -> impl Iterator<Item = (&'static cubie::step::AlgorithmEntry, bool)> {
+    algorithms().iter().flat_map(|a| {
         let generic = (a.family == StepFamily::Explicit).then_some(false);
         [Some(true), generic]
             .into_iter()
             .flatten()
             .map(move |fused| (a, fused))
-    });
-    for (algorithm, fused) in variants {
+    })
+}
+
+#[test]
+fn every_algorithm_is_bit_identical_with_all_buffers_shared_or_local() {
+    for (algorithm, fused) in variants() {
         let mut base = settings(algorithm.name, algorithm.adaptive);
         if !fused {
             base.named.push("fused_steps=false".into());
@@ -248,14 +252,7 @@ fn solve_in_lanes(base: &SolverSettings, lanes: usize, forced: bool) -> SolveRes
 
 #[test]
 fn every_algorithm_is_bit_identical_in_lane_blocks_of_any_width() {
-    let variants = algorithms().iter().flat_map(|a| {
-        let generic = (a.family == StepFamily::Explicit).then_some(false);
-        [Some(true), generic]
-            .into_iter()
-            .flatten()
-            .map(move |fused| (a, fused))
-    });
-    for (algorithm, fused) in variants {
+    for (algorithm, fused) in variants() {
         let mut base = settings(algorithm.name, algorithm.adaptive);
         if !fused {
             base.named.push("fused_steps=false".into());

@@ -863,6 +863,98 @@ fn fused_steps_in_lanes_match_the_scalar_step_f32() {
     fused_steps_in_lanes::<f32>();
 }
 
+/// Runs of fixed steps against single scalar steps in every lane: the
+/// same bits, and a stop at the first step with a non-finite value in any
+/// lane, the state left before it.
+fn fixed_runs_in_lanes<T: JitReal>() {
+    let f = timed_lorenz();
+    let mut rng = Rng(7);
+    for name in ["classical-rk4", "euler"] {
+        let scheme = scheme(name);
+        for w in LANE_WIDTHS {
+            let step = FusedErkStep::<T>::compile_lanes(&f, &scheme, w)
+                .expect("compiles")
+                .expect("small enough to fuse");
+            assert!(step.has_fixed_steps(), "{name}");
+            // Lane `blow` starts so large that it overflows after a few
+            // steps (a run of all finite steps when it is `w`).
+            for blow in [w, w / 2] {
+                let b = StepBlock::<T>::random(w, &mut rng);
+                if blow < w {
+                    for i in 0..3 {
+                        b.buffers[0][i * w + blow].set(T::from_f64(1e6));
+                    }
+                }
+                let dt = T::from_f64(0.01);
+                let dt64 = dt.to_f64();
+                let t0 = rng.uniform(-1.0, 1.0);
+                let times: Vec<f64> = (0..40)
+                    .scan(t0, |t, _| {
+                        let now = *t;
+                        *t += dt64;
+                        Some(now)
+                    })
+                    .collect();
+                // Each lane alone, step by step, to its first non-finite step.
+                let mut stop = times.len();
+                let mut want = Vec::new();
+                for l in 0..w {
+                    let [y, p, d, out, err, sec, cache] = b.lane(w, l);
+                    let mut states = vec![y.iter().map(Cell::get).collect::<Vec<T>>()];
+                    for (k, &t) in times.iter().enumerate() {
+                        step.step(t, dt, &y, &p, &d, &out, &err, &sec, &cache, false)
+                            .expect("lengths");
+                        if out.iter().any(|v| !v.get().is_finite()) {
+                            stop = stop.min(k);
+                            break;
+                        }
+                        for (a, b) in y.iter().zip(&out) {
+                            a.set(b.get());
+                        }
+                        states.push(y.iter().map(Cell::get).collect());
+                    }
+                    want.push(states);
+                }
+                assert_eq!(stop == times.len(), blow == w, "{name} W={w}");
+                let buf = |k: usize| LaneBuf::new(&b.buffers[k], w);
+                let done = step
+                    .fixed_steps(&times, dt, dt64, buf(0), buf(1), buf(2), buf(3))
+                    .expect("lengths")
+                    .expect("compiled for the width");
+                assert_eq!(done, stop, "{name} W={w}: steps taken");
+                for (l, states) in want.iter().enumerate() {
+                    let got = lane_values(&b.buffers[0], w, l);
+                    let same = got
+                        .iter()
+                        .zip(&states[done])
+                        .all(|(a, b)| bits(*a) == bits(*b));
+                    assert!(
+                        same,
+                        "{name} {:?} W={w} lane {l}: {got:?} vs {:?}",
+                        T::PRECISION,
+                        states[done]
+                    );
+                }
+            }
+        }
+    }
+    // Methods with an error estimate or a cached stage have no such path.
+    let step = FusedErkStep::<T>::compile_lanes(&f, &scheme("tsit5"), 4)
+        .expect("compiles")
+        .expect("small enough to fuse");
+    assert!(!step.has_fixed_steps());
+}
+
+#[test]
+fn fixed_runs_in_lanes_match_single_steps_f64() {
+    fixed_runs_in_lanes::<f64>();
+}
+
+#[test]
+fn fixed_runs_in_lanes_match_single_steps_f32() {
+    fixed_runs_in_lanes::<f32>();
+}
+
 #[test]
 fn fused_steps_reject_wrong_lengths_and_widths() {
     let f = timed_lorenz();

@@ -86,29 +86,28 @@ impl<T: JitReal> ControllerCpu<T> {
         self.inner.error_norms(error, previous, proposed)
     }
 
-    /// Accepts or rejects lane `lane`'s step of size `dt` with error norm
-    /// `norm`, given the step's report: a step whose solver failed is
-    /// rejected as if its error were infinite, and Gustafsson's controller
-    /// shortens the next step when Newton struggles (the other kinds
-    /// ignore the iterations).
-    pub fn propose_step(
+    /// Accepts or rejects the step of every lane of `mask` (sizes `dts`,
+    /// error norms `norms`) given the step's reports: a step whose solver
+    /// failed is rejected as if its error were infinite, and Gustafsson's
+    /// controller shortens the next step when Newton struggles (the other
+    /// kinds ignore the iterations).
+    pub fn propose_steps(
         &self,
-        norm: T,
-        dt: T,
+        norms: &PerLane<T>,
+        dts: &PerLane<T>,
         arena: &RunArena<T>,
-        report: &StepReport,
-        lane: usize,
-    ) -> StepDecision<T> {
-        let norm = if report.status.is_success() {
-            norm
-        } else {
-            T::infinity()
-        };
-        self.inner.propose_with_newton(
-            norm,
-            dt,
-            report.newton_iterations,
-            &self.memory.view(arena).lane(lane),
-        )
+        reports: &PerLane<StepReport>,
+        mask: LaneMask,
+    ) -> PerLane<StepDecision<T>> {
+        let mut norms = *norms;
+        let mut iters = [0; MAX_LANES];
+        for l in mask.lanes() {
+            if !reports[l].status.is_success() {
+                norms[l] = T::infinity();
+            }
+            iters[l] = reports[l].newton_iterations;
+        }
+        self.inner
+            .propose_lanes(&norms, dts, Some(&iters), self.memory.view(arena), mask)
     }
 }

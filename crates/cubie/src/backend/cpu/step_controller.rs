@@ -206,44 +206,87 @@ impl<T: Real> StepController<T> {
     /// [`StepDecision::TooSmall`]. A non-finite norm rejects with
     /// `dt · min_gain`. The fixed controller accepts every step and keeps
     /// `dt`.
-    pub fn propose<M: Memory<T> + ?Sized>(&self, norm: T, dt: T, memory: &M) -> StepDecision<T> {
-        self.decide(norm, dt, None, memory)
+    pub fn propose(&self, norm: T, dt: T, memory: &[Cell<T>]) -> StepDecision<T> {
+        self.decide_one(norm, dt, None, memory)
     }
 
     /// [`propose`](Self::propose) for an implicit step that needed
     /// `newton_iters` Newton iterations (used by `gustafsson` when
     /// `newton_max_iters` is set; the other kinds ignore it).
-    pub fn propose_with_newton<M: Memory<T> + ?Sized>(
+    pub fn propose_with_newton(
         &self,
         norm: T,
         dt: T,
         newton_iters: u32,
-        memory: &M,
+        memory: &[Cell<T>],
     ) -> StepDecision<T> {
-        self.decide(norm, dt, Some(newton_iters), memory)
+        self.decide_one(norm, dt, Some(newton_iters), memory)
     }
 
-    fn decide<M: Memory<T> + ?Sized>(
+    /// One run's decision: the one-lane case of
+    /// [`propose_lanes`](Self::propose_lanes).
+    fn decide_one(
         &self,
         norm: T,
         dt: T,
-        iters: Option<u32>,
-        memory: &M,
+        newton_iters: Option<u32>,
+        memory: &[Cell<T>],
     ) -> StepDecision<T> {
-        if self.kind == ControllerKind::Fixed {
-            return StepDecision::Accept(dt);
-        }
-        if !norm.is_finite() {
-            return self.reject(dt, dt / self.inv_qmin);
-        }
-        let accept = norm <= T::one();
+        let iters = newton_iters.map(|i| [i; MAX_LANES]);
+        self.propose_lanes(
+            &[norm; MAX_LANES],
+            &[dt; MAX_LANES],
+            iters.as_ref(),
+            LaneBuf::scalar(memory),
+            LaneMask::lane(0),
+        )[0]
+    }
+
+    /// [`propose`](Self::propose) in every lane of `mask` of a block at
+    /// once, each lane with its own norm, step and (Gustafsson) Newton
+    /// iterations, and its own part of `memory`. Lanes outside `mask` get
+    /// no decision and keep their memory.
+    ///
+    /// The PI controller, the one explicit methods use, decides every
+    /// lane in one branch-free pass (the lanes' divisions overlap rather
+    /// than wait on one another); the others decide lane by lane.
+    pub fn propose_lanes(
+        &self,
+        norms: &PerLane<T>,
+        dts: &PerLane<T>,
+        newton_iters: Option<&PerLane<u32>>,
+        memory: LaneBuf<'_, T>,
+        mask: LaneMask,
+    ) -> PerLane<StepDecision<T>> {
+        let mut out = [StepDecision::TooSmall; MAX_LANES];
         match self.kind {
-            ControllerKind::Fixed => StepDecision::Accept(dt),
-            ControllerKind::I => self.i_step(norm, dt, accept),
-            ControllerKind::Pi => self.pi_step(norm, dt, accept, memory),
-            ControllerKind::Pid => self.pid_step(norm, dt, accept, memory),
-            ControllerKind::Gustafsson => self.gustafsson_step(norm, dt, accept, iters, memory),
+            ControllerKind::Fixed => {
+                for l in mask.lanes() {
+                    out[l] = StepDecision::Accept(dts[l]);
+                }
+            }
+            ControllerKind::Pi => self.pi_lanes(norms, dts, memory, mask, &mut out),
+            kind => {
+                for l in mask.lanes() {
+                    let (norm, dt) = (norms[l], dts[l]);
+                    let memory = &memory.lane(l);
+                    out[l] = if !norm.is_finite() {
+                        self.reject(dt, dt / self.inv_qmin)
+                    } else {
+                        let accept = norm <= T::one();
+                        match kind {
+                            ControllerKind::I => self.i_step(norm, dt, accept),
+                            ControllerKind::Pid => self.pid_step(norm, dt, accept, memory),
+                            _ => {
+                                let iters = newton_iters.map(|i| i[l]);
+                                self.gustafsson_step(norm, dt, accept, iters, memory)
+                            }
+                        }
+                    };
+                }
+            }
         }
+        out
     }
 
     fn clamp_q(&self, q: T) -> T {
@@ -284,32 +327,66 @@ impl<T: Real> StepController<T> {
         }
     }
 
-    /// OrdinaryDiffEq's `PIController` with `beta1 = kp`, `beta2 = -ki`;
-    /// memory: `[errold]` (0 = none yet, read as `qoldinit`).
-    fn pi_step<M: Memory<T> + ?Sized>(
+    /// OrdinaryDiffEq's `PIController` with `beta1 = kp`, `beta2 = -ki`,
+    /// in the lanes of `mask`; memory: `[errold]` per lane (0 = none yet,
+    /// read as `qoldinit`). A non-finite norm rejects with `dt · min_gain`.
+    fn pi_lanes(
         &self,
-        norm: T,
-        dt: T,
-        accept: bool,
-        memory: &M,
-    ) -> StepDecision<T> {
+        norms: &PerLane<T>,
+        dts: &PerLane<T>,
+        memory: LaneBuf<'_, T>,
+        mask: LaneMask,
+        out: &mut PerLane<StepDecision<T>>,
+    ) {
         let qoldinit = T::from_f64(QOLDINIT);
-        let errold = match memory[0].get() {
-            e if e > T::zero() => e,
-            _ => qoldinit,
-        };
         let beta2 = -self.ki;
-        let q11 = norm.powf(self.kp);
-        let q = if norm == T::zero() {
-            self.inv_qmax
-        } else {
-            self.clamp_q(q11 / errold.powf(beta2) / self.gamma)
-        };
-        if accept {
-            memory[0].set(norm.max(qoldinit));
-            self.accept(dt / self.deadband(q))
-        } else {
-            self.reject(dt, dt / self.inv_qmin.min(q11 / self.gamma))
+        let errold = memory.element(0);
+        // The powers first: library calls, independent across lanes.
+        let mut q11 = [T::zero(); MAX_LANES];
+        let mut old = [T::one(); MAX_LANES];
+        for l in mask.lanes() {
+            let e = errold[l].get();
+            let e = if e > T::zero() { e } else { qoldinit };
+            q11[l] = norms[l].powf(self.kp);
+            old[l] = e.powf(beta2);
+        }
+        // Then every lane's both outcomes, without branches; lanes outside
+        // `mask` compute harmless values that are never used.
+        let mut accepted = [false; MAX_LANES];
+        let mut too_small = [false; MAX_LANES];
+        let mut next = [T::zero(); MAX_LANES];
+        for l in 0..MAX_LANES {
+            let (norm, dt) = (norms[l], dts[l]);
+            let finite = norm.is_finite();
+            let q = if norm == T::zero() {
+                self.inv_qmax
+            } else {
+                self.clamp_q(q11[l] / old[l] / self.gamma)
+            };
+            let grown = (dt / self.deadband(q)).min(self.dt_max).max(self.dt_min);
+            let cut = if finite {
+                self.inv_qmin.min(q11[l] / self.gamma)
+            } else {
+                self.inv_qmin
+            };
+            let retry = dt / cut;
+            accepted[l] = finite && norm <= T::one();
+            too_small[l] = retry < self.dt_min && dt <= self.dt_min;
+            next[l] = if accepted[l] {
+                grown
+            } else {
+                retry.max(self.dt_min).min(self.dt_max)
+            };
+        }
+        for l in mask.lanes() {
+            out[l] = if accepted[l] {
+                errold[l].set(norms[l].max(qoldinit));
+                StepDecision::Accept(next[l])
+            } else if too_small[l] {
+                StepDecision::TooSmall
+            } else {
+                StepDecision::Reject(next[l])
+            };
         }
     }
 

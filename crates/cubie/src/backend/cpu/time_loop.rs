@@ -12,7 +12,7 @@ use crate::backend::cpu::jit::NativeSystem;
 use crate::backend::cpu::step::{CpuStep, StepIo, StepReport};
 use crate::backend::cpu::step_controller::StepDecision;
 use crate::drivers::DriverInterpolant;
-use crate::memory::{CpuAllocator, LaneMask, MAX_LANES, PerLane, RunArena};
+use crate::memory::{CpuAllocator, LaneBuf, LaneMask, MAX_LANES, PerLane, RunArena};
 use crate::time_loop::events::{self, EventCursor, EventTimes};
 use crate::time_loop::{LoopSettings, Status};
 
@@ -44,6 +44,21 @@ pub struct BlockSlot<'a, T> {
     /// Receives the counters (`runs * COUNTER_LABELS.len()`, see
     /// [`COUNTER_LABELS`](crate::time_loop::COUNTER_LABELS)).
     pub counters: &'a mut [i64],
+}
+
+/// Most fixed steps taken in one call of the fixed-step path.
+const FIXED_RUN: usize = 256;
+
+/// Whether every lane of a block stands at the same time, step count,
+/// events and step size.
+fn in_lockstep<T: JitReal>(lanes: &[LaneState], dt: LaneBuf<'_, T>) -> bool {
+    let (first, dt0) = (&lanes[0], dt.get(0, 0));
+    lanes.iter().enumerate().all(|(l, lane)| {
+        lane.t == first.t
+            && lane.steps == first.steps
+            && lane.cursor == first.cursor
+            && dt.get(0, l) == dt0
+    })
 }
 
 /// Run `run`'s part of `values`, which holds `runs` equal parts.
@@ -174,7 +189,52 @@ impl<T: JitReal> LoopCpu<T> {
         let mut controller_dt = [0.0; MAX_LANES];
         let mut reports = [StepReport::default(); MAX_LANES];
         let mut landing = LaneMask::NONE;
+        let fixed = !self.controller.is_adaptive();
+        let mut times = [0.0; FIXED_RUN];
         loop {
+            // A full fixed-step block whose lanes move together: the steps
+            // up to the next event in one call, when the step has the path.
+            if fixed && runs == w && active == LaneMask::all(w) && in_lockstep(&lanes[..w], dt) {
+                let lane = lanes[0];
+                let step_dt = dt.get(0, 0);
+                let dt64 = step_dt.to_f64();
+                let next_event = self.events.next(&lane.cursor);
+                let limit = usize::try_from(s.max_steps.saturating_sub(lane.steps))
+                    .unwrap_or(usize::MAX)
+                    .min(FIXED_RUN);
+                let (mut tk, mut k) = (lane.t, 0);
+                while k < limit && tk < t_end {
+                    let event = events::target(tk, t_start, t_end, next_event);
+                    let attempt = events::attempt(tk, event, dt64);
+                    if attempt.lands || tk + attempt.dt == tk {
+                        break;
+                    }
+                    times[k] = tk;
+                    tk += attempt.dt;
+                    k += 1;
+                }
+                if k > 0
+                    && let Some((done, evaluations)) =
+                        self.step
+                            .fixed_steps(&sys, &times[..k], step_dt, dt64, state, proposed)
+                {
+                    if done > 0 {
+                        let now = if done == k { tk } else { times[done] };
+                        for (l, lane) in lanes.iter_mut().enumerate().take(w) {
+                            lane.t = now;
+                            lane.steps += done as u64;
+                            count(0, l, done as i64);
+                            count(2, l, done as i64 * i64::from(evaluations));
+                            accept.set(0, l, 1);
+                        }
+                    }
+                    // A non-finite step is taken again below, where its
+                    // lanes stop as they would have.
+                    if done == k {
+                        continue;
+                    }
+                }
+            }
             for l in active.lanes() {
                 let lane = &mut lanes[l];
                 if lane.t >= t_end {
@@ -254,29 +314,28 @@ impl<T: JitReal> LoopCpu<T> {
                     }
                 }
             }
-            let norms = if adaptive {
-                self.step
-                    .error_norm(&self.controller, arena, &io, active.without(non_finite))
+            let decisions = if adaptive {
+                let mut norms =
+                    self.step
+                        .error_norm(&self.controller, arena, &io, active.without(non_finite));
+                for l in non_finite.lanes() {
+                    norms[l] = T::infinity();
+                }
+                self.controller
+                    .propose_steps(&norms, &step_dt, arena, &reports, active)
             } else {
-                [T::zero(); MAX_LANES]
+                let mut keep = [StepDecision::TooSmall; MAX_LANES];
+                for l in active.lanes() {
+                    keep[l] = StepDecision::Accept(dt.get(0, l));
+                }
+                keep
             };
             let mut recording = LaneMask::NONE;
             let mut accepted = LaneMask::NONE;
             for l in active.lanes() {
                 let lane = &mut lanes[l];
                 let report = &reports[l];
-                let decision = if adaptive {
-                    let norm = if non_finite.contains(l) {
-                        T::infinity()
-                    } else {
-                        norms[l]
-                    };
-                    self.controller
-                        .propose_step(norm, step_dt[l], arena, report, l)
-                } else {
-                    StepDecision::Accept(dt.get(0, l))
-                };
-                match decision {
+                match decisions[l] {
                     StepDecision::Accept(next_dt) => {
                         // A failed solve is only the run's outcome when it
                         // is not retried (an adaptive controller rejects

@@ -21,6 +21,7 @@
 
 use std::cell::Cell;
 
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::types::{F32, F32X4, F64, F64X2, I8X16, I32};
 use cranelift_codegen::ir::{
     AbiParam, BlockArg, ConstantData, Endianness, Function, InstBuilder, MemFlagsData,
@@ -85,6 +86,12 @@ type RawLaneStep<T> = unsafe extern "C" fn(
     u32,
 );
 
+/// Fixed steps of a whole block, every lane at the same times: `(times,
+/// count, dt, dt64, state, parameters, drivers, proposed)`, returning the
+/// steps taken. See [`FusedErkStep::fixed_steps`].
+type RawFixedSteps<T> =
+    unsafe extern "C" fn(*const f64, u64, T, f64, *mut T, *const T, *const T, *mut T) -> u64;
+
 /// Flag bit: read the first stage's derivative from `stage_cache` (in lane
 /// code: in every lane).
 const FIRST_STAGE_CACHED: u32 = 1;
@@ -102,6 +109,9 @@ pub struct FusedErkStep<T: JitReal> {
     code: RawStep<T>,
     /// The step on blocks of `lanes` lanes (none for one lane).
     lane_code: Option<RawLaneStep<T>>,
+    /// Runs of fixed steps on blocks of `lanes` lanes (methods without an
+    /// error estimate or a cached first stage only).
+    fixed_code: Option<RawFixedSteps<T>>,
     lanes: usize,
     n_states: usize,
     n_parameters: usize,
@@ -485,6 +495,169 @@ impl StepPlan<'_> {
     }
 }
 
+impl StepPlan<'_> {
+    /// Up to `count` steps of a whole block from the times `times[k]`,
+    /// every lane with the same `dt`: signature [`RawFixedSteps`]. Each
+    /// step is the lane step's code (stage times `t + c dt` in `f64`,
+    /// rounded to `T`) into `proposed`; when every value is finite it is
+    /// copied to `state` and the next step follows, otherwise the function
+    /// returns the steps taken before it, leaving that step in `proposed`.
+    fn define_fixed_steps<T: JitReal>(
+        &self,
+        module: &mut JITModule,
+        shims: &mut ShimImports,
+        geometry: &LaneGeometry,
+        func: &mut Function,
+        func_ctx: &mut FunctionBuilderContext,
+    ) -> Result<(), JitError> {
+        let options = JitOptions::default();
+        let pointer = module.target_config().pointer_type();
+        let trusted = MemFlagsData::trusted();
+        let size = size_of::<T>();
+        let ty = geometry.ty;
+        let wide_ty = if ty.is_vector() { F64X2 } else { F64 };
+        let halves = if ty.is_vector() {
+            ty.lane_count() / 2
+        } else {
+            1
+        };
+        let mut b = FunctionBuilder::new(func, func_ctx);
+        let entry = b.create_block();
+        b.append_block_params_for_function_params(entry);
+        b.switch_to_block(entry);
+        let p = b.block_params(entry).to_vec();
+        let (times, count, dt, dt64) = (p[0], p[1], p[2], p[3]);
+        let (state, params, drivers, proposed) = (p[4], p[5], p[6], p[7]);
+        let splat = |b: &mut FunctionBuilder<'_>, ty: cranelift_codegen::ir::Type, v: Value| {
+            if ty.is_vector() {
+                b.ins().splat(ty, v)
+            } else {
+                v
+            }
+        };
+        let dt_v = splat(&mut b, ty, dt);
+        let dt64_v = splat(&mut b, wide_ty, dt64);
+        let flags = b.ins().iconst(I32, 0);
+
+        let head = b.create_block();
+        b.append_block_param(head, pointer);
+        let body = b.create_block();
+        let exit = b.create_block();
+        b.append_block_param(exit, pointer);
+        let zero = b.ins().iconst(pointer, 0);
+        b.ins().jump(head, &[zero.into()]);
+        b.switch_to_block(head);
+        let k = b.block_params(head)[0];
+        let more = b.ins().icmp(IntCC::UnsignedLessThan, k, count);
+        b.ins().brif(more, body, &[], exit, &[k.into()]);
+
+        b.switch_to_block(body);
+        let at = b.ins().imul_imm_u(k, size_of::<f64>() as i64);
+        let at = b.ins().iadd(times, at);
+        let t = b.ins().load(F64, trusted, at, 0);
+        let t_v = splat(&mut b, wide_ty, t);
+        let (lane, blocks) = open_lane_loop(&mut b, pointer, geometry);
+        let bases = [state, params, drivers, proposed].map(|q| lane_base(&mut b, q, lane, size));
+        let mut low = Lowerer::<T>::new(b, module, shims, self.graph, &options);
+        low.ty = ty;
+        low.stride = geometry.lanes;
+        let scheme = self.scheme;
+        for u in 0..geometry.unroll {
+            low.extra = geometry.copy_offset(u, size);
+            let time = move |low: &mut Lowerer<'_, '_, T>, j: usize| {
+                let mut parts = Vec::with_capacity(halves as usize);
+                for _ in 0..halves {
+                    parts.push(if j == 0 {
+                        t_v
+                    } else {
+                        let c = low.b.ins().f64const(scheme.c[j]);
+                        let c = splat(&mut low.b, wide_ty, c);
+                        let cdt = low.b.ins().fmul(c, dt64_v);
+                        low.b.ins().fadd(t_v, cdt)
+                    });
+                }
+                demote_lanes::<T>(low, &parts)
+            };
+            let io = StepIo {
+                state: bases[0],
+                params: bases[1],
+                drivers: bases[2],
+                proposed: bases[3],
+                // Never touched: no error estimate, no cached stage.
+                error: bases[3],
+                secondary: bases[3],
+                cache: bases[3],
+                dt: dt_v,
+                flags,
+                cached: None,
+            };
+            self.emit(&mut low, &io, &time)?;
+        }
+        close_lane_loop(&mut low.b, lane, blocks, geometry);
+
+        // Every value of the step finite (x - x is NaN only for inf and
+        // NaN)? Then it becomes the state.
+        let b = &mut low.b;
+        let bytes = (geometry.chunk * size) as i64;
+        let total = (self.n * geometry.lanes * size) as i64;
+        let check = b.create_block();
+        b.append_block_param(check, pointer);
+        let copy = b.create_block();
+        b.append_block_param(copy, pointer);
+        let next = b.create_block();
+        let zero = b.ins().iconst(pointer, 0);
+        if total == 0 {
+            b.ins().jump(next, &[]);
+        } else {
+            b.ins().jump(check, &[zero.into()]);
+        }
+        b.switch_to_block(check);
+        let off = b.block_params(check)[0];
+        let from = b.ins().iadd(proposed, off);
+        let v = b.ins().load(ty, trusted, from, 0);
+        let d = b.ins().fsub(v, v);
+        let bad = b.ins().fcmp(FloatCC::Unordered, d, d);
+        let bad = if ty.is_vector() {
+            b.ins().vany_true(bad)
+        } else {
+            bad
+        };
+        let on = b.ins().iadd_imm_u(off, bytes);
+        let more = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, on, total);
+        let go_on = b.create_block();
+        b.ins().brif(bad, exit, &[k.into()], go_on, &[]);
+        b.switch_to_block(go_on);
+        b.ins()
+            .brif(more, check, &[on.into()], copy, &[zero.into()]);
+        b.switch_to_block(copy);
+        let off = b.block_params(copy)[0];
+        let from = b.ins().iadd(proposed, off);
+        let to = b.ins().iadd(state, off);
+        let v = b.ins().load(ty, trusted, from, 0);
+        b.ins().store(trusted, v, to, 0);
+        let on = b.ins().iadd_imm_u(off, bytes);
+        let more = b.ins().icmp_imm_u(IntCC::UnsignedLessThan, on, total);
+        b.ins().brif(more, copy, &[on.into()], next, &[]);
+        b.switch_to_block(next);
+        let k1 = b.ins().iadd_imm_u(k, 1);
+        b.ins().jump(head, &[k1.into()]);
+
+        b.switch_to_block(exit);
+        let done = b.block_params(exit)[0];
+        b.ins().return_(&[done]);
+        low.b.seal_all_blocks();
+        low.finalize();
+        Ok(())
+    }
+}
+
+/// Whether two cell ranges share memory.
+fn intersect<T>(a: &[Cell<T>], b: &[Cell<T>]) -> bool {
+    let (a0, b0) = (a.as_ptr() as usize, b.as_ptr() as usize);
+    let (a1, b1) = (a0 + size_of_val(a), b0 + size_of_val(b));
+    a0 < b1 && b0 < a1
+}
+
 /// Stage times computed in `f64` (one value or `F64X2` per half of the
 /// chunk), rounded to `T` and gathered into one chunk.
 fn demote_lanes<T: JitReal>(
@@ -575,6 +748,15 @@ impl<T: JitReal> FusedErkStep<T> {
             lane_sig.params.push(AbiParam::new(pointer));
         }
         lane_sig.params.push(AbiParam::new(I32));
+        let mut fixed_sig = module.make_signature();
+        fixed_sig.params.push(AbiParam::new(pointer));
+        fixed_sig.params.push(AbiParam::new(pointer));
+        fixed_sig.params.push(AbiParam::new(T::IR_TYPE));
+        fixed_sig.params.push(AbiParam::new(F64));
+        for _ in 0..4 {
+            fixed_sig.params.push(AbiParam::new(pointer));
+        }
+        fixed_sig.returns.push(AbiParam::new(pointer));
         let mut ctx = module.make_context();
         let mut func_ctx = FunctionBuilderContext::new();
         let mut shims = ShimImports::default();
@@ -598,6 +780,24 @@ impl<T: JitReal> FusedErkStep<T> {
         } else {
             None
         };
+        let fixed_id = if !scheme.fsal && scheme.error_weights.is_empty() {
+            let name = format!("{name}_fixed_x{lanes}");
+            let id = module.declare_function(&name, Linkage::Local, &fixed_sig)?;
+            ctx.func.signature = fixed_sig;
+            ctx.func.name = UserFuncName::user(0, id.as_u32());
+            step.define_fixed_steps::<T>(
+                module,
+                &mut shims,
+                &geometry,
+                &mut ctx.func,
+                &mut func_ctx,
+            )?;
+            module.define_function(id, &mut ctx)?;
+            module.clear_context(&mut ctx);
+            Some(id)
+        } else {
+            None
+        };
         module.finalize_definitions()?;
         let address = module.get_finalized_function(id);
         // SAFETY: the function was defined with exactly the signature of
@@ -612,9 +812,17 @@ impl<T: JitReal> FusedErkStep<T> {
             // (eleven pointers, an `i32`, no result).
             unsafe { std::mem::transmute::<*const u8, RawLaneStep<T>>(address) }
         });
+        let fixed_code = fixed_id.map(|id| {
+            let address = module.get_finalized_function(id);
+            // SAFETY: as above, with the signature of `RawFixedSteps<T>`
+            // (two pointers, a `T`, an `f64`, four pointers, a pointer-sized
+            // result; `u64` on the 64-bit hosts Cranelift's JIT targets).
+            unsafe { std::mem::transmute::<*const u8, RawFixedSteps<T>>(address) }
+        });
         Ok(Some(FusedErkStep {
             code,
             lane_code,
+            fixed_code,
             lanes,
             n_states: n,
             n_parameters: sizes.n_parameters,
@@ -902,5 +1110,86 @@ impl<T: JitReal> FusedErkStep<T> {
             }
         }
         Ok(evaluations)
+    }
+
+    /// Whether [`fixed_steps`](Self::fixed_steps) is compiled: for
+    /// methods without an error estimate or a cached first stage.
+    pub fn has_fixed_steps(&self) -> bool {
+        self.fixed_code.is_some()
+    }
+
+    /// Steps every lane of a block of [`lanes`](Self::lanes) lanes from
+    /// `times[k]` by `dt` (`dt64` is the `f64` step the times advance by,
+    /// `dt` rounded to `T`), for `k = 0, 1, ...`: each step is
+    /// [`step_lanes`](Self::step_lanes)' (bit for bit) into `proposed`,
+    /// then copied to `state` when every value of every lane is finite.
+    /// Returns the steps taken: `times.len()`, or the index of the first
+    /// step with a non-finite value (left in `proposed`, `state` holding
+    /// the state before it). Every lane is written.
+    ///
+    /// `Ok(None)`: no such code, another width, or buffers that overlap
+    /// across lanes; nothing was done.
+    #[allow(clippy::too_many_arguments)]
+    pub fn fixed_steps(
+        &self,
+        times: &[f64],
+        dt: T,
+        dt64: f64,
+        state: LaneBuf<'_, T>,
+        parameters: LaneBuf<'_, T>,
+        drivers: LaneBuf<'_, T>,
+        proposed: LaneBuf<'_, T>,
+    ) -> Result<Option<usize>, FusedLengthError> {
+        let Some(code) = self.fixed_code else {
+            return Ok(None);
+        };
+        let (n, w) = (self.n_states, state.width());
+        if w != self.lanes {
+            return Ok(None);
+        }
+        for (argument, buf, expected) in [
+            ("state", state, n),
+            ("proposed", proposed, n),
+            ("parameters", parameters, self.n_parameters),
+            ("drivers", drivers, self.n_drivers),
+        ] {
+            if buf.len() != expected || (expected != 0 && buf.width() != w) {
+                return Err(FusedLengthError {
+                    argument,
+                    expected: expected * w,
+                    found: buf.cells().len(),
+                });
+            }
+        }
+        let reads = [state, parameters, drivers];
+        let writes = [state, proposed];
+        let apart = writes.iter().all(|o| {
+            reads
+                .iter()
+                .all(|i| !overlaps_across_lanes(i.cells(), o.cells(), w))
+        }) && !intersect(state.cells(), proposed.cells());
+        if !apart {
+            return Ok(None);
+        }
+        // SAFETY: the code (compiled for `w == self.lanes` lanes) reads
+        // `times.len()` times, and accesses the `n` elements of every lane
+        // of `state` and `proposed` and the parameters and drivers the
+        // step reads, at cell `i * w + l`: every length was just checked.
+        // `Cell`s permit writes through shared references; `state` and
+        // `proposed` are disjoint, and each chunk loads its inputs before
+        // it stores, chunks touching disjoint lanes.
+        let done = unsafe {
+            code(
+                times.as_ptr(),
+                times.len() as u64,
+                dt,
+                dt64,
+                ValueSlice::as_ptr(state.cells()).cast_mut(),
+                ValueSlice::as_ptr(parameters.cells()),
+                ValueSlice::as_ptr(drivers.cells()),
+                ValueSlice::as_ptr(proposed.cells()).cast_mut(),
+            )
+        };
+        Ok(Some(done as usize))
     }
 }

@@ -8,7 +8,9 @@ use std::sync::Arc;
 use crate::backend::cpu::controller::ControllerCpu;
 use crate::backend::cpu::jit::{FusedErkStep, JitReal};
 use crate::backend::cpu::{CpuForm, SystemCall};
-use crate::memory::{BufferRegistry, CpuAllocator, LaneMask, MAX_LANES, PerLane, RunArena};
+use crate::memory::{
+    BufferRegistry, CpuAllocator, LaneBuf, LaneMask, MAX_LANES, PerLane, RunArena,
+};
 use crate::step::{ErkPlan, ErkTarget};
 use crate::step::{ErkStep, StepError, dop853_combined_error};
 use crate::system::SystemFunctions;
@@ -289,5 +291,32 @@ impl<T: JitReal> CpuStep<T> for ErkCpu<T> {
 
     fn caches_first_stage(&self) -> bool {
         self.fsal
+    }
+
+    fn fixed_steps(
+        &self,
+        sys: &SystemCall<'_, T>,
+        times: &[f64],
+        dt: T,
+        dt64: f64,
+        state: LaneBuf<'_, T>,
+        proposed: LaneBuf<'_, T>,
+    ) -> Option<(usize, u32)> {
+        let fused = self.fused.as_ref()?;
+        if !sys.interpolant.is_constant() {
+            return None;
+        }
+        let done = fused
+            .fixed_steps(
+                times,
+                dt,
+                dt64,
+                state,
+                sys.parameters,
+                sys.drivers,
+                proposed,
+            )
+            .expect("registry buffers are sized from the model")?;
+        Some((done, fused.stages() as u32))
     }
 }

@@ -89,6 +89,26 @@ pub trait CpuStep<T: JitReal>: Send + Sync + std::fmt::Debug {
     fn caches_first_stage(&self) -> bool {
         false
     }
+
+    /// Steps every lane of the block from `times[k]` by the same `dt`
+    /// (`dt64` in `f64`, the step the times advance by), copying each
+    /// step into `state` while all of it is finite: the steps a loop of
+    /// single [`step`](Self::step)s would take with a fixed controller,
+    /// bit for bit, and no more. Returns the steps taken and the
+    /// derivative evaluations each took; `None` when the form has no such
+    /// path (the caller then takes single steps).
+    #[allow(clippy::too_many_arguments)]
+    fn fixed_steps(
+        &self,
+        _sys: &SystemCall<'_, T>,
+        _times: &[f64],
+        _dt: T,
+        _dt64: f64,
+        _state: LaneBuf<'_, T>,
+        _proposed: LaneBuf<'_, T>,
+    ) -> Option<(usize, u32)> {
+        None
+    }
 }
 
 impl CpuForm for StepComponent {

@@ -461,6 +461,52 @@ impl<'a, T: Copy> From<&'a [Cell<T>]> for LaneView<'a, T> {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Fixed-width access: kernels dispatch once on the block's width and then
+// move whole elements (`W` lanes) as arrays, which LLVM keeps in vector
+// registers (loads before stores, so no aliasing stops it).
+// ---------------------------------------------------------------------------
+
+impl LaneMask {
+    /// One flag per lane of a block of `W` lanes: whether it is in the set.
+    #[inline(always)]
+    pub fn flags<const W: usize>(self) -> [bool; W] {
+        std::array::from_fn(|l| self.contains(l))
+    }
+}
+
+impl<T: Copy> LaneBuf<'_, T> {
+    /// Every lane of element `i` (the block must be `W` lanes wide).
+    #[inline(always)]
+    pub fn load<const W: usize>(&self, i: usize) -> [T; W] {
+        debug_assert_eq!(W, self.w);
+        let e = &self.cells[i * W..i * W + W];
+        std::array::from_fn(|l| e[l].get())
+    }
+
+    /// Sets every lane of element `i` (the block must be `W` lanes wide).
+    #[inline(always)]
+    pub fn store<const W: usize>(&self, i: usize, v: [T; W]) {
+        debug_assert_eq!(W, self.w);
+        let e = &self.cells[i * W..i * W + W];
+        for (c, x) in e.iter().zip(v) {
+            c.set(x);
+        }
+    }
+
+    /// Sets the lanes of element `i` where `on` holds; the others keep
+    /// their values (written back unchanged, a blend rather than a branch
+    /// per lane).
+    #[inline(always)]
+    pub fn store_where<const W: usize>(&self, i: usize, v: [T; W], on: [bool; W]) {
+        let old = self.load::<W>(i);
+        self.store::<W>(
+            i,
+            std::array::from_fn(|l| if on[l] { v[l] } else { old[l] }),
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,5 +6,5 @@ pub mod linear;
 pub mod newton;
 pub mod vector;
 
-pub use linear::{LinearOperator, LinearSolver};
+pub use linear::{Factorisation, LinearOperator, LinearSolver};
 pub use newton::{NewtonKrylov, NonlinearProblem};

@@ -10,7 +10,7 @@
 use crate::backend::cpu::CpuForm;
 use crate::backend::cpu::jit::JitReal;
 use crate::backend::cpu::solvers::linear::{LinearOperator, LinearSolver};
-use crate::backend::cpu::solvers::vector::{all_finite, copy, fill, norm, splat, update};
+use crate::backend::cpu::solvers::vector::{all_finite, copy, fill, map1, map2, norm, splat};
 use crate::memory::{
     BufferRegistry, Component, CpuAllocator, LaneBuf, LaneMask, PerLane, RunArena,
 };
@@ -191,7 +191,7 @@ impl<T: Real> NewtonKrylov<T> {
                 out[l].iterations += 1;
             }
             // Solve G'(x) δ = −G(x) from δ = 0.
-            update(residual, live, |i, l| -residual.get(i, l));
+            map1(residual, residual, live, |_, _, r| -r);
             fill(delta, T::zero(), live);
             let lin = self
                 .linear
@@ -214,9 +214,7 @@ impl<T: Real> NewtonKrylov<T> {
                 if searching.is_empty() {
                     break;
                 }
-                update(x, searching, |i, l| {
-                    base.get(i, l) + alpha[l] * delta.get(i, l)
-                });
+                map2(base, delta, x, searching, |_, l, b, d| b + alpha[l] * d);
                 problem.residual(x, trial, searching);
                 let trial_norm = norm(trial);
                 let finite_x = all_finite(x, searching);

@@ -4,7 +4,9 @@ use std::cell::Cell;
 
 use crate::backend::cpu::jit::JitReal;
 use crate::backend::cpu::solvers::NewtonKrylov;
-use crate::backend::cpu::solvers::vector::{axpy, copy, fill, per_lane, rounded, scaled, update};
+use crate::backend::cpu::solvers::vector::{
+    axpy, copy, fill, map1, map2, per_lane, rounded, scaled, update,
+};
 use crate::backend::cpu::{CpuForm, SystemCall};
 use crate::memory::{BufferRegistry, CpuAllocator, LaneMask, MAX_LANES, PerLane, RunArena};
 use crate::step::dirk::Variant;
@@ -108,8 +110,10 @@ impl<T: JitReal> CpuStep<T> for DirkCpu<T> {
             copy(io.state, base, live);
             for (j, &aij) in self.a[i][..i].iter().enumerate() {
                 if aij != T::zero() {
-                    let factor = per_lane(w, |l| h[l] * aij);
-                    axpy(&factor, k(j), base, live);
+                    // The factor in the kernel: a per-lane array written
+                    // just before a vector kernel reads it stalls store
+                    // forwarding.
+                    map2(base, k(j), base, live, |_, l, b, k| b + h[l] * aij * k);
                 }
             }
             let t_i = per_lane(w, |l| io.t[l] + self.c[i] * h64[l]);
@@ -172,12 +176,12 @@ impl<T: JitReal> CpuStep<T> for DirkCpu<T> {
             }
             copy(io.state, io.proposed, failed);
             live = live.without(failed);
-            update(k(i), live, |e, l| z.get(e, l) / gh[l]);
+            map1(z, k(i), live, |_, l, z| z / gh[l]);
         }
 
         // The solution: the last stage's value when stiffly accurate.
         if self.stiffly_accurate {
-            update(io.proposed, live, |e, l| base.get(e, l) + z.get(e, l));
+            map2(base, z, io.proposed, live, |_, _, b, z| b + z);
         } else {
             copy(io.state, io.proposed, live);
             for (j, &bj) in self.b.iter().enumerate() {

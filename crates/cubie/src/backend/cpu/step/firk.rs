@@ -3,7 +3,9 @@
 use std::cell::Cell;
 
 use crate::backend::cpu::jit::JitReal;
-use crate::backend::cpu::solvers::vector::{copy, per_lane, rounded, scaled, update};
+use crate::backend::cpu::solvers::vector::{
+    by_width, copy, map1, map2, per_lane, rounded, scaled, update,
+};
 use crate::backend::cpu::solvers::{LinearSolver, NewtonKrylov, NonlinearProblem};
 use crate::backend::cpu::{CpuForm, SystemCall};
 use crate::memory::{
@@ -95,22 +97,104 @@ impl<T: JitReal> CoupledStages<'_, '_, T> {
     }
 
     fn set_state(&self, z: LaneBuf<'_, T>, j: usize, mask: LaneMask) {
-        let (y, zj) = (self.y, self.stage(z, j));
-        update(self.state, mask, |e, l| y.get(e, l) + zj.get(e, l));
+        map2(self.y, self.stage(z, j), self.state, mask, |_, _, y, z| {
+            y + z
+        });
     }
 
     /// `out_i = x_i − h Σ_j a_ij w_j` with `w` in `per_stage`.
     fn combine(&self, x: LaneBuf<'_, T>, out: LaneBuf<'_, T>, mask: LaneMask) {
-        let n = self.n;
-        let w = self.per_stage;
-        for (i, row) in self.a.iter().enumerate() {
-            update(out.slice(i * n..(i + 1) * n), mask, |e, l| {
-                let mut v = T::zero();
-                for (j, &aij) in row.iter().enumerate() {
-                    v = v + aij * w.get(j * n + e, l);
+        let (n, w, h, a) = (self.n, self.per_stage, &self.h, self.a);
+        by_width!(
+            out.width(),
+            combine_w(n, a, h, w, x, out, mask),
+            for (i, row) in a.iter().enumerate() {
+                update(out.slice(i * n..(i + 1) * n), mask, |e, l| {
+                    let mut v = T::zero();
+                    for (j, &aij) in row.iter().enumerate() {
+                        v = v + aij * w.get(j * n + e, l);
+                    }
+                    x.get(i * n + e, l) - h[l] * v
+                });
+            }
+        )
+    }
+}
+
+/// [`CoupledStages::combine`] for a block of `W` lanes: each element's
+/// lanes in vector registers, the same operations in the same order.
+#[inline(always)]
+fn combine_w<const W: usize, T: JitReal>(
+    n: usize,
+    a: &[Vec<T>],
+    h: &PerLane<T>,
+    w: LaneBuf<'_, T>,
+    x: LaneBuf<'_, T>,
+    out: LaneBuf<'_, T>,
+    mask: LaneMask,
+) {
+    if mask.is_empty() {
+        return;
+    }
+    let on = mask.flags::<W>();
+    let full = mask == LaneMask::all(W);
+    for (i, row) in a.iter().enumerate() {
+        for e in 0..n {
+            let mut v = [T::zero(); W];
+            for (j, &aij) in row.iter().enumerate() {
+                let wj = w.load::<W>(j * n + e);
+                for l in 0..W {
+                    v[l] = v[l] + aij * wj[l];
                 }
-                x.get(i * n + e, l) - self.h[l] * v
-            });
+            }
+            let xi = x.load::<W>(i * n + e);
+            let r = std::array::from_fn(|l| xi[l] - h[l] * v[l]);
+            if full {
+                out.store::<W>(i * n + e, r);
+            } else {
+                out.store_where::<W>(i * n + e, r, on);
+            }
+        }
+    }
+}
+
+/// Stage `j`'s column of blocks of the big matrix, `δ_ij I − h a_ij J_j`
+/// (as [`CoupledStages::jacobian_dense`] writes it), for a block of `W`
+/// lanes.
+#[inline(always)]
+fn scatter_jacobian_w<const W: usize, T: JitReal>(
+    n: usize,
+    a: &[Vec<T>],
+    h: &PerLane<T>,
+    j: usize,
+    jac: LaneBuf<'_, T>,
+    out: LaneBuf<'_, T>,
+    mask: LaneMask,
+) {
+    if mask.is_empty() {
+        return;
+    }
+    let on = mask.flags::<W>();
+    let full = mask == LaneMask::all(W);
+    let big = a.len() * n;
+    for (i, row) in a.iter().enumerate() {
+        let aij = row[j];
+        for r in 0..n {
+            for c in 0..n {
+                let identity = if i == j && r == c {
+                    T::one()
+                } else {
+                    T::zero()
+                };
+                let jv = jac.load::<W>(r * n + c);
+                let v = std::array::from_fn(|l| identity - h[l] * aij * jv[l]);
+                let at = (i * n + r) * big + j * n + c;
+                if full {
+                    out.store::<W>(at, v);
+                } else {
+                    out.store_where::<W>(at, v, on);
+                }
+            }
         }
     }
 }
@@ -173,18 +257,27 @@ impl<T: JitReal> NonlinearProblem<T> for CoupledStages<'_, '_, T> {
             self.set_state(z, j, mask);
             self.sys
                 .jacobian(&self.stage_time(j), self.state, jac, mask);
+            if matches!(out.width(), 1 | 2 | 4 | 8 | 16) {
+                by_width!(
+                    out.width(),
+                    scatter_jacobian_w(n, self.a, &self.h, j, jac, out, mask),
+                    ()
+                );
+                continue;
+            }
             for (i, row) in self.a.iter().enumerate() {
                 let aij = row[j];
                 for r in 0..n {
                     // Row `i n + r` of the big matrix, columns `j n..(j+1) n`.
                     let start = (i * n + r) * big + j * n;
-                    update(out.slice(start..start + n), mask, |c, l| {
+                    let jr = jac.slice(r * n..(r + 1) * n);
+                    map1(jr, out.slice(start..start + n), mask, |c, l, jv| {
                         let identity = if i == j && r == c {
                             T::one()
                         } else {
                             T::zero()
                         };
-                        identity - self.h[l] * aij * jac.get(r * n + c, l)
+                        identity - self.h[l] * aij * jv
                     });
                 }
             }

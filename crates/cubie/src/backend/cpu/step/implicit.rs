@@ -8,7 +8,7 @@ use std::cell::Cell;
 
 use crate::backend::cpu::SystemCall;
 use crate::backend::cpu::jit::JitReal;
-use crate::backend::cpu::solvers::vector::update;
+use crate::backend::cpu::solvers::vector::{map1, map2};
 use crate::backend::cpu::solvers::{LinearOperator, NonlinearProblem};
 use crate::memory::{LaneBuf, LaneMask, PerLane};
 use crate::solvers::NewtonOutcome;
@@ -56,20 +56,20 @@ pub(crate) struct ShiftedJacobian<'a, 'b, T: JitReal> {
 impl<T: JitReal> LinearOperator<T> for ShiftedJacobian<'_, '_, T> {
     fn apply(&self, v: LaneBuf<'_, T>, out: LaneBuf<'_, T>, mask: LaneMask) {
         self.sys.jvp(&self.t, self.state, v, out, mask);
-        update(out, mask, |i, l| v.get(i, l) - self.gh[l] * out.get(i, l));
+        map2(v, out, out, mask, |_, l, v, o| v - self.gh[l] * o);
     }
 
     fn diagonal(&self, out: LaneBuf<'_, T>, mask: LaneMask) {
         self.sys.jacobian_diagonal(&self.t, self.state, out, mask);
-        update(out, mask, |i, l| T::one() - self.gh[l] * out.get(i, l));
+        map1(out, out, mask, |_, l, o| T::one() - self.gh[l] * o);
     }
 
     fn dense(&self, out: LaneBuf<'_, T>, mask: LaneMask) {
         let n = self.state.len();
         self.sys.jacobian(&self.t, self.state, out, mask);
-        update(out, mask, |k, l| {
+        map1(out, out, mask, |k, l, o| {
             let identity = if k / n == k % n { T::one() } else { T::zero() };
-            identity - self.gh[l] * out.get(k, l)
+            identity - self.gh[l] * o
         });
     }
 }
@@ -90,8 +90,7 @@ pub(crate) struct StageProblem<'a, 'b, T: JitReal> {
 
 impl<'a, 'b, T: JitReal> StageProblem<'a, 'b, T> {
     fn at(&self, z: LaneBuf<'_, T>, mask: LaneMask) -> ShiftedJacobian<'a, 'b, T> {
-        let base = self.base;
-        update(self.state, mask, |i, l| base.get(i, l) + z.get(i, l));
+        map2(self.base, z, self.state, mask, |_, _, b, z| b + z);
         ShiftedJacobian {
             sys: self.sys,
             t: self.t,
@@ -106,7 +105,7 @@ impl<T: JitReal> NonlinearProblem<T> for StageProblem<'_, '_, T> {
         self.at(z, mask);
         count(&self.evaluations, mask, 1);
         self.sys.dxdt(&self.t, self.state, out, mask);
-        update(out, mask, |i, l| z.get(i, l) - self.gh[l] * out.get(i, l));
+        map2(z, out, out, mask, |_, l, z, o| z - self.gh[l] * o);
     }
 
     fn jacobian_apply(

@@ -1,10 +1,10 @@
 //! The Rosenbrock step's CPU form (see [`crate::step::RosenbrockStep`]).
 
 use crate::backend::cpu::jit::JitReal;
-use crate::backend::cpu::solvers::LinearSolver;
 use crate::backend::cpu::solvers::vector::{
-    all_finite, axpy, copy, per_lane, rounded, splat, update,
+    all_finite, copy, map1, map2, per_lane, rounded, update,
 };
+use crate::backend::cpu::solvers::{Factorisation, LinearSolver};
 use crate::backend::cpu::{CpuForm, SystemCall};
 use crate::memory::{BufferRegistry, CpuAllocator, LaneMask, MAX_LANES, PerLane, RunArena};
 use crate::step::{RosenbrockStep, StepError};
@@ -90,6 +90,8 @@ impl<T: JitReal> CpuStep<T> for RosenbrockCpu<T> {
             state: io.state,
             gh,
         };
+        // Every stage solves with the same `A`: `lu` factorises it once.
+        let mut kept = Factorisation::default();
         for i in 0..self.b.len() {
             if live.is_empty() {
                 break;
@@ -99,7 +101,7 @@ impl<T: JitReal> CpuStep<T> for RosenbrockCpu<T> {
             for (j, &aij) in self.a[i][..i].iter().enumerate() {
                 if aij != T::zero() {
                     let uj = u.slice(j * n..(j + 1) * n);
-                    axpy(&splat(aij), uj, state, live);
+                    map2(state, uj, state, live, |_, _, s, u| s + aij * u);
                 }
             }
             let t_i = per_lane(w, |l| io.t[l] + self.c[i] * h64[l]);
@@ -109,22 +111,25 @@ impl<T: JitReal> CpuStep<T> for RosenbrockCpu<T> {
             }
             let ui = u.slice(i * n..(i + 1) * n);
             // rhs = gh (f + h γ_i f_t + Σ_j (c_ij / h) u_j), term by term.
-            let factor = per_lane(w, |l| h[l] * self.gamma_stages[i]);
-            update(rhs, live, |e, l| rhs.get(e, l) + factor[l] * ft.get(e, l));
+            // Factors computed in the kernel: a per-lane array written just
+            // before a vector kernel reads it stalls store forwarding.
+            let g = self.gamma_stages[i];
+            map2(rhs, ft, rhs, live, |_, l, r, f| r + h[l] * g * f);
             for (j, &cij) in self.c_matrix[i][..i].iter().enumerate() {
                 if cij != T::zero() {
-                    let factor = per_lane(w, |l| cij / h[l]);
                     let uj = u.slice(j * n..(j + 1) * n);
-                    axpy(&factor, uj, rhs, live);
+                    map2(rhs, uj, rhs, live, |_, l, r, u| r + cij / h[l] * u);
                 }
             }
-            update(rhs, live, |e, l| gh[l] * rhs.get(e, l));
+            map1(rhs, rhs, live, |_, l, r| gh[l] * r);
             copy(rhs, ui, live);
             // A non-finite derivative (or time derivative) is no linear
             // solver's failure: report it as such, the state unchanged.
             let finite = all_finite(rhs, live);
             let unconverged = if finite.any() {
-                let outcome = self.linear.solve(&op, rhs, ui, arena, finite);
+                let outcome = self
+                    .linear
+                    .solve_kept(&op, &mut kept, rhs, ui, arena, finite);
                 LaneMask::from_fn(w, |l| !outcome[l].converged) & finite
             } else {
                 LaneMask::NONE

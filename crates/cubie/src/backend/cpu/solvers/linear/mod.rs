@@ -24,6 +24,7 @@ use crate::solvers::{
 };
 
 use bicgstab::Bicgstab;
+pub use lu::Factorisation;
 use lu::Lu;
 use preconditioner::Preconditioner;
 use projection::Projection;
@@ -159,6 +160,29 @@ impl<T: Real> LinearSolver<T> {
                 self.max_iters,
             ),
             Algorithm::Lu(l) => l.solve(op, rhs, x, arena, mask),
+        }
+    }
+
+    /// As [`solve`](Self::solve), for a run of solves with one operator
+    /// (each lane's `A` unchanged between them, and this solver's buffers
+    /// untouched by anything else): `lu` factorises each lane once and
+    /// keeps which lanes it did in `kept`, which starts as
+    /// `Factorisation::default()`. The results are those of `solve`.
+    pub fn solve_kept<O: LinearOperator<T> + ?Sized>(
+        &self,
+        op: &O,
+        kept: &mut Factorisation,
+        rhs: LaneBuf<'_, T>,
+        x: LaneBuf<'_, T>,
+        arena: &RunArena<T>,
+        mask: LaneMask,
+    ) -> PerLane<LinearOutcome> {
+        match &self.algorithm {
+            Algorithm::Lu(l) => {
+                let (rhs, x) = (rhs.first(self.n), x.first(self.n));
+                l.solve_kept(op, kept, rhs, x, arena, mask)
+            }
+            _ => self.solve(op, rhs, x, arena, mask),
         }
     }
 }

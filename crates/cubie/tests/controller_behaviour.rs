@@ -522,3 +522,62 @@ fn invalid_settings_are_rejected() {
     .validate_for(false)
     .unwrap();
 }
+
+/// A block of lanes decides as each lane alone does, whatever each lane's
+/// case (accept, reject, zero, non-finite, too small), and lanes outside
+/// the mask get no decision and keep their memory.
+#[test]
+fn a_block_of_lanes_decides_as_each_lane_alone() {
+    use cubie::memory::{LaneBuf, LaneMask, MAX_LANES};
+    let norms = [0.5, 2.0, 0.0, f64::NAN, f64::INFINITY, 1e-30, 100.0, 0.9];
+    let dts = [0.01, 0.02, 0.5, 0.01, 0.03, 0.2, 1e-6, 0.05];
+    let w = norms.len();
+    for kind in [
+        ControllerKind::Fixed,
+        ControllerKind::I,
+        ControllerKind::Pi,
+        ControllerKind::Pid,
+        ControllerKind::Gustafsson,
+    ] {
+        let s = ControllerSettings {
+            kind,
+            dt_min: 1e-6,
+            dt0: (kind == ControllerKind::Fixed).then_some(0.01),
+            newton_max_iters: Some(6),
+            ..ControllerSettings::for_algorithm("kvaerno5").unwrap()
+        };
+        let c = StepController::<f64>::new(&s, 1).unwrap();
+        let m = c.memory_elements();
+        // Element-major, lanes innermost; every lane its own history.
+        let start: Vec<f64> = (0..m * w)
+            .map(|k| {
+                if (k % w) % 3 == 0 {
+                    0.0
+                } else {
+                    0.01 * (k + 1) as f64
+                }
+            })
+            .collect();
+        let block = cells(&start);
+        let mask = LaneMask::all(w).without(LaneMask::lane(5));
+        let mut norm16 = [0.0; MAX_LANES];
+        let mut dt16 = [0.0; MAX_LANES];
+        norm16[..w].copy_from_slice(&norms);
+        dt16[..w].copy_from_slice(&dts);
+        let iters = [3; MAX_LANES];
+        let got = c.propose_lanes(&norm16, &dt16, Some(&iters), LaneBuf::new(&block, w), mask);
+        for l in 0..w {
+            let alone = cells(&(0..m).map(|i| start[i * w + l]).collect::<Vec<_>>());
+            let after: Vec<f64> = (0..m).map(|i| block[i * w + l].get()).collect();
+            if mask.contains(l) {
+                let want = c.propose_with_newton(norms[l], dts[l], 3, &alone);
+                assert_eq!(got[l], want, "{kind:?} lane {l}");
+                let alone: Vec<f64> = alone.iter().map(Cell::get).collect();
+                assert_eq!(after, alone, "{kind:?} lane {l}: memory");
+            } else {
+                let before: Vec<f64> = (0..m).map(|i| start[i * w + l]).collect();
+                assert_eq!(after, before, "{kind:?} lane {l} is outside the mask");
+            }
+        }
+    }
+}

@@ -15,28 +15,9 @@ use cubie::system::expr::{BinaryOp, ExprGraph, ExprId, Symbol, UnaryOp};
 use cubie::system::{SystemFunction, SystemFunctions};
 use proptest::prelude::*;
 
-/// A small deterministic generator (SplitMix64).
-struct Rng(u64);
+mod jit_support;
 
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[lo, hi)`.
-    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// One of `values`.
-    fn pick(&mut self, values: &[f64]) -> f64 {
-        values[(self.next_u64() % values.len() as u64) as usize]
-    }
-}
+use jit_support::Rng;
 
 fn same_bits<T: Real>(a: T, b: T) -> bool {
     a.to_f64().to_bits() == b.to_f64().to_bits() || (a.is_nan() && b.is_nan())

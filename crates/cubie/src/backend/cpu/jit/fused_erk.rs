@@ -455,23 +455,7 @@ impl StepPlan<'_> {
                 }
             }
             let time = move |low: &mut Lowerer<'_, '_, T>, j: usize| {
-                let mut parts = Vec::with_capacity(t64.len());
-                for (&t, &dt) in t64.iter().zip(&dt64) {
-                    let time = if j == 0 {
-                        t
-                    } else {
-                        let c = low.b.ins().f64const(scheme.c[j]);
-                        let c = if wide_ty.is_vector() {
-                            low.b.ins().splat(wide_ty, c)
-                        } else {
-                            c
-                        };
-                        let cdt = low.b.ins().fmul(c, dt);
-                        low.b.ins().fadd(t, cdt)
-                    };
-                    parts.push(time);
-                }
-                demote_lanes::<T>(low, &parts)
+                stage_time(low, scheme.c[j], j == 0, &t64, &dt64)
             };
             let io = StepIo {
                 state: bases[3],
@@ -564,19 +548,9 @@ impl StepPlan<'_> {
         let scheme = self.scheme;
         for u in 0..geometry.unroll {
             low.extra = geometry.copy_offset(u, size);
+            let (t_parts, dt_parts) = (vec![t_v; halves as usize], vec![dt64_v; halves as usize]);
             let time = move |low: &mut Lowerer<'_, '_, T>, j: usize| {
-                let mut parts = Vec::with_capacity(halves as usize);
-                for _ in 0..halves {
-                    parts.push(if j == 0 {
-                        t_v
-                    } else {
-                        let c = low.b.ins().f64const(scheme.c[j]);
-                        let c = splat(&mut low.b, wide_ty, c);
-                        let cdt = low.b.ins().fmul(c, dt64_v);
-                        low.b.ins().fadd(t_v, cdt)
-                    });
-                }
-                demote_lanes::<T>(low, &parts)
+                stage_time(low, scheme.c[j], j == 0, &t_parts, &dt_parts)
             };
             let io = StepIo {
                 state: bases[0],
@@ -649,6 +623,35 @@ impl StepPlan<'_> {
         low.finalize();
         Ok(())
     }
+}
+
+/// Stage time `t + c dt` in `f64` of a chunk of lanes (`t` itself for the
+/// first stage), from its `t` and `dt` as one `f64` or `F64X2` per half of
+/// the chunk, rounded to `T` and gathered into one chunk.
+fn stage_time<T: JitReal>(
+    low: &mut Lowerer<'_, '_, T>,
+    c: f64,
+    first: bool,
+    t: &[Value],
+    dt: &[Value],
+) -> Result<Value, JitError> {
+    let mut parts = Vec::with_capacity(t.len());
+    for (&t, &dt) in t.iter().zip(dt) {
+        parts.push(if first {
+            t
+        } else {
+            let wide_ty = low.b.func.dfg.value_type(t);
+            let c = low.b.ins().f64const(c);
+            let c = if wide_ty.is_vector() {
+                low.b.ins().splat(wide_ty, c)
+            } else {
+                c
+            };
+            let cdt = low.b.ins().fmul(c, dt);
+            low.b.ins().fadd(t, cdt)
+        });
+    }
+    demote_lanes::<T>(low, &parts)
 }
 
 /// Whether two cell ranges share memory.

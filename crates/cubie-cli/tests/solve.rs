@@ -325,3 +325,48 @@ fn a_time_series_csv_has_a_status_column_and_nan_after_a_failure() {
     assert_eq!(values[3..], ["NaN", "NaN"], "{table}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `--codegen`: without a C compiler, `c` is a clear error naming it and
+/// `auto` falls back to Cranelift; a name that is no generator is refused.
+#[test]
+fn codegen_without_a_c_compiler() {
+    let dir = scratch("codegen");
+    let model = example("lorenz.toml");
+    let run = |codegen: &str, name: &str| {
+        let out = dir.join(name);
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_cubie"))
+            .env("CC", "/nonexistent/cubie-test-cc")
+            .args([
+                "solve",
+                &model,
+                "--algorithm",
+                "classical-rk4",
+                "--dt",
+                "0.01",
+                "--sweep",
+                "rho=0:21:32",
+                "--codegen",
+                codegen,
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .output()
+            .expect("the cubie binary runs");
+        (output, out)
+    };
+    let (out, path) = run("c", "c.npz");
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("/nonexistent/cubie-test-cc"), "{err}");
+    assert!(!path.exists(), "no output after an error");
+    let (out, path) = run("auto", "auto.npz");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(path.exists());
+    let (out, _) = run("llvm", "llvm.npz");
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("cranelift, c or auto"),
+        "{}",
+        text(&out.stderr)
+    );
+}

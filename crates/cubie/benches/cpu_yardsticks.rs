@@ -13,10 +13,13 @@
 //!   [0.5e-6, 2e-6]), 4,096 runs, t in [0, 2], 1e-6, with radau_iia_5,
 //!   kvaerno5 and rodas3p (cubie only: compare with an earlier run's table).
 //!
-//! cubie runs twice per case: in lane blocks of one run (the scalar path)
-//! and of the host's default width (`CUBIE_BENCH_LANES` replaces it).
+//! cubie runs three times per Lorenz case: in lane blocks of one run (the
+//! scalar path), of the host's default width with Cranelift's lane code,
+//! and with the C compiler's (`--codegen c`; its default width). The
+//! stiff cases run twice (no C lane code there). `CUBIE_BENCH_LANES`
+//! replaces the default widths. Compilation is not timed.
 //!
-//! Run with `cargo bench -p cubie --bench cpu_yardsticks`. The C part is
+//! Run with `cargo bench -p cubie --bench cpu_yardsticks`. The C parts are
 //! skipped with a line when no C compiler (`$CC`, else `cc`) runs.
 //! `CUBIE_BENCH_RUNS` replaces 65,536.
 
@@ -24,12 +27,13 @@ use std::fmt::Write as _;
 use std::process::Command;
 use std::time::Instant;
 
+use cubie::backend::cpu::jit::host_cc;
 use cubie::batch::{BatchInputs, GridKind, Sweep};
 use cubie::controllers::{ControllerKind, ControllerOptions};
 use cubie::step::erk_tableau;
 use cubie::system::Model;
 use cubie::time_loop::LoopSettings;
-use cubie::{Precision, Solver, SolverSettings};
+use cubie::{CodeGenerator, Precision, Solver, SolverSettings};
 
 /// Timed repetitions; the fastest counts.
 const REPEATS: usize = 3;
@@ -52,7 +56,7 @@ fn van_der_pol() -> Model {
 }
 
 /// A one-thread solver of `model`, `lanes` runs per lane block (the
-/// host's default when `None`).
+/// default when `None`), its lane code from `codegen`.
 fn solver(
     model: &Model,
     algorithm: &str,
@@ -60,12 +64,14 @@ fn solver(
     control: ControllerOptions,
     duration: f64,
     lanes: Option<usize>,
+    codegen: CodeGenerator,
 ) -> Solver {
     let settings = SolverSettings {
         algorithm: algorithm.parse().expect("a known algorithm"),
         precision: Some(precision),
         threads: Some(1),
         lanes,
+        codegen,
         time: LoopSettings {
             duration,
             ..LoopSettings::default()
@@ -300,9 +306,22 @@ fn main() {
     let vectorized = ["-O3", "-march=native"];
     let scalar = ["-O2", "-fno-tree-vectorize"];
     println!("Lorenz, {runs} runs, t in [0, 1], final state only, one thread; best of {REPEATS}");
+    let have_cc = host_cc::compiler_version().is_some();
     println!(
-        "{:<22} {:>10} {:>10} {:>14} {:>10} {:>14} {:>10}  checksums (cubie, C)",
-        "case", "1 lane s", "lanes s", "C -O3 native", "ratio", "C -O2 novec", "ratio"
+        "cubie: 1 lane, lane blocks (Cranelift), lane blocks (--codegen c); ratios: cubie s / C s"
+    );
+    println!(
+        "{:<12} {:>9} {:>9} {:>9} {:>9} {:>7} {:>7} {:>9} {:>7} {:>7}  checksums (cubie, C)",
+        "case",
+        "1 lane",
+        "lanes",
+        "lanes c",
+        "C -O3",
+        "ratio",
+        "c ratio",
+        "C -O2",
+        "ratio",
+        "c ratio"
     );
     let model = lorenz();
     for (precision, real) in [(Precision::F64, "double"), (Precision::F32, "float")] {
@@ -326,8 +345,20 @@ fn main() {
                 },
             ),
         ] {
-            let scalar_solver = solver(&model, algorithm, precision, control.clone(), 1.0, Some(1));
-            let lane_solver = solver(&model, algorithm, precision, control, 1.0, lanes);
+            let cranelift = CodeGenerator::Cranelift;
+            let build = |lanes, codegen| {
+                solver(
+                    &model,
+                    algorithm,
+                    precision,
+                    control.clone(),
+                    1.0,
+                    lanes,
+                    codegen,
+                )
+            };
+            let scalar_solver = build(Some(1), cranelift);
+            let lane_solver = build(lanes, cranelift);
             let batch = lane_solver
                 .grid(
                     &[Sweep::linspace("rho", 0.0, 21.0, runs)],
@@ -336,23 +367,30 @@ fn main() {
                 .expect("grid");
             let (scalar_seconds, _) = time_cubie(&scalar_solver, &batch);
             let (seconds, checksum) = time_cubie(&lane_solver, &batch);
-            let mut line = format!(
-                "{:<22} {scalar_seconds:>10.4} {seconds:>10.4}",
-                format!("{case} {precision:?}")
-            );
             let mut sums = vec![format!("{checksum:.6e}")];
+            let c_seconds = have_cc.then(|| {
+                let (c_seconds, c_sum) = time_cubie(&build(lanes, CodeGenerator::HostC), &batch);
+                sums.push(format!("{c_sum:.6e}"));
+                c_seconds
+            });
+            let mut line = format!(
+                "{:<12} {scalar_seconds:>9.4} {seconds:>9.4} {:>9}",
+                format!("{case} {precision:?}"),
+                c_seconds.map_or("no C".into(), |s| format!("{s:.4}"))
+            );
             for flags in [&vectorized[..], &scalar[..]] {
                 match compile(dir.path(), real, flags).map(|exe| time_c(&exe, case, runs)) {
-                    Ok(Some((c_seconds, c_sum))) => {
-                        let _ = write!(line, " {c_seconds:>14.4} {:>10.2}", seconds / c_seconds);
+                    Ok(Some((yard, c_sum))) => {
+                        let c_ratio = c_seconds.map_or("-".into(), |s| format!("{:.2}", s / yard));
+                        let _ = write!(line, " {yard:>9.4} {:>7.2} {c_ratio:>7}", seconds / yard);
                         sums.push(format!("{c_sum:.6e}"));
                     }
                     Ok(None) => {
-                        let _ = write!(line, " {:>14} {:>10}", "failed", "-");
+                        let _ = write!(line, " {:>9} {:>7} {:>7}", "failed", "-", "-");
                     }
                     Err(why) => {
                         let first = why.lines().next().unwrap_or("").to_string();
-                        let _ = write!(line, " {:>14} {:>10}", "no C", "-");
+                        let _ = write!(line, " {:>9} {:>7} {:>7}", "no C", "-", "-");
                         sums.push(first);
                     }
                 }
@@ -380,8 +418,17 @@ fn main() {
             control.clone(),
             2.0,
             Some(1),
+            CodeGenerator::Cranelift,
         );
-        let lane_solver = solver(&model, algorithm, Precision::F64, control, 2.0, lanes);
+        let lane_solver = solver(
+            &model,
+            algorithm,
+            Precision::F64,
+            control,
+            2.0,
+            lanes,
+            CodeGenerator::Cranelift,
+        );
         let batch = lane_solver
             .grid(
                 &[Sweep::linspace("eps", 0.5e-6, 2e-6, stiff_runs)],

@@ -58,6 +58,7 @@ pub mod step;
 pub mod system;
 pub mod time_loop;
 
+pub use backend::cpu::jit::CodeGenerator;
 pub use precision::{Precision, Real};
 pub use solver::{
     Backend, ImplicitOptions, SolveError, Solver, SolverSettings, emit_cuda, emit_cuda_for,

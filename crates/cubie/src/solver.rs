@@ -4,6 +4,7 @@
 use thiserror::Error;
 
 use crate::Precision;
+use crate::backend::cpu::jit::CodeGenerator;
 use crate::backend::cpu::{CpuKernel, default_lanes};
 use crate::backend::cuda::placement::{SharedBudget, fit_shared};
 use crate::backend::cuda::{
@@ -17,13 +18,13 @@ use crate::batch::{
 use crate::controllers::ControllerOptions;
 use crate::drivers::DriverSeries;
 use crate::kernel::{Footprint, KernelError, KernelTree, MemoryBudget, MemoryError};
-use crate::memory::{LayoutReport, Location, RegistryError};
+use crate::memory::{LayoutReport, Location, MAX_LANES, RegistryError};
 use crate::outputs::OutputSettings;
 use crate::pipeline::{ChunkPlan, ChunkedOutcome, PipelineError, SolveControl};
 use crate::results::{ResultSink, ResultsError, SolveResult};
 use crate::settings::{SettingsError, SettingsMap};
 use crate::solvers::{LinearSolverKind, PreconditionerKind};
-use crate::step::{Algorithm, AlgorithmEntry, StepError};
+use crate::step::{Algorithm, AlgorithmEntry, StepComponent, StepError};
 use crate::system::Model;
 use crate::time_loop::LoopSettings;
 
@@ -120,9 +121,15 @@ pub struct SolverSettings {
     pub threads: Option<usize>,
     /// Runs the CPU backend integrates together in one lane block (1, 2,
     /// 4, 8 or 16); the host's vector width when `None` (see
-    /// [`default_lanes`](crate::backend::cpu::default_lanes)). Results do
-    /// not depend on it.
+    /// [`default_lanes`](crate::backend::cpu::default_lanes)), twice that
+    /// (at most 16) for a fused explicit step compiled by the C compiler.
+    /// Results do not depend on it.
     pub lanes: Option<usize>,
+    /// The code generator of the CPU backend's fused explicit step on lane
+    /// blocks (see [`CodeGenerator`]): Cranelift by default, or the host's
+    /// C compiler for the machine's full vector width. Results do not
+    /// depend on it.
+    pub codegen: CodeGenerator,
     /// Host memory a batch may use, in bytes; the memory available when
     /// the solve starts when `None`.
     pub memory_limit: Option<u64>,
@@ -145,6 +152,7 @@ impl Default for SolverSettings {
             named: Vec::new(),
             threads: None,
             lanes: None,
+            codegen: CodeGenerator::default(),
             memory_limit: None,
             drivers: None,
             outputs: OutputSettings::default(),
@@ -282,14 +290,29 @@ impl Solver {
             return Err(SolveError::ThreadCount(threads));
         }
         let mut tree = build_tree(model, settings, algorithm, precision)?;
+        // C lane code of a fused step runs latency-bound on one vector of
+        // lanes; two vectors per block let the core overlap them.
+        let lane_factor = if tree.fused_steps
+            && matches!(tree.step, StepComponent::Erk(_))
+            && settings.codegen.uses_c()
+        {
+            2
+        } else {
+            1
+        };
+        let default = |lanes: usize| (lanes * lane_factor).min(MAX_LANES);
         let kernel = match (settings.backend, precision) {
             (Backend::Cpu, Precision::F32) => {
-                let lanes = settings.lanes.unwrap_or_else(default_lanes::<f32>);
-                Kernel::CpuF32(CpuKernel::build(&mut tree, model, lanes)?)
+                let lanes = settings
+                    .lanes
+                    .unwrap_or_else(|| default(default_lanes::<f32>()));
+                Kernel::CpuF32(CpuKernel::build(&mut tree, model, lanes, settings.codegen)?)
             }
             (Backend::Cpu, Precision::F64) => {
-                let lanes = settings.lanes.unwrap_or_else(default_lanes::<f64>);
-                Kernel::CpuF64(CpuKernel::build(&mut tree, model, lanes)?)
+                let lanes = settings
+                    .lanes
+                    .unwrap_or_else(|| default(default_lanes::<f64>()));
+                Kernel::CpuF64(CpuKernel::build(&mut tree, model, lanes, settings.codegen)?)
             }
             (Backend::CudaHostEmulation, _) => {
                 tree.settle_working_memory()?;

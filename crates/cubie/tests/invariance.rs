@@ -13,7 +13,7 @@ use cubie::results::SolveResult;
 use cubie::step::{StepFamily, algorithms};
 use cubie::system::Model;
 use cubie::time_loop::LoopSettings;
-use cubie::{Precision, Solver, SolverSettings};
+use cubie::{CodeGenerator, Precision, Solver, SolverSettings};
 
 fn settings(algorithm: &str, adaptive: bool) -> SolverSettings {
     SolverSettings {
@@ -286,4 +286,28 @@ fn a_lane_width_the_backend_does_not_offer_is_refused() {
     bad.lanes = Some(3);
     let err = Solver::new(&model(), &bad).unwrap_err().to_string();
     assert!(err.contains("lanes = 3"), "{err}");
+}
+
+#[test]
+fn explicit_algorithms_are_bit_identical_with_the_c_compilers_lane_code() {
+    if cubie::backend::cpu::jit::host_cc::compiler_version().is_none() {
+        eprintln!("skipped: no C compiler runs (`$CC`, else `cc`)");
+        return;
+    }
+    for algorithm in algorithms()
+        .iter()
+        .filter(|a| a.family == StepFamily::Explicit)
+    {
+        let base = settings(algorithm.name, algorithm.adaptive);
+        let one = solve_in_lanes(&base, 1, false);
+        let mut c = base.clone();
+        c.codegen = CodeGenerator::HostC;
+        for lanes in [4, 16] {
+            assert_identical(
+                &one,
+                &solve_in_lanes(&c, lanes, false),
+                &format!("{}: Cranelift, 1 lane vs C, {lanes} lanes", algorithm.name),
+            );
+        }
+    }
 }

@@ -11,7 +11,8 @@ use std::cell::Cell;
 
 use cubie::Real;
 use cubie::backend::cpu::jit::{
-    FusedErkStep, JitOptions, JitReal, LaneInputs, NativeSystem, STREAMING_NODES,
+    CodeGenerator, FusedErkStep, JitOptions, JitReal, LaneInputs, NativeSystem, STREAMING_NODES,
+    host_cc,
 };
 use cubie::memory::{LANE_WIDTHS, LaneBuf, LaneMask, MAX_LANES, PerLane};
 use cubie::step::{ErkScheme, erk_tableau};
@@ -795,7 +796,36 @@ fn step_matches<T: JitReal>(
     }
 }
 
-fn fused_steps_in_lanes<T: JitReal>() {
+/// Whether the host's C compiler runs; the C lane tests are skipped
+/// with a line when it does not.
+fn have_c_compiler(test: &str) -> bool {
+    let found = host_cc::compiler_version().is_some();
+    if !found {
+        eprintln!("{test}: skipped, no C compiler runs (`$CC`, else `cc`)");
+    }
+    found
+}
+
+/// A fused step of `scheme` for blocks of `w` lanes from `generator`.
+fn fused<T: JitReal>(
+    f: &SystemFunctions,
+    scheme: &ErkScheme,
+    w: usize,
+    generator: CodeGenerator,
+) -> FusedErkStep<T> {
+    let step = FusedErkStep::<T>::compile_with(f, scheme, w, generator)
+        .expect("compiles")
+        .expect("small enough to fuse");
+    let want = if w > 1 {
+        generator
+    } else {
+        CodeGenerator::Cranelift
+    };
+    assert_eq!(step.generator(), want, "W={w}");
+    step
+}
+
+fn fused_steps_in_lanes<T: JitReal>(generator: CodeGenerator) {
     let f = timed_lorenz();
     let mut rng = Rng(99);
     for name in [
@@ -807,9 +837,7 @@ fn fused_steps_in_lanes<T: JitReal>() {
     ] {
         let scheme = scheme(name);
         for w in LANE_WIDTHS {
-            let step = FusedErkStep::<T>::compile_lanes(&f, &scheme, w)
-                .expect("compiles")
-                .expect("small enough to fuse");
+            let step = fused::<T>(&f, &scheme, w, generator);
             assert_eq!(step.lanes(), w);
             let b = StepBlock::<T>::random(w, &mut rng);
             // No lane cached, some, all, some again (the cache carries the
@@ -828,26 +856,38 @@ fn fused_steps_in_lanes<T: JitReal>() {
 
 #[test]
 fn fused_steps_in_lanes_match_the_scalar_step_f64() {
-    fused_steps_in_lanes::<f64>();
+    fused_steps_in_lanes::<f64>(CodeGenerator::Cranelift);
 }
 
 #[test]
 fn fused_steps_in_lanes_match_the_scalar_step_f32() {
-    fused_steps_in_lanes::<f32>();
+    fused_steps_in_lanes::<f32>(CodeGenerator::Cranelift);
+}
+
+#[test]
+fn c_lane_steps_match_the_scalar_step_f64() {
+    if have_c_compiler("c_lane_steps_match_the_scalar_step_f64") {
+        fused_steps_in_lanes::<f64>(CodeGenerator::HostC);
+    }
+}
+
+#[test]
+fn c_lane_steps_match_the_scalar_step_f32() {
+    if have_c_compiler("c_lane_steps_match_the_scalar_step_f32") {
+        fused_steps_in_lanes::<f32>(CodeGenerator::HostC);
+    }
 }
 
 /// Runs of fixed steps against single scalar steps in every lane: the
 /// same bits, and a stop at the first step with a non-finite value in any
 /// lane, the state left before it.
-fn fixed_runs_in_lanes<T: JitReal>() {
+fn fixed_runs_in_lanes<T: JitReal>(generator: CodeGenerator) {
     let f = timed_lorenz();
     let mut rng = Rng(7);
     for name in ["classical-rk4", "euler"] {
         let scheme = scheme(name);
         for w in LANE_WIDTHS {
-            let step = FusedErkStep::<T>::compile_lanes(&f, &scheme, w)
-                .expect("compiles")
-                .expect("small enough to fuse");
+            let step = fused::<T>(&f, &scheme, w, generator);
             assert!(step.has_fixed_steps(), "{name}");
             // Lane `blow` starts so large that it overflows after a few
             // steps (a run of all finite steps when it is `w`).
@@ -920,12 +960,26 @@ fn fixed_runs_in_lanes<T: JitReal>() {
 
 #[test]
 fn fixed_runs_in_lanes_match_single_steps_f64() {
-    fixed_runs_in_lanes::<f64>();
+    fixed_runs_in_lanes::<f64>(CodeGenerator::Cranelift);
 }
 
 #[test]
 fn fixed_runs_in_lanes_match_single_steps_f32() {
-    fixed_runs_in_lanes::<f32>();
+    fixed_runs_in_lanes::<f32>(CodeGenerator::Cranelift);
+}
+
+#[test]
+fn c_fixed_runs_match_single_steps_f64() {
+    if have_c_compiler("c_fixed_runs_match_single_steps_f64") {
+        fixed_runs_in_lanes::<f64>(CodeGenerator::HostC);
+    }
+}
+
+#[test]
+fn c_fixed_runs_match_single_steps_f32() {
+    if have_c_compiler("c_fixed_runs_match_single_steps_f32") {
+        fixed_runs_in_lanes::<f32>(CodeGenerator::HostC);
+    }
 }
 
 #[test]

@@ -18,7 +18,7 @@ use cubie::results::{
     CsvStream, NpzStream, ResultSink, ResultsError, SolveResult, check_disk_space,
 };
 use cubie::time_loop::{LoopSettings, Status};
-use cubie::{Algorithm, Precision, Solver, SolverSettings};
+use cubie::{Algorithm, CodeGenerator, Precision, Solver, SolverSettings};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::load_model;
@@ -109,6 +109,13 @@ pub struct SolveArgs {
     /// on it.
     #[arg(long)]
     pub lanes: Option<usize>,
+    /// Code generator of the fused explicit step's lane code: cranelift
+    /// (built in), c (the host's C compiler, `$CC` else `cc`, for the
+    /// machine's full vector width; compiled once per model and machine,
+    /// then cached) or auto (c when a C compiler runs). Results do not
+    /// depend on it.
+    #[arg(long, default_value = "cranelift")]
+    pub codegen: CodeGenerator,
     /// Host memory the batch may use, e.g. 512M or 8G (the memory
     /// available when the solve starts when absent).
     #[arg(long, value_parser = parse_memory_limit)]
@@ -228,6 +235,7 @@ pub fn run(args: SolveArgs, cancel: &AtomicBool) -> Result<()> {
         named: args.set.clone(),
         threads: args.threads,
         lanes: args.lanes,
+        codegen: args.codegen,
         memory_limit: args.memory_limit,
         drivers: args
             .drivers

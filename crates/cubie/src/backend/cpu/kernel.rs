@@ -9,7 +9,7 @@ use crate::memory::{ArenaLayout, LANE_WIDTHS, MAX_LANES};
 use crate::system::Model;
 
 use super::CpuForm;
-use super::jit::{JitOptions, JitReal, NativeSystem};
+use super::jit::{CodeGenerator, JitOptions, JitReal, NativeSystem};
 use super::step::step_form;
 use super::time_loop::{LoopCpu, LoopOutputs};
 
@@ -29,8 +29,13 @@ impl<T: JitReal> CpuKernel<T> {
     /// The step's form is chosen first (a fused ERK step releases its
     /// stage buffers), so the tree's plan shows the memory of the forms
     /// used; then one run's arena is sized and checked against the tree's
-    /// budget.
-    pub fn build(tree: &mut KernelTree, model: &Model, lanes: usize) -> Result<Self, KernelError> {
+    /// budget. `generator` compiles the fused ERK step's lane code.
+    pub fn build(
+        tree: &mut KernelTree,
+        model: &Model,
+        lanes: usize,
+        generator: CodeGenerator,
+    ) -> Result<Self, KernelError> {
         if !LANE_WIDTHS.contains(&lanes) {
             return Err(KernelError::Lanes { lanes });
         }
@@ -43,6 +48,7 @@ impl<T: JitReal> CpuKernel<T> {
             &mut tree.registry,
             tree.fused_steps.then(|| model.functions()),
             lanes,
+            generator,
         )?;
         let registry = &tree.registry;
         let plan = &tree.plan;

@@ -108,11 +108,8 @@ fn emit_function(
             real.literal(0.0)
         ));
     }
-    let mut emitter = NodeEmitter {
-        graph,
-        real,
-        values,
-    };
+    let mut emitter = NodeEmitter::new(graph, real);
+    emitter.values = values;
     for &id in schedule.nodes() {
         match graph.node(id) {
             Node::Symbol(_) | Node::Const(_) => continue,
@@ -142,14 +139,28 @@ fn describe(function: SystemFunction) -> &'static str {
     }
 }
 
-struct NodeEmitter<'a> {
+/// C expressions of a model's operations, one per scheduled node, each
+/// the operation the CPU lowering performs (shared with the CPU backend's
+/// C lane step).
+pub(crate) struct NodeEmitter<'a> {
     graph: &'a ExprGraph,
     real: CReal,
-    values: Vec<Option<String>>,
+    /// The C name of each node's value, once emitted.
+    pub(crate) values: Vec<Option<String>>,
 }
 
-impl NodeEmitter<'_> {
-    fn operand(&self, id: ExprId) -> Result<String, CudaError> {
+impl<'a> NodeEmitter<'a> {
+    /// An emitter for `graph` in `real`, no value named yet.
+    pub(crate) fn new(graph: &'a ExprGraph, real: CReal) -> Self {
+        Self {
+            graph,
+            real,
+            values: vec![None; graph.len()],
+        }
+    }
+
+    /// The C operand for node `id`: a literal or its value's name.
+    pub(crate) fn operand(&self, id: ExprId) -> Result<String, CudaError> {
         if let Node::Const(bits) = *self.graph.node(id) {
             return Ok(self.real.literal(f64::from_bits(bits)));
         }
@@ -168,7 +179,8 @@ impl NodeEmitter<'_> {
         )
     }
 
-    fn operation(&self, id: ExprId) -> Result<String, CudaError> {
+    /// The C expression computing node `id` from its operands.
+    pub(crate) fn operation(&self, id: ExprId) -> Result<String, CudaError> {
         let real = self.real;
         let zero = real.literal(0.0);
         let one = real.literal(1.0);

@@ -32,12 +32,14 @@ use cranelift_jit::JITModule;
 use cranelift_module::{Linkage, Module};
 use thiserror::Error;
 
+use super::c_erk::{self, CStepPlan};
+use super::host_cc::HostLibrary;
 use super::lower::{
     LaneGeometry, Lowerer, ShimImports, close_lane_loop, lane_base, open_lane_loop,
 };
 use super::math::JitReal;
 use super::native::{LANE_UNROLL, OwnedModule, new_module, overlaps_across_lanes};
-use super::{JitError, JitOptions};
+use super::{CodeGenerator, JitError, JitOptions};
 use crate::memory::{LaneBuf, LaneMask, MAX_LANES, PerLane};
 use crate::step::ErkScheme;
 use crate::system::args::ValueSlice;
@@ -120,8 +122,11 @@ pub struct FusedErkStep<T: JitReal> {
     has_error: bool,
     has_secondary: bool,
     fsal: bool,
+    /// The lane code's generator.
+    generator: CodeGenerator,
     // Declared last: dropped after the code pointers above.
     _module: OwnedModule,
+    _library: Option<HostLibrary>,
 }
 
 impl<T: JitReal> std::fmt::Debug for FusedErkStep<T> {
@@ -131,6 +136,7 @@ impl<T: JitReal> std::fmt::Debug for FusedErkStep<T> {
             .field("n_states", &self.n_states)
             .field("stages", &self.stages)
             .field("lanes", &self.lanes)
+            .field("generator", &self.generator)
             .finish_non_exhaustive()
     }
 }
@@ -709,6 +715,20 @@ impl<T: JitReal> FusedErkStep<T> {
         scheme: &ErkScheme,
         lanes: usize,
     ) -> Result<Option<Self>, JitError> {
+        Self::compile_with(functions, scheme, lanes, CodeGenerator::Cranelift)
+    }
+
+    /// [`compile_lanes`](Self::compile_lanes) with the lane code (the lane
+    /// step and the fixed-step loop) from `generator`. With
+    /// [`CodeGenerator::HostC`] a C compiler that fails is an error; with
+    /// [`CodeGenerator::Auto`] Cranelift takes over. Either way each lane
+    /// gets [`step`](Self::step)'s bits.
+    pub fn compile_with(
+        functions: &SystemFunctions,
+        scheme: &ErkScheme,
+        lanes: usize,
+        generator: CodeGenerator,
+    ) -> Result<Option<Self>, JitError> {
         let geometry = LaneGeometry::new::<T>(lanes, LANE_UNROLL)?;
         let schedule = Schedule::new(functions)?;
         let plan = schedule.function(SystemFunction::Dxdt);
@@ -735,6 +755,28 @@ impl<T: JitReal> FusedErkStep<T> {
             sizes,
             n,
         };
+        let fixed = !scheme.fsal && scheme.error_weights.is_empty();
+        let library = if lanes > 1 && generator.uses_c() {
+            let source = CStepPlan {
+                plan,
+                scheme,
+                graph: &functions.graph,
+                n,
+                lanes,
+                precision: T::PRECISION,
+                fixed,
+            }
+            .source()
+            .and_then(|source| HostLibrary::build(&source));
+            match (source, generator) {
+                (Ok(library), _) => Some(library),
+                (Err(e), CodeGenerator::HostC) => return Err(e),
+                (Err(_), _) => None,
+            }
+        } else {
+            None
+        };
+        let cranelift_lanes = lanes > 1 && library.is_none();
 
         let mut owned = new_module::<T>(&[])?;
         let module = &mut *owned.0;
@@ -771,7 +813,7 @@ impl<T: JitReal> FusedErkStep<T> {
         step.define_scalar::<T>(module, &mut shims, &mut ctx.func, &mut func_ctx)?;
         module.define_function(id, &mut ctx)?;
         module.clear_context(&mut ctx);
-        let lane_id = if lanes > 1 {
+        let lane_id = if cranelift_lanes {
             let name = format!("{name}_x{lanes}");
             let id = module.declare_function(&name, Linkage::Local, &lane_sig)?;
             ctx.func.signature = lane_sig;
@@ -783,7 +825,7 @@ impl<T: JitReal> FusedErkStep<T> {
         } else {
             None
         };
-        let fixed_id = if !scheme.fsal && scheme.error_weights.is_empty() {
+        let fixed_id = if fixed && library.is_none() {
             let name = format!("{name}_fixed_x{lanes}");
             let id = module.declare_function(&name, Linkage::Local, &fixed_sig)?;
             ctx.func.signature = fixed_sig;
@@ -809,19 +851,36 @@ impl<T: JitReal> FusedErkStep<T> {
         // ABI that `extern "C"` names; its memory is finalized and
         // executable, and lives in `_module`, owned alongside.
         let code = unsafe { std::mem::transmute::<*const u8, RawStep<T>>(address) };
-        let lane_code = lane_id.map(|id| {
+        let mut lane_code = lane_id.map(|id| {
             let address = module.get_finalized_function(id);
             // SAFETY: as above, with the signature of `RawLaneStep<T>`
             // (eleven pointers, an `i32`, no result).
             unsafe { std::mem::transmute::<*const u8, RawLaneStep<T>>(address) }
         });
-        let fixed_code = fixed_id.map(|id| {
+        let mut fixed_code = fixed_id.map(|id| {
             let address = module.get_finalized_function(id);
             // SAFETY: as above, with the signature of `RawFixedSteps<T>`
             // (two pointers, a `T`, an `f64`, four pointers, a pointer-sized
             // result; `u64` on the 64-bit hosts Cranelift's JIT targets).
             unsafe { std::mem::transmute::<*const u8, RawFixedSteps<T>>(address) }
         });
+        if let Some(library) = &library {
+            let address = library.function(c_erk::LANE_STEP)?;
+            // SAFETY: the C source declares `cubie_erk_lanes` with the
+            // parameters of `RawLaneStep<T>` in order (`const double*`,
+            // `const real*`, `const double*`, seven `real*`, a mask
+            // pointer, a `uint32_t`; `real` is `T`) and no result, in the
+            // platform C ABI; the library lives in `_library`.
+            lane_code = Some(unsafe { std::mem::transmute::<*const u8, RawLaneStep<T>>(address) });
+            if fixed {
+                let address = library.function(c_erk::FIXED_STEPS)?;
+                // SAFETY: as above; `cubie_erk_fixed` takes `(const double*,
+                // uint64_t, real, double, four real pointers)` and returns
+                // `uint64_t`, the signature of `RawFixedSteps<T>`.
+                fixed_code =
+                    Some(unsafe { std::mem::transmute::<*const u8, RawFixedSteps<T>>(address) });
+            }
+        }
         Ok(Some(FusedErkStep {
             code,
             lane_code,
@@ -834,7 +893,13 @@ impl<T: JitReal> FusedErkStep<T> {
             has_error: !scheme.error_weights.is_empty(),
             has_secondary: !scheme.secondary_weights.is_empty(),
             fsal: scheme.fsal,
+            generator: if library.is_some() {
+                CodeGenerator::HostC
+            } else {
+                CodeGenerator::Cranelift
+            },
             _module: owned,
+            _library: library,
         }))
     }
 
@@ -842,6 +907,12 @@ impl<T: JitReal> FusedErkStep<T> {
     /// [`compile`](Self::compile)).
     pub fn lanes(&self) -> usize {
         self.lanes
+    }
+
+    /// The generator of the lane code in use: [`CodeGenerator::HostC`] or
+    /// [`CodeGenerator::Cranelift`].
+    pub fn generator(&self) -> CodeGenerator {
+        self.generator
     }
 
     /// Number of stages (derivative evaluations of a step without a cached

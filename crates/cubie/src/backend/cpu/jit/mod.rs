@@ -29,7 +29,9 @@
 //! [`SystemFunction`]: crate::system::SystemFunction
 //! [`SystemFunctions`]: crate::system::SystemFunctions
 
+mod c_erk;
 mod fused_erk;
+pub mod host_cc;
 mod lower;
 pub mod math;
 mod native;
@@ -87,6 +89,74 @@ pub enum JitError {
     /// A bug in the lowering.
     #[error("internal error in native lowering: {0}")]
     Internal(&'static str),
+    /// The host's C compiler could not build or load the lane code.
+    #[error("C code generation: {0}")]
+    HostCompiler(String),
+    /// Scratch files for the C compiler could not be written.
+    #[error("C code generation: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Which code generator compiles the fused step's lane kernels.
+///
+/// Both give the same bits; they differ in speed and in what they need.
+/// Everything else (the model's functions, the implicit steps' kernels,
+/// the scalar step) is always Cranelift's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CodeGenerator {
+    /// Cranelift, in process: needs nothing beyond cubie, compiles in
+    /// milliseconds; 128-bit vectors.
+    #[default]
+    Cranelift,
+    /// The host's C compiler (`$CC`, else `cc`) at `-O3 -march=native`
+    /// with contraction off: the machine's full vector width. Compiling
+    /// takes a fraction of a second, once per model and machine (the
+    /// library is cached on disk). An error when no compiler runs.
+    HostC,
+    /// [`HostC`](Self::HostC) when a C compiler runs, else Cranelift.
+    Auto,
+}
+
+impl CodeGenerator {
+    /// The names [`FromStr`](std::str::FromStr) accepts.
+    pub const NAMES: [&str; 3] = ["cranelift", "c", "auto"];
+
+    /// The setting's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            CodeGenerator::Cranelift => "cranelift",
+            CodeGenerator::HostC => "c",
+            CodeGenerator::Auto => "auto",
+        }
+    }
+
+    /// Whether lane kernels go to the C compiler: `HostC`, or `Auto` with
+    /// a compiler that runs.
+    pub fn uses_c(self) -> bool {
+        match self {
+            CodeGenerator::Cranelift => false,
+            CodeGenerator::HostC => true,
+            CodeGenerator::Auto => host_cc::compiler_version().is_some(),
+        }
+    }
+}
+
+/// A code generator's name is not one of [`CodeGenerator::NAMES`].
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("unknown code generator `{0}`: expected cranelift, c or auto")]
+pub struct UnknownCodeGenerator(pub String);
+
+impl std::str::FromStr for CodeGenerator {
+    type Err = UnknownCodeGenerator;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "cranelift" => Ok(CodeGenerator::Cranelift),
+            "c" | "cc" => Ok(CodeGenerator::HostC),
+            "auto" => Ok(CodeGenerator::Auto),
+            _ => Err(UnknownCodeGenerator(s.to_string())),
+        }
+    }
 }
 
 impl From<cranelift_module::ModuleError> for JitError {

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::backend::cpu::controller::ControllerCpu;
-use crate::backend::cpu::jit::{FusedErkStep, JitReal};
+use crate::backend::cpu::jit::{CodeGenerator, FusedErkStep, JitReal};
 use crate::backend::cpu::{CpuForm, SystemCall};
 use crate::memory::{
     BufferRegistry, CpuAllocator, LaneBuf, LaneMask, MAX_LANES, PerLane, RunArena,
@@ -97,7 +97,7 @@ pub struct ErkCpu<T: JitReal> {
 impl<T: JitReal> ErkCpu<T> {
     /// The form with the fused step compiled for `functions` when the
     /// model is small enough (see [`FusedErkStep::compile_lanes`]), for
-    /// blocks of `lanes` lanes; the generic
+    /// blocks of `lanes` lanes by `generator`; the generic
     /// form otherwise. The fused step is only taken while the drivers are
     /// constant (the caller only asks for it then).
     ///
@@ -110,8 +110,9 @@ impl<T: JitReal> ErkCpu<T> {
         registry: &mut BufferRegistry,
         functions: &SystemFunctions,
         lanes: usize,
+        generator: CodeGenerator,
     ) -> Result<Self, StepError> {
-        let fused = FusedErkStep::compile_lanes(functions, &step.scheme(), lanes)
+        let fused = FusedErkStep::compile_with(functions, &step.scheme(), lanes, generator)
             .map_err(|e| StepError::Compile(e.to_string()))?
             .map(Arc::new);
         if fused.is_some() {

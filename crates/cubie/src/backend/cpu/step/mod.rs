@@ -13,7 +13,7 @@ pub use firk::FirkCpu;
 pub use rosenbrock::RosenbrockCpu;
 
 use crate::backend::cpu::controller::ControllerCpu;
-use crate::backend::cpu::jit::JitReal;
+use crate::backend::cpu::jit::{CodeGenerator, JitReal};
 use crate::backend::cpu::{CpuForm, SystemCall};
 use crate::memory::{BufferRegistry, LaneBuf, LaneMask, PerLane, RunArena};
 use crate::step::{StepComponent, StepError};
@@ -129,17 +129,19 @@ impl CpuForm for StepComponent {
 /// The CPU form of `step`; with `functions`, an ERK step takes its fused
 /// native form and releases the buffers that form does not use (see
 /// [`ErkCpu::fused`]), compiled for blocks of `lanes` lanes, so resolve
-/// it before the tree's other buffers.
+/// it before the tree's other buffers; `generator` compiles its lane
+/// code.
 pub fn step_form<T: JitReal>(
     step: &StepComponent,
     registry: &mut BufferRegistry,
     functions: Option<&SystemFunctions>,
     lanes: usize,
+    generator: CodeGenerator,
 ) -> Result<Box<dyn CpuStep<T>>, StepError> {
     match (step, functions) {
-        (StepComponent::Erk(s), Some(f)) => {
-            Ok(Box::new(ErkCpu::<T>::fused(s, registry, f, lanes)?))
-        }
+        (StepComponent::Erk(s), Some(f)) => Ok(Box::new(ErkCpu::<T>::fused(
+            s, registry, f, lanes, generator,
+        )?)),
         _ => step.cpu::<T>(registry),
     }
 }

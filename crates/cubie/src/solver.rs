@@ -433,6 +433,24 @@ impl Solver {
         self.solve_in(&pool, inputs, progress, None)
     }
 
+    /// [`solve_with_progress`](Self::solve_with_progress), stopped when
+    /// `control.cancel` is set: `Ok(None)` then, and nothing is returned.
+    pub fn solve_with_control(
+        &self,
+        inputs: &BatchInputs,
+        control: SolveControl<'_>,
+    ) -> Result<Option<SolveResult>, SolveError> {
+        if inputs.n_runs == 0 {
+            return Err(BatchError::Empty.into());
+        }
+        let pool = self.pool(inputs.n_runs)?;
+        let result = self.solve_in(&pool, inputs, control.progress, control.cancel)?;
+        let cancelled = control
+            .cancel
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed));
+        Ok((!cancelled).then_some(result))
+    }
+
     /// The runs of a grid of sweeps, made on demand a chunk at a time (no
     /// run is made here, so the grid may be larger than memory).
     pub fn grid_runs(&self, sweeps: &[Sweep], kind: GridKind) -> Result<GridRuns, SolveError> {

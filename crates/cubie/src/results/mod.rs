@@ -147,6 +147,11 @@ impl SolveResult {
         &self.arrays
     }
 
+    /// Every array, in insertion order, given away (no copy).
+    pub fn into_arrays(self) -> Vec<NamedArray> {
+        self.arrays
+    }
+
     /// An array by name.
     pub fn get(&self, name: &str) -> Option<&NamedArray> {
         self.arrays.iter().find(|a| a.name == name)

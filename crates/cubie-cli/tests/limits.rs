@@ -149,11 +149,11 @@ fn threads_out_of_range_are_errors() {
 #[test]
 fn lane_widths_are_checked_and_do_not_change_results() {
     let model = lorenz();
-    for lanes in ["0", "3", "32"] {
+    for lanes in ["0", "3", "64"] {
         let out = cubie(&["solve", &model, "--lanes", lanes]);
         assert!(!out.status.success());
         assert!(
-            text(&out.stderr).contains("use 1, 2, 4, 8 or 16 runs per lane block"),
+            text(&out.stderr).contains("use 1, 2, 4, 8, 16 or 32 runs per lane block"),
             "{}",
             text(&out.stderr)
         );
@@ -179,6 +179,7 @@ fn lane_widths_are_checked_and_do_not_change_results() {
     let one = solve("1");
     assert_eq!(one, solve("4"));
     assert_eq!(one, solve("16"));
+    assert_eq!(one, solve("32"));
 }
 
 #[test]

@@ -21,7 +21,7 @@ use cubie::results::{ArrayData, NamedArray, SolveResult};
 use cubie::system::{Model, ModelError as RustModelError};
 use cubie::time_loop::{LoopSettings, Status};
 use cubie::{Backend, CodeGenerator, Precision, Solver, SolverSettings};
-use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray2, PyUntypedArrayMethods};
+use numpy::{PyArray1, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods};
 use pyo3::create_exception;
 use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
 use pyo3::prelude::*;
@@ -368,6 +368,20 @@ struct PySolver {
     solver: Solver,
 }
 
+/// `(name, values)` pairs from Python as sweeps (one copy of the values).
+fn to_sweeps(sweeps: Vec<(String, PyReadonlyArray1<'_, f64>)>) -> Vec<Sweep> {
+    sweeps
+        .into_iter()
+        .map(|(name, values)| {
+            let values = match values.as_slice() {
+                Ok(slice) => slice.to_vec(),
+                Err(_) => values.as_array().iter().copied().collect(),
+            };
+            Sweep::new(name, values)
+        })
+        .collect()
+}
+
 /// Rows of a 2-D float array as one row-major vector, checked against
 /// the expected width.
 fn rows(
@@ -543,14 +557,11 @@ impl PySolver {
     fn grid<'py>(
         &self,
         py: Python<'py>,
-        sweeps: Vec<(String, Vec<f64>)>,
+        sweeps: Vec<(String, PyReadonlyArray1<'py, f64>)>,
         kind: &str,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let kind: GridKind = kind.parse().map_err(SolveError::new_err)?;
-        let sweeps: Vec<Sweep> = sweeps
-            .into_iter()
-            .map(|(name, values)| Sweep::new(name, values))
-            .collect();
+        let sweeps = to_sweeps(sweeps);
         let inputs = self
             .solver
             .grid(&sweeps, kind)
@@ -605,7 +616,7 @@ impl PySolver {
         identity: &str,
         chunk_runs: usize,
         chunks: (usize, usize),
-        sweeps: Option<Vec<(String, Vec<f64>)>>,
+        sweeps: Option<Vec<(String, PyReadonlyArray1<'py, f64>)>>,
         kind: &str,
         initial_values: Option<PyReadonlyArray2<'py, f64>>,
         parameters: Option<PyReadonlyArray2<'py, f64>>,
@@ -613,10 +624,7 @@ impl PySolver {
         let runs: Box<dyn RunSource> = match (sweeps, initial_values, parameters) {
             (Some(sweeps), None, None) => {
                 let kind: GridKind = kind.parse().map_err(SolveError::new_err)?;
-                let sweeps: Vec<Sweep> = sweeps
-                    .into_iter()
-                    .map(|(name, values)| Sweep::new(name, values))
-                    .collect();
+                let sweeps = to_sweeps(sweeps);
                 Box::new(
                     self.solver
                         .grid_runs(&sweeps, kind)
@@ -659,12 +667,13 @@ impl PySolver {
     }
 
     /// Runs of the grid of `sweeps` (checked, not made).
-    fn grid_size(&self, sweeps: Vec<(String, Vec<f64>)>, kind: &str) -> PyResult<usize> {
+    fn grid_size(
+        &self,
+        sweeps: Vec<(String, PyReadonlyArray1<'_, f64>)>,
+        kind: &str,
+    ) -> PyResult<usize> {
         let kind: GridKind = kind.parse().map_err(SolveError::new_err)?;
-        let sweeps: Vec<Sweep> = sweeps
-            .into_iter()
-            .map(|(name, values)| Sweep::new(name, values))
-            .collect();
+        let sweeps = to_sweeps(sweeps);
         let runs = self
             .solver
             .grid_runs(&sweeps, kind)

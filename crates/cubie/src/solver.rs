@@ -120,9 +120,10 @@ pub struct SolverSettings {
     /// has runs; at most [`MAX_THREADS`].
     pub threads: Option<usize>,
     /// Runs the CPU backend integrates together in one lane block (1, 2,
-    /// 4, 8 or 16); the host's vector width when `None` (see
-    /// [`default_lanes`](crate::backend::cpu::default_lanes)), twice that
-    /// (at most 16) for a fused explicit step compiled by the C compiler.
+    /// 4, 8, 16 or 32); the host's vector width when `None` (see
+    /// [`default_lanes`](crate::backend::cpu::default_lanes)), four times
+    /// that (at most 32) for a fused explicit step compiled by the C
+    /// compiler.
     /// Results do not depend on it.
     pub lanes: Option<usize>,
     /// The code generator of the CPU backend's fused explicit step on lane
@@ -291,12 +292,12 @@ impl Solver {
         }
         let mut tree = build_tree(model, settings, algorithm, precision)?;
         // C lane code of a fused step runs latency-bound on one vector of
-        // lanes; two vectors per block let the core overlap them.
+        // lanes; several vectors per block let the core overlap them.
         let lane_factor = if tree.fused_steps
             && matches!(tree.step, StepComponent::Erk(_))
             && settings.codegen.uses_c()
         {
-            2
+            4
         } else {
             1
         };

@@ -270,7 +270,7 @@ fn every_algorithm_is_bit_identical_in_lane_blocks_of_any_width() {
             "{}: {failed} of 45 runs failed",
             algorithm.name
         );
-        for lanes in [2, 4, 8, 16] {
+        for lanes in [2, 4, 8, 16, 32] {
             assert_identical(
                 &one,
                 &solve_in_lanes(&base, lanes, forced),
@@ -302,7 +302,7 @@ fn explicit_algorithms_are_bit_identical_with_the_c_compilers_lane_code() {
         let one = solve_in_lanes(&base, 1, false);
         let mut c = base.clone();
         c.codegen = CodeGenerator::HostC;
-        for lanes in [4, 16] {
+        for lanes in [4, 16, 32] {
             assert_identical(
                 &one,
                 &solve_in_lanes(&c, lanes, false),

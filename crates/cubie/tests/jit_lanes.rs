@@ -565,7 +565,9 @@ fn outputs_may_alias_inputs() {
                 &mut want[..],
             )
             .expect("lengths");
-        assert_eq!(lane_values(out, w, l), want, "lane {l}");
+        // Bits, not values: the random inputs include NaN.
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&lane_values(out, w, l)), bits(&want), "lane {l}");
     }
 }
 
@@ -613,21 +615,22 @@ fn wrong_lengths_and_widths_are_rejected() {
     .expect_err("missing driver");
     assert_eq!(err.argument, "drivers");
     // Wider than any block: refused, not indexed out of bounds.
-    let wide = block(3, 32, |_, _| 0.0);
-    let wide_in = [0, 1, 2, 3, 4].map(|a| block([3, 3, 1, 1, 3][a], 32, |_, _| 1.0));
+    let too_wide = 2 * MAX_LANES;
+    let wide = block(3, too_wide, |_, _| 0.0);
+    let wide_in = [0, 1, 2, 3, 4].map(|a| block([3, 3, 1, 1, 3][a], too_wide, |_, _| 1.0));
     let inputs = LaneInputs {
-        state: LaneBuf::new(&wide_in[0], 32),
-        parameters: LaneBuf::new(&wide_in[1], 32),
-        drivers: LaneBuf::new(&wide_in[2], 32),
-        driver_rates: LaneBuf::new(&wide_in[3], 32),
-        direction: LaneBuf::new(&wide_in[4], 32),
+        state: LaneBuf::new(&wide_in[0], too_wide),
+        parameters: LaneBuf::new(&wide_in[1], too_wide),
+        drivers: LaneBuf::new(&wide_in[2], too_wide),
+        driver_rates: LaneBuf::new(&wide_in[3], too_wide),
+        direction: LaneBuf::new(&wide_in[4], too_wide),
     };
     let err = native
         .call_lanes(
             SystemFunction::Dxdt,
             &t,
             &inputs,
-            LaneBuf::new(&wide, 32),
+            LaneBuf::new(&wide, too_wide),
             LaneMask::all(16),
         )
         .expect_err("too wide");
@@ -635,7 +638,7 @@ fn wrong_lengths_and_widths_are_rejected() {
     // Nothing was written by the rejected calls.
     assert!(out.iter().all(|c| c.get() == 5.0));
     // Unsupported widths do not compile.
-    for lanes in [0, 3, 32] {
+    for lanes in [0, 3, too_wide] {
         assert!(NativeSystem::<f32>::compile_lanes(&f, &JitOptions::default(), lanes).is_err());
     }
 }
@@ -1019,8 +1022,8 @@ fn fused_steps_reject_wrong_lengths_and_widths() {
         (err.argument, err.expected, err.found),
         ("stage_cache", 3, 2)
     );
-    let wide = block(3, 32, |_, _| 0.0);
-    let err = call(LaneBuf::new(&wide, 32), buf(6)).expect_err("too wide");
+    let wide = block(3, 2 * MAX_LANES, |_, _| 0.0);
+    let err = call(LaneBuf::new(&wide, 2 * MAX_LANES), buf(6)).expect_err("too wide");
     assert_eq!(err.argument, "state");
     assert!(
         b.buffers[3].iter().all(|c| c.get() == -7777.25),

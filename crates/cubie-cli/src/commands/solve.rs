@@ -104,9 +104,9 @@ pub struct SolveArgs {
     /// the batch has runs).
     #[arg(long)]
     pub threads: Option<usize>,
-    /// Runs integrated together in one lane block on the CPU: 1, 2, 4, 8
-    /// or 16 (the host's vector width when absent). Results do not depend
-    /// on it.
+    /// Runs integrated together in one lane block on the CPU: 1, 2, 4, 8,
+    /// 16 or 32 (the host's vector width when absent; four vectors of f64,
+    /// at most 32, with --codegen c). Results do not depend on it.
     #[arg(long)]
     pub lanes: Option<usize>,
     /// Code generator of the fused explicit step's lane code: cranelift

@@ -63,9 +63,9 @@ class Solver:
     @property
     def precision(self) -> str: ...
     def grid(
-        self, sweeps: list[tuple[str, list[float]]], kind: str
+        self, sweeps: list[tuple[str, npt.NDArray[np.float64]]], kind: str
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
-    def grid_size(self, sweeps: list[tuple[str, list[float]]], kind: str) -> int: ...
+    def grid_size(self, sweeps: list[tuple[str, npt.NDArray[np.float64]]], kind: str) -> int: ...
     def solve(
         self,
         initial_values: npt.NDArray[np.float64],
@@ -78,7 +78,7 @@ class Solver:
         identity: str,
         chunk_runs: int,
         chunks: tuple[int, int],
-        sweeps: Optional[list[tuple[str, list[float]]]] = None,
+        sweeps: Optional[list[tuple[str, npt.NDArray[np.float64]]]] = None,
         kind: str = "combinatorial",
         initial_values: Optional[npt.NDArray[np.float64]] = None,
         parameters: Optional[npt.NDArray[np.float64]] = None,

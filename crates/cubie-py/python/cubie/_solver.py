@@ -148,7 +148,7 @@ def _as_sweeps(values: Mapping[str, Any], names: Sequence[str], what: str) -> li
         array = np.atleast_1d(np.asarray(v, dtype=float))
         if array.ndim != 1:
             raise _cubie.SolveError(f"{what}: `{name}` must be a number or a 1-D array, not shape {array.shape}")
-        sweeps.append((str(name), [float(x) for x in array]))
+        sweeps.append((str(name), np.ascontiguousarray(array)))
     return sweeps
 
 

@@ -161,7 +161,11 @@ def solve(
         sweeps = _as_sweeps(y0 or {}, states, "states") + _as_sweeps(parameters or {}, params, "parameters")
         grid: dict[str, Any] = {"sweeps": sweeps, "kind": grid_type}
         n_runs = solver._engine.grid_size(sweeps, grid_type)
-        grid_key: Any = {"sweeps": sweeps, "kind": grid_type}
+        digest = hashlib.sha256()
+        for name, values in sweeps:
+            digest.update(name.encode() + b"\0")
+            digest.update(np.asarray(values, dtype=np.float64).tobytes())
+        grid_key: Any = {"sweeps": [name for name, _ in sweeps], "kind": grid_type, "digest": digest.hexdigest()}
     else:
         initial_values, param_rows = solver.build_grid(y0, parameters, grid_type)
         grid = {"initial_values": initial_values, "parameters": param_rows}

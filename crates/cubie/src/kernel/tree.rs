@@ -60,7 +60,7 @@ pub enum KernelError {
     #[error("{0}")]
     Location(String),
     /// A lane width the CPU backend does not offer.
-    #[error("lanes = {lanes} is invalid: use 1, 2, 4, 8 or 16 runs per lane block")]
+    #[error("lanes = {lanes} is invalid: use 1, 2, 4, 8, 16 or 32 runs per lane block")]
     Lanes {
         /// The width asked for.
         lanes: usize,

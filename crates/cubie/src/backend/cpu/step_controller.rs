@@ -355,7 +355,7 @@ impl<T: Real> StepController<T> {
         let mut accepted = [false; MAX_LANES];
         let mut too_small = [false; MAX_LANES];
         let mut next = [T::zero(); MAX_LANES];
-        for l in 0..MAX_LANES {
+        for l in 0..errold.len() {
             let (norm, dt) = (norms[l], dts[l]);
             let finite = norm.is_finite();
             let q = if norm == T::zero() {

@@ -116,25 +116,41 @@ impl CStepPlan<'_> {
                  times, const uint64_t count, const real dt, const double dt64, real* state, \
                  const real* parameters, const real* drivers, real* proposed)"
             ));
-            src.open("for (uint64_t k = 0; k < count; ++k)");
+            // Steps alternate between the two buffers instead of copying
+            // each step into the state; the buffers are put right on exit.
+            src.line("real* cur = state;");
+            src.line("real* next = proposed;");
+            src.line("uint64_t k = 0;");
+            src.line("int bad = 0;");
+            src.open("for (; k < count; ++k)");
             src.line("const double t = times[k];");
             src.line("#pragma omp simd");
             src.line(
-                "for (int l = 0; l < W; ++l) lane_step(l, 0, 0, t, dt64, dt, state, parameters, \
-                 drivers, proposed, proposed, proposed, proposed, 0);",
+                "for (int l = 0; l < W; ++l) lane_step(l, 0, 0, t, dt64, dt, cur, parameters, \
+                 drivers, next, next, next, next, 0);",
             );
             // `v - v` is NaN exactly when `v` is infinite or NaN.
-            src.line("int bad = 0;");
             src.line(format!(
-                "for (int i = 0; i < {total}; ++i) {{ const real d = proposed[i] - proposed[i]; \
+                "for (int i = 0; i < {total}; ++i) {{ const real d = next[i] - next[i]; \
                  bad |= d != d; }}"
             ));
-            src.line("if (bad) return k;");
+            src.line("if (bad) break;");
+            src.line("real* const swap = cur; cur = next; next = swap;");
+            src.close();
+            // Out: `state` the last finite step, `proposed` the step after
+            // it (the failed one), or the last step again.
+            src.open("if (cur != state)");
             src.line(format!(
-                "for (int i = 0; i < {total}; ++i) state[i] = proposed[i];"
+                "for (int i = 0; i < {total}; ++i) {{ const real v = state[i]; \
+                 state[i] = proposed[i]; proposed[i] = v; }}"
             ));
             src.close();
-            src.line("return count;");
+            src.open("if (!bad && k > 0)");
+            src.line(format!(
+                "for (int i = 0; i < {total}; ++i) proposed[i] = state[i];"
+            ));
+            src.close();
+            src.line("return k;");
             src.close();
         }
         Ok(src.finish())

@@ -706,7 +706,7 @@ impl<T: JitReal> FusedErkStep<T> {
     }
 
     /// [`compile`](Self::compile), plus the step on blocks of `lanes` lanes
-    /// (1, 2, 4, 8 or 16) that [`step_lanes`](Self::step_lanes) runs: every
+    /// (1, 2, 4, 8, 16 or 32) that [`step_lanes`](Self::step_lanes) runs: every
     /// lane steps in vector registers, with exactly the scalar step's
     /// arithmetic, so each lane gets the bits [`step`](Self::step) gives.
     /// One lane needs no code of its own.

@@ -5,7 +5,8 @@
 //! Libraries are cached on disk (the kernel cache's directory, see
 //! [`default_dir`]) under a SHA-256 of the source, the compiler's
 //! identity, the flags and the host CPU's features, so a second solve of
-//! the same model compiles nothing. The flags keep every operation the
+//! the same model compiles nothing (the source is kept beside each library,
+//! `cpu-KEY.c`, to read what was compiled). The flags keep every operation the
 //! one written (`-ffp-contract=off`, no fast-math), which is what makes
 //! the compiled code give Cranelift's bits.
 //!
@@ -125,6 +126,8 @@ impl HostLibrary {
                 let moved = std::fs::copy(&built, &staged)
                     .and_then(|_| std::fs::rename(&staged, path))
                     .is_ok();
+                // The source beside it, to read what was compiled.
+                let _ = std::fs::write(path.with_extension("c"), source);
                 let _ = std::fs::remove_file(&staged);
                 if moved { path.clone() } else { built }
             }

@@ -139,7 +139,7 @@ impl LaneGeometry {
     /// Byte offset of copy `u` of an iteration from the iteration's start,
     /// in an array of `bytes`-wide values.
     pub(crate) fn copy_offset(&self, u: usize, bytes: usize) -> i32 {
-        // At most 16 lanes of 8 bytes.
+        // At most 32 lanes of 8 bytes.
         (u * self.chunk * bytes) as i32
     }
 }

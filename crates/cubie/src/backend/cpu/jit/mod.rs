@@ -81,7 +81,7 @@ pub enum JitError {
         index: usize,
     },
     /// Lane code was asked for a block width it does not support.
-    #[error("no lane code for blocks of {lanes} lanes: widths are 1, 2, 4, 8 or 16")]
+    #[error("no lane code for blocks of {lanes} lanes: widths are 1, 2, 4, 8, 16 or 32")]
     Lanes {
         /// The width asked for.
         lanes: usize,

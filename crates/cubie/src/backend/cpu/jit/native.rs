@@ -171,7 +171,7 @@ impl<T: JitReal> NativeSystem<T> {
 
     /// Compiles every function of `functions` twice: the scalar code of
     /// [`compile_with`](Self::compile_with), and lane code for blocks of
-    /// `lanes` lanes (1, 2, 4, 8 or 16), which [`call_lanes`](Self::call_lanes)
+    /// `lanes` lanes (1, 2, 4, 8, 16 or 32), which [`call_lanes`](Self::call_lanes)
     /// runs on blocks of that width. One lane needs no code of its own:
     /// a one-lane block is laid out as the scalar code reads it.
     ///

@@ -28,7 +28,7 @@ pub fn per_lane<T: Copy + Default>(w: usize, mut f: impl FnMut(usize) -> T) -> P
     v
 }
 
-/// Calls `$f::<W, _>(args)` for the block width `$w` (1, 2, 4, 8 or 16):
+/// Calls `$f::<W, _>(args)` for the block width `$w` (1, 2, 4, 8, 16 or 32):
 /// one dispatch per kernel call, then fixed-size lane loops that LLVM
 /// unrolls and vectorizes. `$dynamic` handles any other width.
 macro_rules! by_width {
@@ -39,6 +39,7 @@ macro_rules! by_width {
             4 => $f::<4, _>($($arg),*),
             8 => $f::<8, _>($($arg),*),
             16 => $f::<16, _>($($arg),*),
+            32 => $f::<32, _>($($arg),*),
             _ => $dynamic,
         }
     };

@@ -85,6 +85,11 @@ pub trait Real:
 
     /// Widens to `f64` exactly.
     fn to_f64(self) -> f64;
+
+    /// `self^y` as the step controllers compute it: cubie's own power
+    /// ([`controllers::power`](crate::controllers::power)), the same bits
+    /// on every backend and vectorizable across lanes.
+    fn controller_pow(self, y: Self) -> Self;
 }
 
 impl Real for f32 {
@@ -97,6 +102,11 @@ impl Real for f32 {
     fn to_f64(self) -> f64 {
         self as f64
     }
+
+    #[inline(always)]
+    fn controller_pow(self, y: Self) -> Self {
+        crate::controllers::power::pow(self, y)
+    }
 }
 
 impl Real for f64 {
@@ -108,5 +118,10 @@ impl Real for f64 {
 
     fn to_f64(self) -> f64 {
         self
+    }
+
+    #[inline(always)]
+    fn controller_pow(self, y: Self) -> Self {
+        crate::controllers::power::pow(self, y)
     }
 }

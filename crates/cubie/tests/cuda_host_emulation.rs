@@ -662,3 +662,113 @@ fn driver_values_and_rates_match_the_cpu_interpolant_bit_for_bit() {
     }
     assert_eq!(checked, 8);
 }
+
+/// The controllers' power in C (as the kernels carry it), compiled for
+/// the host, against the CPU's on errors and exponents over their whole
+/// range and the special values: the same bits, both precisions.
+#[test]
+fn the_controllers_power_in_c_gives_the_cpus_bits() {
+    use cubie::backend::cuda::power::c_source;
+    use cubie::controllers::power::pow;
+    if !have_compiler() {
+        return;
+    }
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut uniform = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut pairs: Vec<(f64, f64)> = (0..20_000)
+        .map(|_| (10f64.powf(80.0 * uniform() - 40.0), 4.0 * uniform() - 2.0))
+        .collect();
+    let specials = [
+        0.0,
+        1.0,
+        5e-324,
+        1e-310,
+        f64::INFINITY,
+        f64::NAN,
+        -2.0,
+        1e300,
+    ];
+    for x in specials {
+        for y in [0.0, 0.5, -0.5, 30.0, -30.0, f64::NAN] {
+            pairs.push((x, y));
+        }
+    }
+    let input: String = pairs
+        .iter()
+        .map(|(x, y)| format!("{:016x} {:016x}\n", x.to_bits(), y.to_bits()))
+        .collect();
+    let program = format!(
+        "{}{}{}
+int main() {{
+    unsigned long long a, b;
+    while (std::scanf(\"%llx %llx\", &a, &b) == 2) {{
+        const double x = __longlong_as_double((long long)a), y = __longlong_as_double((long long)b);
+        const float xf = (float)x, yf = (float)y;
+        std::printf(\"%016llx %08x\\n\", (unsigned long long)__double_as_longlong(cubie_pow(x, y)),
+                    (unsigned)__float_as_int(cubie_pow(xf, yf)));
+    }}
+    return 0;
+}}
+",
+        HOST_HEADER,
+        c_source(Precision::F64),
+        c_source(Precision::F32)
+    );
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let (source, exe) = (dir.path().join("pow.cpp"), dir.path().join("pow"));
+    std::fs::write(&source, program).expect("write");
+    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
+    let built = Command::new(cxx)
+        .args([
+            "-std=c++17",
+            "-O2",
+            "-ffp-contract=off",
+            "-fno-fast-math",
+            "-o",
+        ])
+        .arg(&exe)
+        .arg(&source)
+        .output()
+        .expect("the compiler runs");
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    // The input from a file: a pipe both ways could fill and block.
+    let pairs_file = dir.path().join("pairs.txt");
+    std::fs::write(&pairs_file, input).expect("write");
+    let out = Command::new(&exe)
+        .stdin(std::fs::File::open(&pairs_file).expect("open"))
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let lines: Vec<&str> = std::str::from_utf8(&out.stdout)
+        .expect("text")
+        .lines()
+        .collect();
+    assert_eq!(lines.len(), pairs.len());
+    for ((x, y), line) in pairs.iter().zip(lines) {
+        let (x, y) = (*x, *y);
+        let (d, f) = line.split_once(' ').expect("two fields");
+        let d = u64::from_str_radix(d, 16).expect("hex");
+        let f = u32::from_str_radix(f, 16).expect("hex");
+        let (want_d, want_f) = (pow(x, y), pow(x as f32, y as f32));
+        // NaN payloads may differ; NaN-ness may not.
+        if want_d.is_nan() {
+            assert!(f64::from_bits(d).is_nan(), "f64 {x}^{y}");
+        } else {
+            assert_eq!(d, want_d.to_bits(), "f64 {x}^{y}");
+        }
+        if want_f.is_nan() {
+            assert!(f32::from_bits(f).is_nan(), "f32 {x}^{y}");
+        } else {
+            assert_eq!(f, want_f.to_bits(), "f32 {x}^{y}");
+        }
+    }
+}

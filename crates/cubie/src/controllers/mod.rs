@@ -10,6 +10,7 @@
 //! CUDA `backend::cuda::controller`.
 
 mod component;
+pub mod power;
 mod settings;
 
 pub use component::{

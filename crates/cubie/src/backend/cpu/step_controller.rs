@@ -318,7 +318,7 @@ impl<T: Real> StepController<T> {
         let q = if norm == T::zero() {
             self.inv_qmax
         } else {
-            self.clamp_q(norm.powf(self.kp) / self.gamma)
+            self.clamp_q(norm.controller_pow(self.kp) / self.gamma)
         };
         if accept {
             self.accept(dt / self.deadband(q))
@@ -341,14 +341,19 @@ impl<T: Real> StepController<T> {
         let qoldinit = T::from_f64(QOLDINIT);
         let beta2 = -self.ki;
         let errold = memory.element(0);
-        // The powers first: library calls, independent across lanes.
+        // The powers first, in every lane (they vectorize; lanes outside
+        // `mask` compute values that are never used).
+        let width = errold.len();
+        let mut previous = [T::one(); MAX_LANES];
+        for (p, e) in previous.iter_mut().zip(errold.iter()) {
+            let e = e.get();
+            *p = if e > T::zero() { e } else { qoldinit };
+        }
         let mut q11 = [T::zero(); MAX_LANES];
         let mut old = [T::one(); MAX_LANES];
-        for l in mask.lanes() {
-            let e = errold[l].get();
-            let e = if e > T::zero() { e } else { qoldinit };
-            q11[l] = norms[l].powf(self.kp);
-            old[l] = e.powf(beta2);
+        for l in 0..width {
+            q11[l] = norms[l].controller_pow(self.kp);
+            old[l] = previous[l].controller_pow(beta2);
         }
         // Then every lane's both outcomes, without branches; lanes outside
         // `mask` compute harmless values that are never used.
@@ -409,8 +414,9 @@ impl<T: Real> StepController<T> {
             _ => T::one(),
         };
         let (e1, e2) = (hist(&memory[0]), hist(&memory[1]));
-        let q11 = e.powf(self.kp);
-        let q = self.clamp_q(q11 * e1.powf(self.ki) * e2.powf(self.kd) / self.gamma);
+        let q11 = e.controller_pow(self.kp);
+        let q = self
+            .clamp_q(q11 * e1.controller_pow(self.ki) * e2.controller_pow(self.kd) / self.gamma);
         if accept {
             memory[1].set(memory[0].get());
             memory[0].set(e);
@@ -445,14 +451,14 @@ impl<T: Real> StepController<T> {
         let q = if norm == T::zero() {
             self.inv_qmax
         } else {
-            self.clamp_q(norm.powf(expo) / fac)
+            self.clamp_q(norm.controller_pow(expo) / fac)
         };
         let dtacc = memory[0].get();
         let any_accepted = dtacc > T::zero();
         if accept {
             let qacc = if any_accepted {
                 let erracc = memory[1].get();
-                let qgus = (dtacc / dt) * (norm * norm / erracc).powf(expo);
+                let qgus = (dtacc / dt) * (norm * norm / erracc).controller_pow(expo);
                 q.max(self.clamp_q(qgus / self.gamma))
             } else {
                 q

@@ -29,10 +29,14 @@ pub fn emit(
     let lit = |x: f64| real.literal(x);
     let fmax = real.math("fmax");
     let fmin = real.math("fmin");
-    let pow = real.math("pow");
+    let pow = "cubie_pow";
     let atol = s.atol.expand(n);
     let rtol = s.rtol.expand(n);
     let mut c = CudaSource::new();
+    for line in super::power::c_source(real.0).lines() {
+        c.line(line);
+    }
+    c.line("");
 
     c.line("// Scaled RMS error norm (OrdinaryDiffEq's).");
     c.open(format!(

@@ -25,6 +25,7 @@ pub const HOST_HEADER: &str = r#"// cubie's CUDA-on-host header: the CUDA names 
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <vector>
 #define __global__
@@ -36,6 +37,10 @@ pub const HOST_HEADER: &str = r#"// cubie's CUDA-on-host header: the CUDA names 
 #define CUBIE_NAN std::numeric_limits<double>::quiet_NaN()
 #define CUBIE_INFF std::numeric_limits<float>::infinity()
 #define CUBIE_NANF std::numeric_limits<float>::quiet_NaN()
+static inline long long __double_as_longlong(double x) { long long b; std::memcpy(&b, &x, sizeof b); return b; }
+static inline double __longlong_as_double(long long b) { double x; std::memcpy(&x, &b, sizeof x); return x; }
+static inline int __float_as_int(float x) { int b; std::memcpy(&b, &x, sizeof b); return b; }
+static inline float __int_as_float(int b) { float x; std::memcpy(&x, &b, sizeof x); return x; }
 struct cubie_dim3 { unsigned x, y, z; };
 static cubie_dim3 threadIdx, blockIdx, blockDim, gridDim;
 "#;

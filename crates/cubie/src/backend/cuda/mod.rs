@@ -30,6 +30,7 @@ pub mod emulation;
 pub mod kernel;
 pub mod nvrtc;
 pub mod placement;
+pub mod power;
 pub mod solvers;
 pub mod source;
 pub mod step;

@@ -349,11 +349,24 @@ impl<T: Real> StepController<T> {
             let e = e.get();
             *p = if e > T::zero() { e } else { qoldinit };
         }
+        // In whole chunks of 8 lanes: a loop of constant length is all
+        // vector code, where one of `width` would leave a narrow block to
+        // the scalar remainder.
+        const CHUNK: usize = 8;
         let mut q11 = [T::zero(); MAX_LANES];
         let mut old = [T::one(); MAX_LANES];
-        for l in 0..width {
-            q11[l] = norms[l].controller_pow(self.kp);
-            old[l] = previous[l].controller_pow(beta2);
+        let chunks = width.div_ceil(CHUNK);
+        for (((q, o), n), p) in q11
+            .chunks_exact_mut(CHUNK)
+            .zip(old.chunks_exact_mut(CHUNK))
+            .zip(norms.chunks_exact(CHUNK))
+            .zip(previous.chunks_exact(CHUNK))
+            .take(chunks)
+        {
+            for j in 0..CHUNK {
+                q[j] = n[j].controller_pow(self.kp);
+                o[j] = p[j].controller_pow(beta2);
+            }
         }
         // Then every lane's both outcomes, without branches; lanes outside
         // `mask` compute harmless values that are never used.

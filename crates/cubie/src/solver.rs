@@ -121,7 +121,7 @@ pub struct SolverSettings {
     pub threads: Option<usize>,
     /// Runs the CPU backend integrates together in one lane block (1, 2,
     /// 4, 8, 16 or 32); the host's vector width when `None` (see
-    /// [`default_lanes`](crate::backend::cpu::default_lanes)), four times
+    /// [`crate::backend::cpu::default_lanes`]), four times
     /// that (at most 32) for a fused explicit step compiled by the C
     /// compiler.
     /// Results do not depend on it.

@@ -530,28 +530,7 @@ fn emulated_drivers(interpolant: &DriverInterpolant<f64>, real: CReal, times: &[
         list = list.join(", "),
     );
     let dir = tempfile::tempdir().expect("a folder");
-    let file = dir.path().join("drivers.cpp");
-    std::fs::write(&file, program).expect("written");
-    let exe = dir.path().join("drivers");
-    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
-    let built = Command::new(cxx)
-        .args([
-            "-std=c++17",
-            "-O2",
-            "-ffp-contract=off",
-            "-fno-fast-math",
-            "-w",
-            "-o",
-        ])
-        .arg(&exe)
-        .arg(&file)
-        .output()
-        .expect("the compiler runs");
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    let exe = compile_for_host(dir.path(), "drivers", &program);
     let out = Command::new(&exe).output().expect("runs");
     String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -720,26 +699,7 @@ int main() {{
         c_source(Precision::F32)
     );
     let dir = tempfile::tempdir().expect("a scratch directory");
-    let (source, exe) = (dir.path().join("pow.cpp"), dir.path().join("pow"));
-    std::fs::write(&source, program).expect("write");
-    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
-    let built = Command::new(cxx)
-        .args([
-            "-std=c++17",
-            "-O2",
-            "-ffp-contract=off",
-            "-fno-fast-math",
-            "-o",
-        ])
-        .arg(&exe)
-        .arg(&source)
-        .output()
-        .expect("the compiler runs");
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
+    let exe = compile_for_host(dir.path(), "pow", &program);
     // The input from a file: a pipe both ways could fill and block.
     let pairs_file = dir.path().join("pairs.txt");
     std::fs::write(&pairs_file, input).expect("write");
@@ -771,4 +731,31 @@ int main() {{
             assert_eq!(f, want_f.to_bits(), "f32 {x}^{y}");
         }
     }
+}
+
+/// `program` (C++ with [`HOST_HEADER`]) compiled in `dir` as the kernels
+/// are, without contraction; the executable's path.
+fn compile_for_host(dir: &std::path::Path, name: &str, program: &str) -> std::path::PathBuf {
+    let (source, exe) = (dir.join(format!("{name}.cpp")), dir.join(name));
+    std::fs::write(&source, program).expect("written");
+    let cxx = std::env::var("CXX").unwrap_or_else(|_| "c++".into());
+    let built = Command::new(cxx)
+        .args([
+            "-std=c++17",
+            "-O2",
+            "-ffp-contract=off",
+            "-fno-fast-math",
+            "-w",
+            "-o",
+        ])
+        .arg(&exe)
+        .arg(&source)
+        .output()
+        .expect("the compiler runs");
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    exe
 }

@@ -1,7 +1,6 @@
 //! `x^y` for the step controllers, cubie's own: a logarithm series and an
-//! exponential polynomial built from `+ - * /`, `floor` and the exponent
-//! bits. The library `pow` is a call per lane that no compiler vectorizes
-//! (a third of an explicit adaptive solve's time in lane blocks), and it
+//! exponential polynomial built from `+ - * /` and the exponent bits. The
+//! library `pow` is a call per lane that no compiler vectorizes (a third of an explicit adaptive solve's time in lane blocks), and it
 //! differs between the host's libm and CUDA's; this one vectorizes across
 //! lanes and gives the same bits on the CPU, scalar or in lanes, and in
 //! the CUDA kernel, which carries its translation
@@ -58,9 +57,9 @@ pub trait PowerBits: Real {
     const MANTISSA_BITS: u32;
     /// The exponent's bias.
     const BIAS: i64;
-    /// Terms of [`LN_SERIES`] used.
+    /// Terms of the logarithm's series used.
     const LN_TERMS: usize;
-    /// Terms of [`EXP_SERIES`] used.
+    /// Terms of the exponential's series used.
     const EXP_TERMS: usize;
     /// `ln 2` split so that `k · LN2_HI` is exact for every exponent `k`.
     const LN2_HI: f64;

@@ -7,7 +7,7 @@ use crate::controllers::power::{EXP_SERIES, INV_LN_2, LN_SERIES, PowerBits, SQRT
 
 use super::source::CReal;
 
-/// `estrin` as C statements declaring `{name}…` temporaries; returns
+/// The CPU's Estrin evaluation (`controllers::power`) as C statements declaring `{name}…` temporaries; returns
 /// the expression of the sum.
 fn c_estrin(out: &mut String, real: &str, name: &str, coefficients: &[String], x: &str) -> String {
     use std::fmt::Write as _;

@@ -14,7 +14,7 @@
 //!   axis is whole. Chunk `k` of every array holds runs
 //!   `k * chunk_runs ..`.
 //!
-//! Every file is written atomically ([`atomic`]). Within a chunk the
+//! Every file is written atomically (the `atomic` module). Within a chunk the
 //! `status` array is written last, so a chunk whose status is present is
 //! whole: that is what a resumed solve keeps and `cubie merge` copies.
 //! Unsolved runs read as the fill values (NaN; -1 for status and counters).

@@ -327,12 +327,13 @@ fn a_time_series_csv_has_a_status_column_and_nan_after_a_failure() {
 }
 
 /// `--codegen`: without a C compiler, `c` is a clear error naming it and
-/// `auto` falls back to Cranelift; a name that is no generator is refused.
+/// `auto`, the default, falls back to Cranelift; a name that is no
+/// generator is refused.
 #[test]
 fn codegen_without_a_c_compiler() {
     let dir = scratch("codegen");
     let model = example("lorenz.toml");
-    let run = |codegen: &str, name: &str| {
+    let run = |codegen: &[&str], name: &str| {
         let out = dir.join(name);
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_cubie"))
             .env("CC", "/nonexistent/cubie-test-cc")
@@ -345,24 +346,28 @@ fn codegen_without_a_c_compiler() {
                 "0.01",
                 "--sweep",
                 "rho=0:21:32",
-                "--codegen",
-                codegen,
                 "--out",
                 out.to_str().unwrap(),
             ])
+            .args(codegen)
             .output()
             .expect("the cubie binary runs");
         (output, out)
     };
-    let (out, path) = run("c", "c.npz");
+    let (out, path) = run(&["--codegen", "c"], "c.npz");
     assert!(!out.status.success());
     let err = text(&out.stderr);
     assert!(err.contains("/nonexistent/cubie-test-cc"), "{err}");
     assert!(!path.exists(), "no output after an error");
-    let (out, path) = run("auto", "auto.npz");
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(path.exists());
-    let (out, _) = run("llvm", "llvm.npz");
+    for (codegen, name) in [
+        (&["--codegen", "auto"][..], "auto.npz"),
+        (&[], "default.npz"),
+    ] {
+        let (out, path) = run(codegen, name);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(path.exists());
+    }
+    let (out, _) = run(&["--codegen", "llvm"], "llvm.npz");
     assert!(!out.status.success());
     assert!(
         text(&out.stderr).contains("cranelift, c or auto"),

@@ -8,14 +8,17 @@
 //!   vectorizes it across runs) and tsit5 at atol = rtol = 1e-6 (C: scalar,
 //!   run after run, OrdinaryDiffEq's PI controller and error norm, the
 //!   tableau printed from cubie's own), in f64 and f32; the C compiled at
-//!   `-O3 -march=native` and at `-O2 -fno-tree-vectorize`.
+//!   `-O3 -march=native`, at the same with `-ffp-contract=off` (no fused
+//!   multiply-adds but those written, as cubie's own code; gcc contracts
+//!   `a * b + c` by default) and at `-O2 -fno-tree-vectorize`.
 //! - The stiff ensemble: Van der Pol at mu ~ 1000 (eps = 1/mu^2 swept over
 //!   [0.5e-6, 2e-6]), 4,096 runs, t in [0, 2], 1e-6, with radau_iia_5,
 //!   kvaerno5 and rodas3p (cubie only: compare with an earlier run's table).
 //!
 //! cubie runs three times per Lorenz case: in lane blocks of one run (the
 //! scalar path), of the host's default width with Cranelift's lane code,
-//! and with the C compiler's (`--codegen c`; its default width). The
+//! and with the C compiler's (`--codegen c`, what the default `auto`
+//! picks where a C compiler runs; its default width). The
 //! stiff cases run twice (no C lane code there). `CUBIE_BENCH_LANES`
 //! replaces the default widths. Compilation is not timed.
 //!
@@ -303,26 +306,26 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok());
     let dir = tempfile::tempdir().expect("a temporary folder");
-    let vectorized = ["-O3", "-march=native"];
-    let scalar = ["-O2", "-fno-tree-vectorize"];
+    let yardsticks: [(&str, &[&str]); 3] = [
+        ("C -O3", &["-O3", "-march=native"]),
+        ("C exact", &["-O3", "-march=native", "-ffp-contract=off"]),
+        ("C -O2", &["-O2", "-fno-tree-vectorize"]),
+    ];
     println!("Lorenz, {runs} runs, t in [0, 1], final state only, one thread; best of {REPEATS}");
     let have_cc = host_cc::compiler_version().is_some();
     println!(
-        "cubie: 1 lane, lane blocks (Cranelift), lane blocks (--codegen c); ratios: cubie s / C s"
+        "cubie: 1 lane, lane blocks by Cranelift, lane blocks by the C compiler (--codegen c, \
+         the default's choice here); ratios: cubie s / C s for each; C exact: -O3 \
+         -ffp-contract=off"
     );
-    println!(
-        "{:<12} {:>9} {:>9} {:>9} {:>9} {:>7} {:>7} {:>9} {:>7} {:>7}  checksums (cubie, C)",
-        "case",
-        "1 lane",
-        "lanes",
-        "lanes c",
-        "C -O3",
-        "ratio",
-        "c ratio",
-        "C -O2",
-        "ratio",
-        "c ratio"
+    let mut header = format!(
+        "{:<12} {:>9} {:>9} {:>9}",
+        "case", "1 lane", "cranelift", "c"
     );
+    for (name, _) in &yardsticks {
+        let _ = write!(header, " {name:>9} {:>7} {:>7}", "ratio", "c ratio");
+    }
+    println!("{header}  checksums (cubie, C)");
     let model = lorenz();
     for (precision, real) in [(Precision::F64, "double"), (Precision::F32, "float")] {
         for (case, algorithm, control) in [
@@ -378,7 +381,7 @@ fn main() {
                 format!("{case} {precision:?}"),
                 c_seconds.map_or("no C".into(), |s| format!("{s:.4}"))
             );
-            for flags in [&vectorized[..], &scalar[..]] {
+            for (_, flags) in &yardsticks {
                 match compile(dir.path(), real, flags).map(|exe| time_c(&exe, case, runs)) {
                     Ok(Some((yard, c_sum))) => {
                         let c_ratio = c_seconds.map_or("-".into(), |s| format!("{:.2}", s / yard));

@@ -127,9 +127,9 @@ pub struct SolverSettings {
     /// Results do not depend on it.
     pub lanes: Option<usize>,
     /// The code generator of the CPU backend's fused explicit step on lane
-    /// blocks (see [`CodeGenerator`]): Cranelift by default, or the host's
-    /// C compiler for the machine's full vector width. Results do not
-    /// depend on it.
+    /// blocks (see [`CodeGenerator`]): by default the host's C compiler
+    /// where one runs (the machine's full vector width), else Cranelift.
+    /// Results do not depend on it.
     pub codegen: CodeGenerator,
     /// Host memory a batch may use, in bytes; the memory available when
     /// the solve starts when `None`.

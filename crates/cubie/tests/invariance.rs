@@ -19,6 +19,8 @@ fn settings(algorithm: &str, adaptive: bool) -> SolverSettings {
     SolverSettings {
         algorithm: algorithm.parse().unwrap(),
         precision: Some(Precision::F64),
+        // Cranelift's lane code here; the C compiler's has its own test.
+        codegen: CodeGenerator::Cranelift,
         time: LoopSettings {
             duration: 0.5,
             settling_time: 0.1,

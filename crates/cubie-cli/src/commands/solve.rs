@@ -106,15 +106,16 @@ pub struct SolveArgs {
     pub threads: Option<usize>,
     /// Runs integrated together in one lane block on the CPU: 1, 2, 4, 8,
     /// 16 or 32 (the host's vector width when absent; four vectors of f64,
-    /// at most 32, with --codegen c). Results do not depend on it.
+    /// at most 32, when the C compiler builds the explicit step). Results
+    /// do not depend on it.
     #[arg(long)]
     pub lanes: Option<usize>,
     /// Code generator of the fused explicit step's lane code: cranelift
     /// (built in), c (the host's C compiler, `$CC` else `cc`, for the
     /// machine's full vector width; compiled once per model and machine,
-    /// then cached) or auto (c when a C compiler runs). Results do not
-    /// depend on it.
-    #[arg(long, default_value = "cranelift")]
+    /// then cached) or auto (c when a C compiler runs, else cranelift).
+    /// Results do not depend on it.
+    #[arg(long, default_value = "auto")]
     pub codegen: CodeGenerator,
     /// Host memory the batch may use, e.g. 512M or 8G (the memory
     /// available when the solve starts when absent).

@@ -182,7 +182,7 @@ class Solver:
         ``"max"``, ``"peaks[3]"``), ``save_variables``,
         ``summarise_variables``, ``summarise_every``,
         ``sample_summaries_every``, ``precision``, ``threads``, ``lanes``,
-        ``codegen`` (``"cranelift"``, ``"c"``, ``"auto"``), ``backend``
+        ``codegen`` (``"auto"``, the default, ``"cranelift"``, ``"c"``), ``backend``
         (``"cpu"`` or ``"cuda"``), ``memory_limit`` (bytes), ``drivers``;
         any other keyword is a named setting of the engine (controller
         gains, ``max_steps``, Newton and Krylov settings ...), checked by it.

@@ -368,7 +368,10 @@ impl<T: Real> StepController<T> {
                 o[j] = p[j].controller_pow(beta2);
             }
         }
-        // Then every lane's both outcomes, without branches; lanes outside
+        // Then every lane's outcome without branches, one division per
+        // quantity: an accepted lane divides by `q11 / old`'s rescaling, a
+        // rejected one by the cut from `q11` alone, so each selects its
+        // operands first (the divisions bound this loop). Lanes outside
         // `mask` compute harmless values that are never used.
         let mut accepted = [false; MAX_LANES];
         let mut too_small = [false; MAX_LANES];
@@ -376,24 +379,28 @@ impl<T: Real> StepController<T> {
         for l in 0..errold.len() {
             let (norm, dt) = (norms[l], dts[l]);
             let finite = norm.is_finite();
-            let q = if norm == T::zero() {
-                self.inv_qmax
-            } else {
-                self.clamp_q(q11[l] / old[l] / self.gamma)
-            };
-            let grown = (dt / self.deadband(q)).min(self.dt_max).max(self.dt_min);
-            let cut = if finite {
-                self.inv_qmin.min(q11[l] / self.gamma)
+            let accept = finite && norm <= T::one();
+            let ratio = q11[l] / old[l];
+            let scaled = if accept { ratio } else { q11[l] } / self.gamma;
+            let divisor = if accept {
+                let q = if norm == T::zero() {
+                    self.inv_qmax
+                } else {
+                    self.clamp_q(scaled)
+                };
+                self.deadband(q)
+            } else if finite {
+                self.inv_qmin.min(scaled)
             } else {
                 self.inv_qmin
             };
-            let retry = dt / cut;
-            accepted[l] = finite && norm <= T::one();
-            too_small[l] = retry < self.dt_min && dt <= self.dt_min;
-            next[l] = if accepted[l] {
-                grown
+            let quotient = dt / divisor;
+            accepted[l] = accept;
+            too_small[l] = quotient < self.dt_min && dt <= self.dt_min;
+            next[l] = if accept {
+                quotient.min(self.dt_max).max(self.dt_min)
             } else {
-                retry.max(self.dt_min).min(self.dt_max)
+                quotient.max(self.dt_min).min(self.dt_max)
             };
         }
         for l in mask.lanes() {

@@ -3,7 +3,8 @@
 //!
 //! Each lane's step is the scalar fused step's code, operation for
 //! operation (the model's nodes as the CUDA backend writes them, the
-//! weights `dt * a`, the sums `y + w k_0 + w k_1 ...` left to right, stage
+//! weights `dt * a`, the sums `y + w k_0 + w k_1 ...` left to right as
+//! fused multiply-adds (`fma(w, k, sum)`, as every backend sums them), stage
 //! times `t + c dt` in `double` rounded to the precision), inside a loop
 //! over the block's lanes that the compiler vectorizes (`#pragma omp
 //! simd`): every lane reads and writes only its own elements, so the
@@ -124,16 +125,24 @@ impl CStepPlan<'_> {
             src.line("int bad = 0;");
             src.open("for (; k < count; ++k)");
             src.line("const double t = times[k];");
-            src.line("#pragma omp simd");
+            // The lanes' new values are summed while in registers: the sum
+            // of finite values is finite unless it overflows, and a sum
+            // with an infinite or NaN term never is. An overflow only
+            // sends the step to the single-step path, which checks each
+            // value; the sum's order is free, so it stays in vectors.
+            src.line("real check = 0;");
+            src.line("#pragma omp simd reduction(+:check)");
+            src.open("for (int l = 0; l < W; ++l)");
             src.line(
-                "for (int l = 0; l < W; ++l) lane_step(l, 0, 0, t, dt64, dt, cur, parameters, \
-                 drivers, next, next, next, next, 0);",
+                "lane_step(l, 0, 0, t, dt64, dt, cur, parameters, drivers, next, next, next, \
+                 next, 0);",
             );
-            // `v - v` is NaN exactly when `v` is infinite or NaN.
-            src.line(format!(
-                "for (int i = 0; i < {total}; ++i) {{ const real d = next[i] - next[i]; \
-                 bad |= d != d; }}"
-            ));
+            for i in 0..self.n {
+                src.line(format!("check += next[{i} * W + l];"));
+            }
+            src.close();
+            src.line("check -= check;");
+            src.line("bad = check != check;");
             src.line("if (bad) break;");
             src.line("real* const swap = cur; cur = next; next = swap;");
             src.close();
@@ -245,15 +254,20 @@ impl CStepPlan<'_> {
                     real.literal(weights(j))
                 ));
             }
+            let fma = real.math("fma");
             (0..n)
                 .map(|m| {
                     let mut sum = String::new();
                     for &j in &used {
-                        let term = format!("w_{name}_{j} * k{j}_{m}");
+                        let (w, k) = (format!("w_{name}_{j}"), format!("k{j}_{m}"));
                         sum = if sum.is_empty() {
-                            if base { format!("y{m} + {term}") } else { term }
+                            if base {
+                                format!("{fma}({w}, {k}, y{m})")
+                            } else {
+                                format!("{w} * {k}")
+                            }
                         } else {
-                            format!("({sum}) + {term}")
+                            format!("{fma}({w}, {k}, {sum})")
                         };
                     }
                     if sum.is_empty() {

@@ -4,9 +4,9 @@
 //! function, so stage states and stage derivatives stay in SSA values
 //! (registers) instead of round-tripping through the step's buffers and a
 //! separately compiled `dxdt`. The arithmetic is the generic step's, in
-//! the same order and precision (`w = dt * a`, `acc = y + w k_0`,
-//! `acc += w k_j`, stage time `t + c dt` in `f64` rounded to `T`), so both
-//! paths give the same results.
+//! the same order and precision (`w = dt * a`, `acc = fma(w, k_0, y)`,
+//! `acc = fma(w, k_j, acc)`, stage time `t + c dt` in `f64` rounded to
+//! `T`), so both paths give the same results.
 //!
 //! Buffers: the fused function reads the state, parameters, drivers and
 //! (FSAL, first stage cached) the `stage_cache`; it writes the proposed
@@ -243,11 +243,11 @@ impl StepPlan<'_> {
                 .map(|m| {
                     let mut acc: Option<Value> = None;
                     for &(j, w) in &ws {
-                        let term = low.b.ins().fmul(w, ks[j][m]);
+                        let k = ks[j][m];
                         acc = Some(match (acc, base) {
-                            (Some(a), _) => low.b.ins().fadd(a, term),
-                            (None, Some(y)) => low.b.ins().fadd(y[m], term),
-                            (None, None) => term,
+                            (Some(a), _) => low.b.ins().fma(w, k, a),
+                            (None, Some(y)) => low.b.ins().fma(w, k, y[m]),
+                            (None, None) => low.b.ins().fmul(w, k),
                         });
                     }
                     match (acc, base) {

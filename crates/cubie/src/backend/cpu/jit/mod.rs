@@ -101,19 +101,24 @@ pub enum JitError {
 ///
 /// Both give the same bits; they differ in speed and in what they need.
 /// Everything else (the model's functions, the implicit steps' kernels,
-/// the scalar step) is always Cranelift's.
+/// the scalar step) is always Cranelift's. The default,
+/// [`Auto`](Self::Auto), is a run-time check: nothing but the Rust
+/// toolchain is needed to build or run cubie, and a machine with a C
+/// compiler gets its full vector width (rk4 on Lorenz: 2.9x a vectorized
+/// C loop with Cranelift's 128-bit lane code, 1.0x with the C compiler's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CodeGenerator {
     /// Cranelift, in process: needs nothing beyond cubie, compiles in
     /// milliseconds; 128-bit vectors.
-    #[default]
     Cranelift,
     /// The host's C compiler (`$CC`, else `cc`) at `-O3 -march=native`
     /// with contraction off: the machine's full vector width. Compiling
     /// takes a fraction of a second, once per model and machine (the
     /// library is cached on disk). An error when no compiler runs.
     HostC,
-    /// [`HostC`](Self::HostC) when a C compiler runs, else Cranelift.
+    /// [`HostC`](Self::HostC) when a C compiler runs, else Cranelift (also
+    /// when that compiler fails on the generated code). The default.
+    #[default]
     Auto,
 }
 

@@ -96,11 +96,14 @@ pub(super) fn emit(
                 "const {r} w = dt * {};",
                 real.literal(contribution.weight)
             ));
+            let fma = real.math("fma");
             for i in 0..n {
                 let t = offset(i);
                 let line = match (contribution.first, base) {
-                    (false, _) => format!("{t} = {t} + w * stage_rhs[{i}];"),
-                    (true, Some(base)) => format!("{t} = {base}[{i}] + w * stage_rhs[{i}];"),
+                    (false, _) => format!("{t} = {fma}(w, stage_rhs[{i}], {t});"),
+                    (true, Some(base)) => {
+                        format!("{t} = {fma}(w, stage_rhs[{i}], {base}[{i}]);")
+                    }
                     (true, None) => format!("{t} = w * stage_rhs[{i}];"),
                 };
                 c.line(line);

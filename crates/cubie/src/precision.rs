@@ -90,6 +90,15 @@ pub trait Real:
     /// ([`controllers::power`](crate::controllers::power)), the same bits
     /// on every backend and vectorizable across lanes.
     fn controller_pow(self, y: Self) -> Self;
+
+    /// `ln self` for a positive finite value, as
+    /// [`controller_pow`](Self::controller_pow) computes it
+    /// ([`controllers::power::ln`](crate::controllers::power::ln)).
+    fn controller_ln(self) -> Self;
+
+    /// `exp self` as [`controller_pow`](Self::controller_pow) computes it
+    /// ([`controllers::power::exp`](crate::controllers::power::exp)).
+    fn controller_exp(self) -> Self;
 }
 
 impl Real for f32 {
@@ -107,6 +116,16 @@ impl Real for f32 {
     fn controller_pow(self, y: Self) -> Self {
         crate::controllers::power::pow(self, y)
     }
+
+    #[inline(always)]
+    fn controller_ln(self) -> Self {
+        crate::controllers::power::ln(self)
+    }
+
+    #[inline(always)]
+    fn controller_exp(self) -> Self {
+        crate::controllers::power::exp(self)
+    }
 }
 
 impl Real for f64 {
@@ -123,5 +142,15 @@ impl Real for f64 {
     #[inline(always)]
     fn controller_pow(self, y: Self) -> Self {
         crate::controllers::power::pow(self, y)
+    }
+
+    #[inline(always)]
+    fn controller_ln(self) -> Self {
+        crate::controllers::power::ln(self)
+    }
+
+    #[inline(always)]
+    fn controller_exp(self) -> Self {
+        crate::controllers::power::exp(self)
     }
 }

@@ -109,11 +109,34 @@ impl PowerBits for f32 {
     }
 }
 
-/// `x^y` as the controllers compute it (see the module docs). Special
-/// values follow C's `pow` for `x >= 0`: `x^0 = 1`, `0^y` is `0` or `∞`,
-/// `∞^y` is `∞` or `0`; a NaN or a negative `x` gives NaN.
+/// `x^y` as the controllers compute it (see the module docs): `exp(y ·
+/// ln x)` by [`ln`] and [`exp`], rounded once between them. Special values
+/// follow C's `pow` for `x >= 0`: `x^0 = 1`, `0^y` is `0` or `∞`, `∞^y` is
+/// `∞` or `0`; a NaN or a negative `x` gives NaN.
 #[inline(always)]
 pub fn pow<T: PowerBits>(x: T, y: T) -> T {
+    let (zero, one) = (T::zero(), T::one());
+    let z = y * ln(x);
+    let finite = exp(z);
+    if y == zero {
+        one
+    } else if x.is_nan() || y.is_nan() || x < zero {
+        T::nan()
+    } else if x == zero {
+        if y > zero { zero } else { T::infinity() }
+    } else if x.is_infinite() {
+        if y > zero { T::infinity() } else { zero }
+    } else if z.is_nan() {
+        T::nan()
+    } else {
+        finite
+    }
+}
+
+/// `ln x` for a positive, finite `x` (subnormal included); other values
+/// give a meaningless number, which [`pow`] replaces.
+#[inline(always)]
+pub fn ln<T: PowerBits>(x: T) -> T {
     let c = T::from_f64;
     let (zero, one) = (T::zero(), T::one());
     let mantissa_mask = (1u64 << T::MANTISSA_BITS) - 1;
@@ -138,8 +161,16 @@ pub fn pow<T: PowerBits>(x: T, y: T) -> T {
     let e = unbiased - if tiny { c(shift as f64) } else { zero } + if high { one } else { zero };
     let s = (m - one) / (m + one);
     let ln_m = (s + s) * estrin(&LN_SERIES[..T::LN_TERMS], s * s);
-    let ln_x = e * c(T::LN2_HI) + (e * c(T::LN2_LO) + ln_m);
-    let z = y * ln_x;
+    e * c(T::LN2_HI) + (e * c(T::LN2_LO) + ln_m)
+}
+
+/// `exp z`: `∞` above the range whose result is a normal number, `0`
+/// below it; a NaN `z` gives a meaningless number, which [`pow`]
+/// replaces.
+#[inline(always)]
+pub fn exp<T: PowerBits>(z: T) -> T {
+    let c = T::from_f64;
+    let two_m = (1u64 << T::MANTISSA_BITS) as f64;
     // exp z = 2^k · exp r, |r| <= ln 2 / 2; k rounded by adding 1.5 · 2^M,
     // which leaves it in the low bits of t.
     let zc = z.max(c(T::Z_MIN)).min(c(T::Z_MAX));
@@ -149,25 +180,12 @@ pub fn pow<T: PowerBits>(x: T, y: T) -> T {
     let r = (zc - k * c(T::LN2_HI)) - k * c(T::LN2_LO);
     let exp_r = estrin(&EXP_SERIES[..T::EXP_TERMS], r);
     let two_k = T::from_raw(t.raw().wrapping_add(T::BIAS as u64) << T::MANTISSA_BITS);
-    let finite = if z > c(T::Z_MAX) {
+    if z > c(T::Z_MAX) {
         T::infinity()
     } else if z < c(T::Z_MIN) {
-        zero
+        T::zero()
     } else {
         exp_r * two_k
-    };
-    if y == zero {
-        one
-    } else if x.is_nan() || y.is_nan() || x < zero {
-        T::nan()
-    } else if x == zero {
-        if y > zero { zero } else { T::infinity() }
-    } else if x.is_infinite() {
-        if y > zero { T::infinity() } else { zero }
-    } else if z.is_nan() {
-        T::nan()
-    } else {
-        finite
     }
 }
 
@@ -277,5 +295,35 @@ mod tests {
         // A subnormal x and its normal neighbour agree to rounding.
         let sub = 3e-320f64;
         assert!((pow(sub, 0.1) / sub.powf(0.1) - 1.0).abs() < 1e-14);
+    }
+
+    #[test]
+    fn logarithms_and_exponentials_are_the_librarys_to_a_few_ulps() {
+        for k in -400..=400 {
+            let x = 1.37f64.powi(k);
+            let (got, want) = (ln(x), x.ln());
+            // Absolute near ln x = 0, where the relative error is not
+            // defined; else relative.
+            assert!(
+                (got - want).abs() <= 4.0 * f64::EPSILON * want.abs().max(1.0),
+                "ln {x}: {got} vs {want}"
+            );
+            let z = k as f64 * 0.017;
+            let (got, want) = (exp(z), z.exp());
+            assert!(
+                ((got - want) / want).abs() <= 4.0 * f64::EPSILON,
+                "exp {z}: {got} vs {want}"
+            );
+            let (got, want) = (exp(z as f32), (z as f32).exp());
+            assert!(
+                ((got - want) / want).abs() <= 4.0 * f32::EPSILON,
+                "exp {z} in f32: {got} vs {want}"
+            );
+        }
+        // Subnormal arguments are scaled, not lost.
+        assert!((ln(5e-324f64) - 5e-324f64.ln()).abs() < 1e-12);
+        assert_eq!(exp(1000.0f64), f64::INFINITY);
+        assert_eq!(exp(-1000.0f64), 0.0);
+        assert_eq!(exp(100.0f32), f32::INFINITY);
     }
 }

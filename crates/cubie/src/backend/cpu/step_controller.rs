@@ -6,7 +6,7 @@
 use std::cell::Cell;
 
 use crate::Real;
-use crate::memory::{LaneBuf, LaneMask, LaneView, MAX_LANES, PerLane};
+use crate::memory::{LaneBuf, LaneMask, MAX_LANES, PerLane};
 
 use crate::controllers::{ControllerError, ControllerKind, ControllerSettings};
 
@@ -330,6 +330,14 @@ impl<T: Real> StepController<T> {
     /// OrdinaryDiffEq's `PIController` with `beta1 = kp`, `beta2 = -ki`,
     /// in the lanes of `mask`; memory: `[errold]` per lane (0 = none yet,
     /// read as `qoldinit`). A non-finite norm rejects with `dt · min_gain`.
+    ///
+    /// Its `q11 / errold^beta2` (accepted) and `q11 = norm^beta1`
+    /// (rejected) are one exponential each, `exp(kp ln norm + ki ln
+    /// errold)` and `exp(kp ln norm)`, by the powers' own
+    /// [`ln`](crate::controllers::power::ln) and
+    /// [`exp`](crate::controllers::power::exp): a third less work than
+    /// two powers, the controller's whole cost in an explicit solve. The
+    /// CUDA kernel computes the same expression.
     fn pi_lanes(
         &self,
         norms: &PerLane<T>,
@@ -339,49 +347,48 @@ impl<T: Real> StepController<T> {
         out: &mut PerLane<StepDecision<T>>,
     ) {
         let qoldinit = T::from_f64(QOLDINIT);
-        let beta2 = -self.ki;
         let errold = memory.element(0);
-        // The powers first, in every lane (they vectorize; lanes outside
-        // `mask` compute values that are never used).
         let width = errold.len();
         let mut previous = [T::one(); MAX_LANES];
         for (p, e) in previous.iter_mut().zip(errold.iter()) {
             let e = e.get();
             *p = if e > T::zero() { e } else { qoldinit };
         }
-        // In whole chunks of 8 lanes: a loop of constant length is all
-        // vector code, where one of `width` would leave a narrow block to
-        // the scalar remainder.
+        let accepts = |norm: T| norm.is_finite() && norm <= T::one();
+        // The exponentials first, in every lane (they vectorize; lanes
+        // outside `mask` compute values that are never used), in whole
+        // chunks of 8 lanes: a loop of constant length is all vector code,
+        // where one of `width` would leave a narrow block to the scalar
+        // remainder.
         const CHUNK: usize = 8;
-        let mut q11 = [T::zero(); MAX_LANES];
-        let mut old = [T::one(); MAX_LANES];
+        let mut gain = [T::zero(); MAX_LANES];
         let chunks = width.div_ceil(CHUNK);
-        for (((q, o), n), p) in q11
+        for ((g, n), p) in gain
             .chunks_exact_mut(CHUNK)
-            .zip(old.chunks_exact_mut(CHUNK))
             .zip(norms.chunks_exact(CHUNK))
             .zip(previous.chunks_exact(CHUNK))
             .take(chunks)
         {
             for j in 0..CHUNK {
-                q[j] = n[j].controller_pow(self.kp);
-                o[j] = p[j].controller_pow(beta2);
+                let z = self.kp * n[j].controller_ln();
+                let z = if accepts(n[j]) {
+                    z + self.ki * p[j].controller_ln()
+                } else {
+                    z
+                };
+                g[j] = z.controller_exp();
             }
         }
         // Then every lane's outcome without branches, one division per
-        // quantity: an accepted lane divides by `q11 / old`'s rescaling, a
-        // rejected one by the cut from `q11` alone, so each selects its
-        // operands first (the divisions bound this loop). Lanes outside
-        // `mask` compute harmless values that are never used.
+        // quantity. Lanes outside `mask` compute harmless values that are
+        // never used.
         let mut accepted = [false; MAX_LANES];
         let mut too_small = [false; MAX_LANES];
         let mut next = [T::zero(); MAX_LANES];
-        for l in 0..errold.len() {
+        for l in 0..width {
             let (norm, dt) = (norms[l], dts[l]);
-            let finite = norm.is_finite();
-            let accept = finite && norm <= T::one();
-            let ratio = q11[l] / old[l];
-            let scaled = if accept { ratio } else { q11[l] } / self.gamma;
+            let accept = accepts(norm);
+            let scaled = gain[l] / self.gamma;
             let divisor = if accept {
                 let q = if norm == T::zero() {
                     self.inv_qmax
@@ -389,7 +396,7 @@ impl<T: Real> StepController<T> {
                     self.clamp_q(scaled)
                 };
                 self.deadband(q)
-            } else if finite {
+            } else if norm.is_finite() {
                 self.inv_qmin.min(scaled)
             } else {
                 self.inv_qmin
@@ -568,7 +575,7 @@ impl<T: Real> StepController<T> {
     where
         F: FnMut(&PerLane<T>, LaneBuf<'_, T>, LaneBuf<'_, T>, LaneMask),
     {
-        let n = y0.len();
+        let (n, w) = (y0.len(), y0.width());
         let (f0, y1, f1) = (
             scratch.slice(0..n),
             scratch.slice(n..2 * n),
@@ -582,12 +589,32 @@ impl<T: Real> StepController<T> {
         let mut t1 = [T::zero(); MAX_LANES];
 
         f(t0, y0, f0, mask);
+        // The norms of every lane at once, element by element (each lane
+        // sums in index order, as one lane alone does); lanes outside
+        // `mask` compute values that are never used.
+        let mut d0 = [T::zero(); MAX_LANES];
+        let mut d1 = [T::zero(); MAX_LANES];
+        for i in 0..n {
+            let (a, r) = (self.atol[i], self.rtol[i]);
+            let (y, f) = (y0.element(i), f0.element(i));
+            for l in 0..w {
+                let sk = a + y[l].get().abs() * r;
+                let (u, v) = (y[l].get() / sk, f[l].get() / sk * c);
+                d0[l] = d0[l] + u * u;
+                d1[l] = d1[l] + v * v;
+            }
+        }
+        let count = T::from_f64(n as f64);
+        let rms = |sum: T| {
+            if n == 0 {
+                T::zero()
+            } else {
+                (sum / count).sqrt()
+            }
+        };
         let mut second = LaneMask::NONE;
         for l in mask.lanes() {
-            let (y, f0) = (y0.lane(l), f0.lane(l));
-            let sk = |i: usize| self.atol[i] + y[i].get().abs() * self.rtol[i];
-            let d0 = rms(n, |i| y[i].get() / sk(i));
-            let d1 = rms(n, |i| f0[i].get() / sk(i) * c);
+            let (d0, d1) = (rms(d0[l]), rms(d1[l]));
             if d1.is_nan() {
                 result[l] = self.dt_min;
                 continue;
@@ -603,10 +630,6 @@ impl<T: Real> StepController<T> {
                 result[l] = clamp(small_dt);
                 continue;
             }
-            let y1 = y1.lane(l);
-            for i in 0..n {
-                y1[i].set(y[i].get() + dt * f0[i].get());
-            }
             dt0[l] = dt;
             t1[l] = t0[l] + dt;
             second.insert(l);
@@ -614,55 +637,47 @@ impl<T: Real> StepController<T> {
         if second.is_empty() {
             return result;
         }
+        // Every lane's trial state (scratch; lanes outside `second` are
+        // never read).
+        for i in 0..n {
+            let (y, f, to) = (y0.element(i), f0.element(i), y1.element(i));
+            for l in 0..w {
+                to[l].set(y[l].get() + dt0[l] * f[l].get());
+            }
+        }
         f(&t1, y1, f1, second);
+        let mut d2 = [T::zero(); MAX_LANES];
+        let mut constant = [true; MAX_LANES];
+        for i in 0..n {
+            let (a, r) = (self.atol[i], self.rtol[i]);
+            let (y, f0, f1) = (y0.element(i), f0.element(i), f1.element(i));
+            for l in 0..w {
+                let sk = a + y[l].get().abs() * r;
+                let (g0, g1) = (f0[l].get(), f1[l].get());
+                let u = (g1 - g0) / sk * c;
+                d2[l] = d2[l] + u * u;
+                constant[l] &= g0 == g1;
+            }
+        }
         for l in second.lanes() {
-            let (y, f0, f1) = (y0.lane(l), f0.lane(l), f1.lane(l));
             let dt0 = dt0[l];
-            result[l] = self.finish_initial_step(y, f0, f1, dt0, c, small_dt);
+            result[l] = if constant[l] {
+                // Constant derivative: no curvature information.
+                clamp(T::from_f64(100.0) * dt0)
+            } else {
+                let d2 = rms(d2[l]) / dt0 * c;
+                let m = rms(d1[l]).max(d2);
+                let dt1 = if m <= T::from_f64(1e-15) {
+                    small_dt.max(dt0 * T::from_f64(1e-3))
+                } else {
+                    let p = T::from_f64(self.order as f64);
+                    c * T::from_f64(10.0).powf(-(T::from_f64(2.0) + m.log10()) / p)
+                };
+                clamp((T::from_f64(100.0) * dt0).min(dt1))
+            };
         }
         result
     }
-
-    /// The end of [`initial_step`](Self::initial_step) in one lane, from
-    /// the derivatives at the start (`f0`) and after a trial step `dt0`
-    /// (`f1`).
-    fn finish_initial_step(
-        &self,
-        y0: LaneView<'_, T>,
-        f0: LaneView<'_, T>,
-        f1: LaneView<'_, T>,
-        dt0: T,
-        c: T,
-        small_dt: T,
-    ) -> T {
-        let n = y0.len();
-        let clamp = |dt: T| dt.min(self.dt_max).max(self.dt_min);
-        if (0..n).all(|i| f0[i].get() == f1[i].get()) {
-            // Constant derivative: no curvature information.
-            return clamp(T::from_f64(100.0) * dt0);
-        }
-        let sk = |i: usize| self.atol[i] + y0[i].get().abs() * self.rtol[i];
-        let d2 = rms(n, |i| (f1[i].get() - f0[i].get()) / sk(i) * c) / dt0 * c;
-        let d1 = rms(n, |i| f0[i].get() / sk(i) * c);
-        let m = d1.max(d2);
-        let dt1 = if m <= T::from_f64(1e-15) {
-            small_dt.max(dt0 * T::from_f64(1e-3))
-        } else {
-            let p = T::from_f64(self.order as f64);
-            c * T::from_f64(10.0).powf(-(T::from_f64(2.0) + m.log10()) / p)
-        };
-        clamp((T::from_f64(100.0) * dt0).min(dt1))
-    }
-}
-
-/// The root mean square of `g(0..n)` (zero for `n == 0`), summed in
-/// index order.
-fn rms<T: Real>(n: usize, g: impl Fn(usize) -> T) -> T {
-    if n == 0 {
-        return T::zero();
-    }
-    let s: T = (0..n).map(|i| g(i) * g(i)).sum();
-    (s / T::from_f64(n as f64)).sqrt()
 }
 
 /// A controller's memory: a slice of cells, or one lane of a block's

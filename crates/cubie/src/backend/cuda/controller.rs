@@ -134,17 +134,24 @@ pub fn emit(
                     "const {r} errold = timestep_memory[0] > {} ? timestep_memory[0] : {qoldinit};",
                     lit(0.0)
                 ));
-                c.line(format!("const {r} q11 = {pow}(norm, {kp});"));
+                // q11 / errold^beta2 and q11 as one exponential each,
+                // as the CPU computes them.
+                c.line(format!("const {r} kz = {kp} * cubie_ln(norm);"));
+                c.line(format!(
+                    "const {r} z = accept ? kz + {} * cubie_ln(errold) : kz;",
+                    lit(s.ki)
+                ));
+                c.line(format!("const {r} scaled = cubie_exp(z) / {gamma};"));
                 c.line(format!(
                     "const {r} q = norm == {} ? {inv_qmax} : {};",
                     lit(0.0),
-                    clamp_q(&format!("q11 / {pow}(errold, {}) / {gamma}", lit(-s.ki)))
+                    clamp_q("scaled")
                 ));
                 c.open("if (accept)");
                 c.line(format!("timestep_memory[0] = {fmax}(norm, {qoldinit});"));
                 accept(&mut c, &format!("dt / {}", deadband("q")));
                 c.close();
-                reject(&mut c, &format!("dt / {fmin}({inv_qmin}, q11 / {gamma})"));
+                reject(&mut c, &format!("dt / {fmin}({inv_qmin}, scaled)"));
             }
             ControllerKind::Pid => {
                 c.line(format!("const {r} e = {fmax}(norm, {});", real.epsilon()));

@@ -36,10 +36,12 @@ fn c_estrin(out: &mut String, real: &str, name: &str, coefficients: &[String], x
     terms.swap_remove(0)
 }
 
-/// [`pow`](crate::controllers::power::pow) as CUDA C (also compiled by the host's C++ compiler in the
-/// emulation tests): `__device__ real cubie_pow(real x, real y)`, the same
-/// operations in the same order. The kernel is compiled without
-/// contraction (`--fmad=false`), so its bits are the CPU's.
+/// [`pow`](crate::controllers::power::pow), [`ln`](crate::controllers::power::ln)
+/// and [`exp`](crate::controllers::power::exp) as CUDA C (also compiled by
+/// the host's C++ compiler in the emulation tests): `__device__` functions
+/// `cubie_pow(x, y)`, `cubie_ln(x)` and `cubie_exp(z)`, the same operations
+/// in the same order. The kernel is compiled without contraction
+/// (`--fmad=false`), so its bits are the CPU's.
 pub fn c_source(precision: Precision) -> String {
     let (real, int, uint, bits_of, of_bits, suffix, mantissa, bias, ln_terms, exp_terms) =
         match precision {
@@ -97,8 +99,9 @@ pub fn c_source(precision: Precision) -> String {
     let (z_min, z_max, ln2_hi, ln2_lo) = (lit(z_min), lit(z_max), lit(ln2_hi), lit(ln2_lo));
     let shifter = lit(1.5 * two_m);
     format!(
-        "// x^y as the controllers compute it (cubie's own; the CPU's bits).
-__device__ __forceinline__ {real} cubie_pow({real} x, {real} y)
+        "// ln x (x > 0, finite) and exp z as the controllers compute them, and
+// x^y from them (cubie's own; the CPU's bits).
+__device__ __forceinline__ {real} cubie_ln({real} x)
 {{
     const bool tiny = x < {min_positive};
     const {real} xs = tiny ? x * {of_bits}(({int}){scale_bits}) : x;
@@ -112,15 +115,24 @@ __device__ __forceinline__ {real} cubie_pow({real} x, {real} y)
     const {real} s = (m - {one}) / (m + {one});
     const {real} s2 = s * s;
 {ln}    const {real} ln_m = (s + s) * {ln_sum};
-    const {real} ln_x = e * {ln2_hi} + (e * {ln2_lo} + ln_m);
-    const {real} z = y * ln_x;
+    return e * {ln2_hi} + (e * {ln2_lo} + ln_m);
+}}
+
+__device__ __forceinline__ {real} cubie_exp({real} z)
+{{
     const {real} zc = fmin{suffix}(fmax{suffix}(z, {z_min}), {z_max});
     const {real} t = zc * {inv_ln2} + {shifter};
     const {real} k = t - {shifter};
     const {real} r = (zc - k * {ln2_hi}) - k * {ln2_lo};
 {ex}    const {real} exp_r = {exp_sum};
     const {real} two_k = {of_bits}(({int})((({uint}){bits_of}(t) + {bias_u}) << {mantissa}));
-    const {real} finite = z > {z_max} ? {inf} : (z < {z_min} ? {zero} : exp_r * two_k);
+    return z > {z_max} ? {inf} : (z < {z_min} ? {zero} : exp_r * two_k);
+}}
+
+__device__ __forceinline__ {real} cubie_pow({real} x, {real} y)
+{{
+    const {real} z = y * cubie_ln(x);
+    const {real} finite = cubie_exp(z);
     if (y == {zero}) return {one};
     if (x != x || y != y || x < {zero}) return {nan};
     if (x == {zero}) return y > {zero} ? {zero} : {inf};

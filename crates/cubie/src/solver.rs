@@ -120,11 +120,12 @@ pub struct SolverSettings {
     /// has runs; at most [`MAX_THREADS`].
     pub threads: Option<usize>,
     /// Runs the CPU backend integrates together in one lane block (1, 2,
-    /// 4, 8, 16 or 32); the host's vector width when `None` (see
-    /// [`crate::backend::cpu::default_lanes`]), four times
-    /// that (at most 32) for a fused explicit step compiled by the C
-    /// compiler.
-    /// Results do not depend on it.
+    /// 4, 8, 16 or 32); when `None`, a width chosen from the host's vector
+    /// registers ([`crate::backend::cpu::default_lanes`]) and the method:
+    /// four vectors for the C compiler's lane code and adaptive explicit
+    /// methods, one for Cranelift's fixed-step loop, 16 lanes (or one
+    /// vector, if wider) for implicit methods; at most 32. Results do not
+    /// depend on it.
     pub lanes: Option<usize>,
     /// The code generator of the CPU backend's fused explicit step on lane
     /// blocks (see [`CodeGenerator`]): by default the host's C compiler
@@ -280,6 +281,35 @@ pub struct Solver {
     kernel: Kernel,
 }
 
+/// The default lane block width for `tree` when one vector register holds
+/// `vector` lanes (measured on Lorenz and Van der Pol with AVX-512, one
+/// thread):
+/// - four vectors for the C compiler's lane code and for adaptive explicit
+///   steps: one vector's step is a chain of dependent operations, and four
+///   independent chains keep the core busy (rk4 in C: 0.134 s at 16 f64
+///   lanes, 0.116 s at 32); the controller's per-block passes are shared
+///   by more runs (tsit5, Cranelift: 0.119 s at 8, 0.103 s at 32);
+/// - one vector for Cranelift's fixed-step loop, which has registers for
+///   no more (rk4: 0.255 s at 8, 0.314 s at 32);
+/// - 16 lanes (or one vector, if wider) for the implicit families, whose
+///   Newton and linear-solver passes are short loops over lanes: a pass
+///   over 16 lanes costs little more than one over 8 (kvaerno5 1.31 s at
+///   8, 0.88 s at 16, 1.08 s at 32; radau_iia_5 1.52, 1.08, 2.11 s).
+///
+/// At most [`MAX_LANES`].
+fn block_width(tree: &KernelTree, codegen: CodeGenerator, vector: usize) -> usize {
+    let explicit = matches!(tree.step, StepComponent::Erk(_));
+    let width = if !explicit {
+        vector.max(16)
+    } else if (tree.fused_steps && codegen.uses_c()) || tree.controller.settings.kind.is_adaptive()
+    {
+        4 * vector
+    } else {
+        vector
+    };
+    width.min(MAX_LANES)
+}
+
 impl Solver {
     /// Builds the kernel: registry, buffer layout, compiled model.
     pub fn new(model: &Model, settings: &SolverSettings) -> Result<Self, SolveError> {
@@ -291,17 +321,7 @@ impl Solver {
             return Err(SolveError::ThreadCount(threads));
         }
         let mut tree = build_tree(model, settings, algorithm, precision)?;
-        // C lane code of a fused step runs latency-bound on one vector of
-        // lanes; several vectors per block let the core overlap them.
-        let lane_factor = if tree.fused_steps
-            && matches!(tree.step, StepComponent::Erk(_))
-            && settings.codegen.uses_c()
-        {
-            4
-        } else {
-            1
-        };
-        let default = |lanes: usize| (lanes * lane_factor).min(MAX_LANES);
+        let default = |vector: usize| block_width(&tree, settings.codegen, vector);
         let kernel = match (settings.backend, precision) {
             (Backend::Cpu, Precision::F32) => {
                 let lanes = settings

@@ -105,9 +105,10 @@ pub struct SolveArgs {
     #[arg(long)]
     pub threads: Option<usize>,
     /// Runs integrated together in one lane block on the CPU: 1, 2, 4, 8,
-    /// 16 or 32 (the host's vector width when absent; four vectors of f64,
-    /// at most 32, when the C compiler builds the explicit step). Results
-    /// do not depend on it.
+    /// 16 or 32. When absent, chosen from the host's vector width and the
+    /// method (with AVX-512 in f64: 32 for the C compiler's lane code and
+    /// adaptive explicit methods, 8 for Cranelift's fixed-step loop, 16 for
+    /// implicit methods). Results do not depend on it.
     #[arg(long)]
     pub lanes: Option<usize>,
     /// Code generator of the fused explicit step's lane code: cranelift

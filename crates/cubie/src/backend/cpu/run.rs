@@ -22,6 +22,16 @@ use super::CpuKernel;
 /// enough to cost nothing.
 const PROGRESS_EVERY: usize = 64;
 
+/// `len` zeros, written by the pool's threads: a chunk's outputs are
+/// megabytes, and zeroing them on one thread (as `vec![0; len]` does once
+/// the allocator reuses memory) leaves the other workers waiting at every
+/// chunk.
+fn zeros<V: Copy + Default + Send + Sync>(len: usize) -> Vec<V> {
+    let mut values = Vec::with_capacity(len);
+    values.par_extend(rayon::iter::repeat_n(V::default(), len));
+    values
+}
+
 /// Splits `values` (`runs` parts of `len`) into blocks of `lanes` runs
 /// (empty blocks when `len` is 0).
 fn per_block<T>(values: &mut [T], blocks: usize, lanes: usize, len: usize) -> Vec<&mut [T]> {
@@ -62,12 +72,12 @@ impl<T: JitReal> CpuKernel<T> {
             .map_or(0, |s| s.row_len() * tree.n_windows());
         let n_counters = COUNTER_LABELS.len();
         let mut out = BatchOutputs {
-            final_state: vec![T::zero(); runs * n],
-            saved_states: vec![T::zero(); runs * per_run_states],
-            saved_observables: vec![T::zero(); runs * per_run_observables],
-            summaries: vec![T::zero(); runs * per_run_summaries],
-            status: vec![0; runs],
-            counters: vec![0; runs * n_counters],
+            final_state: zeros(runs * n),
+            saved_states: zeros(runs * per_run_states),
+            saved_observables: zeros(runs * per_run_observables),
+            summaries: zeros(runs * per_run_summaries),
+            status: zeros(runs),
+            counters: zeros(runs * n_counters),
         };
         let finals = per_block(&mut out.final_state, blocks, lanes, n);
         let states = per_block(&mut out.saved_states, blocks, lanes, per_run_states);

@@ -30,20 +30,29 @@ def test_ctrl_c_cancels_a_solve(lorenz):
 
 
 def test_other_threads_run_during_a_solve(lorenz):
-    solver = cubie.Solver(lorenz, method="classical-rk4", dt=1e-4, duration=5.0, threads=1)
+    # Long enough on any machine for a thread that sleeps 1 ms between
+    # ticks to tick many times, were it let run.
+    solver = cubie.Solver(lorenz, method="classical-rk4", dt=1e-4, duration=50.0, threads=1)
     ticks = []
     stop = threading.Event()
 
     def count():
         while not stop.is_set():
-            ticks.append(1)
+            ticks.append(time.monotonic())
             time.sleep(0.001)
 
     worker = threading.Thread(target=count)
     worker.start()
     try:
+        start = time.monotonic()
         solver.solve(parameters={"rho": np.linspace(0, 28, 256)})
+        end = time.monotonic()
     finally:
         stop.set()
         worker.join()
-    assert len(ticks) > 20, "the GIL was held through the solve"
+    during = [t for t in ticks if start < t < end]
+    # Held, the GIL would allow a tick or two; released, one every few
+    # milliseconds however loaded the machine.
+    assert len(during) > 20 and len(during) > (end - start) / 0.01, (
+        f"the GIL was held through the solve: {len(during)} ticks in {end - start:.3f} s"
+    )

@@ -104,7 +104,7 @@ pub enum JitError {
 /// the scalar step) is always Cranelift's. The default,
 /// [`Auto`](Self::Auto), is a run-time check: nothing but the Rust
 /// toolchain is needed to build or run cubie, and a machine with a C
-/// compiler gets its full vector width (rk4 on Lorenz: 2.9x a vectorized
+/// compiler gets its full vector width (rk4 on Lorenz: 2.5x a vectorized
 /// C loop with Cranelift's 128-bit lane code, 1.0x with the C compiler's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum CodeGenerator {

@@ -101,56 +101,39 @@ pub trait Real:
     fn controller_exp(self) -> Self;
 }
 
-impl Real for f32 {
-    const PRECISION: Precision = Precision::F32;
+/// `Real` for one of the two float types: the conversions, and the
+/// controllers' power, logarithm and exponential from
+/// [`controllers::power`](crate::controllers::power).
+macro_rules! impl_real {
+    ($t:ty, $precision:expr) => {
+        impl Real for $t {
+            const PRECISION: Precision = $precision;
 
-    fn from_f64(x: f64) -> Self {
-        x as f32
-    }
+            fn from_f64(x: f64) -> Self {
+                x as $t
+            }
 
-    fn to_f64(self) -> f64 {
-        self as f64
-    }
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
 
-    #[inline(always)]
-    fn controller_pow(self, y: Self) -> Self {
-        crate::controllers::power::pow(self, y)
-    }
+            #[inline(always)]
+            fn controller_pow(self, y: Self) -> Self {
+                crate::controllers::power::pow(self, y)
+            }
 
-    #[inline(always)]
-    fn controller_ln(self) -> Self {
-        crate::controllers::power::ln(self)
-    }
+            #[inline(always)]
+            fn controller_ln(self) -> Self {
+                crate::controllers::power::ln(self)
+            }
 
-    #[inline(always)]
-    fn controller_exp(self) -> Self {
-        crate::controllers::power::exp(self)
-    }
+            #[inline(always)]
+            fn controller_exp(self) -> Self {
+                crate::controllers::power::exp(self)
+            }
+        }
+    };
 }
 
-impl Real for f64 {
-    const PRECISION: Precision = Precision::F64;
-
-    fn from_f64(x: f64) -> Self {
-        x
-    }
-
-    fn to_f64(self) -> f64 {
-        self
-    }
-
-    #[inline(always)]
-    fn controller_pow(self, y: Self) -> Self {
-        crate::controllers::power::pow(self, y)
-    }
-
-    #[inline(always)]
-    fn controller_ln(self) -> Self {
-        crate::controllers::power::ln(self)
-    }
-
-    #[inline(always)]
-    fn controller_exp(self) -> Self {
-        crate::controllers::power::exp(self)
-    }
-}
+impl_real!(f32, Precision::F32);
+impl_real!(f64, Precision::F64);
